@@ -44,7 +44,8 @@ env = environ.Env()
 
 def _database_from_env() -> dict:
     """Parse DATABASE_URL, failing with a message that names the variable."""
-    url = env.str("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+    # An empty value (as docker compose passes for an unset variable) means the default.
+    url = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
     try:
         config = environ.Env.db_url_config(url)
     except Exception as exc:  # django-environ raises several types for bad URLs

@@ -24,3 +24,18 @@ WHITENOISE_AUTOREFRESH = True
 SERVE_MEDIA = True
 THUMBNAIL_KVSTORE = "sorl.thumbnail.kvstores.cached_db_kvstore.KVStore"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+
+# Parallel test processes (pytest-xdist) each get their own Redis database, so
+# a Celery worker started by one process never takes another's tasks.
+if REDIS_URL:  # noqa: F405
+    import os
+    from urllib.parse import urlsplit, urlunsplit
+
+    _xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... or unset
+    _redis_db = 1 + (int(_xdist_worker[2:]) + 1 if _xdist_worker.startswith("gw") else 0)
+    _parts = urlsplit(REDIS_URL)  # noqa: F405
+    REDIS_URL = urlunsplit(_parts._replace(path=f"/{_redis_db}"))
+    CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = f"solomo-test-{_redis_db}"  # noqa: F405
+    CELERY_BROKER_URL = REDIS_URL
+    CELERY_RESULT_BACKEND = REDIS_URL

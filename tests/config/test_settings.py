@@ -1,0 +1,136 @@
+"""Start-up configuration: production refuses insecure settings, bad values name the variable."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+STRONG_KEY = "k3y-" + "x7Qp9LmZ2vR8tW4n" * 4
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    """Run manage.py in a clean environment (no inherited DATABASE_URL etc.)."""
+    base = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "DATABASE_URL": "sqlite:////tmp/solomo-settings-test.sqlite3",
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+PRODUCTION = {"DJANGO_SETTINGS_MODULE": "config.settings.production"}
+
+
+def test_production_check_deploy_has_no_warnings():
+    # Given a production configuration with a strong key and real host names
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION,
+        SECRET_KEY=STRONG_KEY,
+        ALLOWED_HOSTS="shop.example.com",
+    )
+    # Then Django's deployment checklist passes with no warning at all (R33)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"ALLOWED_HOSTS": "shop.example.com"}, "SECRET_KEY must be set in the environment"),
+        ({"SECRET_KEY": STRONG_KEY}, "ALLOWED_HOSTS must be set in the environment"),
+        (
+            {"SECRET_KEY": "short", "ALLOWED_HOSTS": "shop.example.com"},
+            "SECRET_KEY is too weak for production",
+        ),
+        (
+            {"SECRET_KEY": "django-insecure-" + "a1b2c3d4e5" * 5, "ALLOWED_HOSTS": "x.example"},
+            "SECRET_KEY is too weak for production",
+        ),
+        ({"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list"),
+    ],
+    ids=["no-secret-key", "no-allowed-hosts", "short-key", "insecure-key", "wildcard-host"],
+)
+def test_production_refuses_insecure_configuration(env, message):
+    result = manage("check", **PRODUCTION, **env)
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DATABASE_URL": "not a url"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "mysql://root@localhost/shop"}, "DATABASE_URL must be a postgres://"),
+        ({"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/"}, "DATABASE_URL has no database"),
+        ({"SHOP_CURRENCY": "EURO"}, "SHOP_CURRENCY must be an ISO 4217 currency code"),
+        ({"CONN_MAX_AGE": "forever"}, "CONN_MAX_AGE must be an integer"),
+    ],
+    ids=["garbage-url", "unsupported-engine", "no-db-name", "unknown-currency", "bad-conn-max-age"],
+)
+def test_bad_environment_values_stop_start_up_naming_the_variable(env, message):
+    result = manage("check", **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+
+
+def test_no_environment_at_all_uses_sqlite_locmem_and_in_process_tasks():
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
+        "s.CELERY_TASK_ALWAYS_EAGER, s.OSCAR_DEFAULT_CURRENCY, s.DATABASES['default']['CONN_MAX_AGE'])",
+        DATABASE_URL="",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "django.core.cache.backends.locmem.LocMemCache",
+        "True",
+        "EUR",
+        "60",
+    ]
+
+
+def test_urls_select_postgresql_and_redis():
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings as s; "
+        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], "
+        "s.CACHES['default']['BACKEND'], s.CELERY_BROKER_URL, s.CELERY_TASK_ALWAYS_EAGER, "
+        "s.OSCAR_DEFAULT_CURRENCY)",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/solomo_settings",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        SHOP_CURRENCY="gbp",
+        DJANGO_SETTINGS_MODULE="config.settings.local",
+    )
+    # `shell` does not connect to the database, so this needs no server.
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "solomo_settings",
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://127.0.0.1:6379/0",
+        "False",
+        "GBP",
+    ]

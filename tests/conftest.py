@@ -1,0 +1,146 @@
+"""Shared test fixtures.
+
+Real services: with DATABASE_URL the suite runs on PostgreSQL, with REDIS_URL
+on Redis with a real Celery worker. Tests that need them are marked `postgres`
+or `redis`; without the service they skip and say why, except under CI=true,
+where a missing service fails the run.
+"""
+
+import ipaddress
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def _service_missing(marker: str) -> str | None:
+    if marker == "postgres" and connection.vendor != "postgresql":
+        return "needs PostgreSQL: set DATABASE_URL=postgres://... (SQLite is in use)"
+    if marker == "redis" and not settings.REDIS_URL:
+        return "needs Redis and a Celery worker: set REDIS_URL=redis://... (tasks run in-process)"
+    return None
+
+
+@pytest.fixture(autouse=True)
+def _require_services(request):
+    for marker in ("postgres", "redis"):
+        if request.node.get_closest_marker(marker):
+            reason = _service_missing(marker)
+            if reason and IN_CI:
+                pytest.fail(f"CI=true but this test {reason}")
+            if reason:
+                pytest.skip(reason)
+
+
+# --- No network (R11): a test may only talk to this machine. ---------------------------
+
+_real_connect = socket.socket.connect
+
+
+def _is_local(address) -> bool:
+    if isinstance(address, (str, bytes)):  # AF_UNIX
+        return True
+    host = address[0]
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _guarded_connect(sock, address):
+    if not _is_local(address):
+        raise OSError(f"Tests may not open non-loopback sockets (tried {address!r})")
+    return _real_connect(sock, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network():
+    socket.socket.connect = _guarded_connect
+    yield
+    socket.socket.connect = _real_connect
+
+
+# --- A real Celery worker ----------------------------------------------------------------
+
+
+def _database_url_for_worker() -> str:
+    """The URL of the test database this process uses, for a worker subprocess."""
+    db = connection.settings_dict
+    if connection.vendor == "postgresql":
+        user = db.get("USER") or "postgres"
+        host = db.get("HOST") or "127.0.0.1"
+        port = db.get("PORT") or 5432
+        return f"postgres://{user}@{host}:{port}/{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """Start `celery worker` in a subprocess on the test database and Redis; yield it.
+
+    The worker reads the same settings module, so it uses this process's Redis
+    database (see config/settings/test.py) and, through DATABASE_URL, the test
+    database that pytest-django created.
+    """
+    if not settings.REDIS_URL:
+        reason = "needs Redis and a Celery worker: set REDIS_URL=redis://..."
+        if IN_CI:
+            pytest.fail(f"CI=true but {reason}")
+        pytest.skip(reason)
+    from config.celery_app import app
+
+    app.control.purge()
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url_for_worker(),
+        "CONN_MAX_AGE": "0",
+    }
+    name = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}@%h"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-n",
+            name,
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"Celery worker exited with {proc.returncode} at start-up")
+        replies = app.control.ping(timeout=0.5)
+        if any(name.split("@")[0] in host for reply in replies for host in reply):
+            break
+    else:
+        proc.kill()
+        pytest.fail("Celery worker did not answer a ping within 60 s")
+    yield proc
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
