@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,8 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     """Run manage.py in a clean environment (no inherited DATABASE_URL etc.)."""
     base = {
         "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "DATABASE_URL": "sqlite:////tmp/solomo-settings-test.sqlite3",
+        "HOME": os.environ.get("HOME", str(ROOT)),
+        "DATABASE_URL": f"sqlite:///{tempfile.gettempdir()}/solomo-settings-test.sqlite3",
     }
     return subprocess.run(
         [sys.executable, "manage.py", *args],
@@ -96,7 +97,8 @@ def test_no_environment_at_all_uses_sqlite_locmem_and_in_process_tasks():
         "-c",
         "from django.conf import settings as s; "
         "print(s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND'], "
-        "s.CELERY_TASK_ALWAYS_EAGER, s.OSCAR_DEFAULT_CURRENCY, s.DATABASES['default']['CONN_MAX_AGE'])",
+        "s.CELERY_TASK_ALWAYS_EAGER, s.OSCAR_DEFAULT_CURRENCY, "
+        "s.DATABASES['default']['CONN_MAX_AGE'])",
         DATABASE_URL="",
     )
     assert result.returncode == 0, result.stderr
