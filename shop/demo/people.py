@@ -1,0 +1,84 @@
+"""Demo accounts: a shopper, one member of staff per shop, a marketer and an administrator.
+
+Users are identified by email (also used as the username; Oscar signs in by
+email). The passwords are public demo credentials, printed by `seed_demo`.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SHOPPER = "shopper"
+    STORE_STAFF = "store staff"
+    MARKETER = "marketer"
+    ADMIN = "administrator"
+
+
+@dataclass(frozen=True)
+class UserSpec:
+    email: str
+    first_name: str
+    last_name: str
+    password: str
+    role: Role
+    # The shop whose orders and stock a member of store staff manages.
+    partner_code: str = ""
+
+
+MARKETERS_GROUP = "Marketers"
+
+# What Oscar's offers, ranges, vouchers and communications dashboards check
+# (see each dashboard app's `permissions_map`), as (app_label, codename).
+MARKETER_PERMISSIONS: tuple[tuple[str, str], ...] = (
+    *(
+        ("offer", f"{action}_{model}")
+        for model in ("conditionaloffer", "range", "benefit", "condition")
+        for action in ("view", "add", "change", "delete")
+    ),
+    *(
+        ("voucher", f"{action}_{model}")
+        for model in ("voucher", "voucherset")
+        for action in ("view", "add", "change", "delete")
+    ),
+    ("communication", "view_communicationeventtype"),
+    ("communication", "change_communicationeventtype"),
+)
+
+USERS: tuple[UserSpec, ...] = (
+    UserSpec("shopper@solomo.example", "Camille", "Martin", "solomo-shopper", Role.SHOPPER),
+    UserSpec(
+        "staff.centre@solomo.example",
+        "Lucas",
+        "Muller",
+        "solomo-staff",
+        Role.STORE_STAFF,
+        "strasbourg-centre",
+    ),
+    UserSpec(
+        "staff.krutenau@solomo.example",
+        "Léa",
+        "Schmitt",
+        "solomo-staff",
+        Role.STORE_STAFF,
+        "strasbourg-krutenau",
+    ),
+    UserSpec(
+        "staff.neudorf@solomo.example",
+        "Hugo",
+        "Meyer",
+        "solomo-staff",
+        Role.STORE_STAFF,
+        "strasbourg-neudorf",
+    ),
+    UserSpec(
+        "staff.robertsau@solomo.example",
+        "Chloé",
+        "Weber",
+        "solomo-staff",
+        Role.STORE_STAFF,
+        "strasbourg-robertsau",
+    ),
+    UserSpec("marketing@solomo.example", "Inès", "Klein", "solomo-marketer", Role.MARKETER),
+    UserSpec("admin@solomo.example", "Solomo", "Admin", "solomo-admin", Role.ADMIN),
+)

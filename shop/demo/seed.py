@@ -1,0 +1,352 @@
+"""The writes behind `manage.py seed_demo`: each function adds what is missing, atomically.
+
+Rows are found by natural keys (country code, category name path, product UPC,
+partner code, user email). A row that already exists is never changed, so the
+seed can run again, or on a database that already holds other data.
+"""
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import Group, Permission
+from django.contrib.sites.models import Site
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Q
+
+from .catalogue import CATEGORIES, PRODUCTS
+from .images import product_image_jpeg
+from .people import MARKETER_PERMISSIONS, MARKETERS_GROUP, USERS, Role, UserSpec
+from .places import COUNTRIES, FRANCE, PARTNERS, STRASBOURG, PartnerSpec
+
+Category = apps.get_model("catalogue", "Category")
+Country = apps.get_model("address", "Country")
+Partner = apps.get_model("partner", "Partner")
+PartnerAddress = apps.get_model("partner", "PartnerAddress")
+Product = apps.get_model("catalogue", "Product")
+ProductCategory = apps.get_model("catalogue", "ProductCategory")
+ProductClass = apps.get_model("catalogue", "ProductClass")
+ProductImage = apps.get_model("catalogue", "ProductImage")
+StockRecord = apps.get_model("partner", "StockRecord")
+User = get_user_model()
+
+SITE_NAME = "Solomo"
+SITE_DOMAIN = "127.0.0.1:8000"
+PRODUCT_CLASS_SLUG = "standard"
+PRODUCT_CLASS_NAME = "Standard"
+# Oscar's permission for partner users who are not staff (its "limited" role).
+DASHBOARD_ACCESS = ("partner", "dashboard_access")
+
+
+class SeedError(Exception):
+    """The database holds something the seed cannot work with; the message says what."""
+
+
+@dataclass
+class Tally:
+    created: int = 0
+    existing: int = 0
+    # Rows deliberately not written, with the reason.
+    skipped: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return self.created + self.existing
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    spec: UserSpec
+    created: bool
+    # Whether the demo password signs this user in (False for another person's account).
+    demo_password_works: bool
+
+
+def stock_level(*, partner: PartnerSpec, upc: str) -> int | None:
+    """Units of a product a partner holds, or None if it does not sell it.
+
+    Seeded by partner and UPC, so the answer is the same on every run and does
+    not move when products are added to or reordered in the catalogue.
+    """
+    rng = random.Random(f"solomo-demo:{partner.code}:{upc}")
+    if not partner.is_physical:
+        return rng.randint(20, 200)
+    if rng.random() < 0.15:
+        return None
+    if rng.random() < 0.15:
+        return 0
+    return rng.randint(1, 25)
+
+
+@transaction.atomic
+def site_seed() -> bool:
+    """Name the current Site after the shop if it still has Django's example.com; True if so."""
+    site, created = Site.objects.get_or_create(
+        pk=settings.SITE_ID, defaults={"name": SITE_NAME, "domain": SITE_DOMAIN}
+    )
+    if created:
+        return True
+    if site.domain != "example.com":
+        return False
+    site.name, site.domain = SITE_NAME, SITE_DOMAIN
+    site.save(update_fields=["name", "domain"])
+    return True
+
+
+@transaction.atomic
+def countries_seed() -> Tally:
+    """France and its neighbours as shipping countries (existing countries are left as they are)."""
+    tally = Tally()
+    for spec in COUNTRIES:
+        _, created = Country.objects.get_or_create(
+            iso_3166_1_a2=spec.iso_3166_1_a2,
+            defaults={
+                "iso_3166_1_a3": spec.iso_3166_1_a3,
+                "iso_3166_1_numeric": spec.iso_3166_1_numeric,
+                "printable_name": spec.printable_name,
+                "name": spec.name,
+                "is_shipping_country": True,
+            },
+        )
+        if created:
+            tally.created += 1
+        else:
+            tally.existing += 1
+    return tally
+
+
+@transaction.atomic
+def categories_seed() -> tuple[Tally, dict[tuple[str, ...], "Category"]]:
+    """The category tree, matched by name under the same parent; returns them by path."""
+    tally = Tally()
+    by_path: dict[tuple[str, ...], Category] = {}
+    for spec in CATEGORIES:
+        name = spec.path[-1]
+        parent = by_path[spec.path[:-1]] if len(spec.path) > 1 else None
+        siblings = parent.get_children() if parent else Category.get_root_nodes()
+        matches = list(siblings.filter(name=name)[:2])
+        if len(matches) > 1:
+            raise SeedError(
+                f"There are several categories named {' > '.join(spec.path)!r}; "
+                "rename or merge them, then run the seed again."
+            )
+        if matches:
+            by_path[spec.path] = matches[0]
+            tally.existing += 1
+        elif parent:
+            by_path[spec.path] = parent.add_child(name=name, description=spec.description)
+            tally.created += 1
+        else:
+            by_path[spec.path] = Category.add_root(name=name, description=spec.description)
+            tally.created += 1
+    return tally, by_path
+
+
+@transaction.atomic
+def product_class_seed() -> tuple["ProductClass", bool]:
+    """The product class of every demo product: shipped, with stock tracked."""
+    return ProductClass.objects.get_or_create(
+        slug=PRODUCT_CLASS_SLUG,
+        defaults={"name": PRODUCT_CLASS_NAME, "requires_shipping": True, "track_stock": True},
+    )
+
+
+def products_seed(
+    *,
+    categories: dict[tuple[str, ...], "Category"],
+    product_class: "ProductClass",
+    on_progress: Callable[[int, int], None] | None = None,
+) -> Tally:
+    """Each missing product with its category and a generated image; existing UPCs are skipped.
+
+    `on_progress(done, total)` is called every 10 products and after the last.
+    If anything fails, no product is kept and the image files written so far
+    are deleted.
+    """
+    tally = Tally()
+    colours = {spec.path: spec.colours for spec in CATEGORIES}
+    written: list[ProductImage] = []
+    try:
+        with transaction.atomic():
+            existing_upcs = set(
+                Product.objects.filter(upc__in=[spec.upc for spec in PRODUCTS]).values_list(
+                    "upc", flat=True
+                )
+            )
+            for done, spec in enumerate(PRODUCTS, start=1):
+                if spec.upc in existing_upcs:
+                    tally.existing += 1
+                else:
+                    product = Product.objects.create(
+                        structure=Product.STANDALONE,
+                        upc=spec.upc,
+                        title=spec.title,
+                        description=spec.description,
+                        product_class=product_class,
+                        is_public=True,
+                    )
+                    ProductCategory.objects.create(
+                        product=product, category=categories[spec.category]
+                    )
+                    image = ProductImage(product=product, display_order=0)
+                    jpeg = product_image_jpeg(title=spec.title, colours=colours[spec.category])
+                    image.original.save(f"{spec.upc}.jpg", ContentFile(jpeg), save=False)
+                    written.append(image)
+                    image.save()
+                    tally.created += 1
+                if on_progress and (done % 10 == 0 or done == len(PRODUCTS)):
+                    on_progress(done, len(PRODUCTS))
+    except BaseException:
+        # The rows are rolled back; the files are not, so remove them here.
+        for image in written:
+            image.original.storage.delete(image.original.name)
+        raise
+    return tally
+
+
+@transaction.atomic
+def partners_seed() -> tuple[Tally, dict[str, "Partner"]]:
+    """The online warehouse and the Strasbourg shops, each new one with its address."""
+    try:
+        france = Country.objects.get(iso_3166_1_a2=FRANCE)
+    except Country.DoesNotExist as exc:
+        raise SeedError("Country FR is missing; countries must be seeded first.") from exc
+    tally = Tally()
+    partners: dict[str, Partner] = {}
+    for spec in PARTNERS:
+        partner, created = Partner.objects.get_or_create(
+            code=spec.code, defaults={"name": spec.name}
+        )
+        if created:
+            PartnerAddress.objects.create(
+                partner=partner,
+                line1=spec.line1,
+                line4=STRASBOURG,
+                postcode=spec.postcode,
+                country=france,
+            )
+            tally.created += 1
+        else:
+            tally.existing += 1
+        partners[spec.code] = partner
+    return tally, partners
+
+
+@transaction.atomic
+def stockrecords_seed(*, partners: dict[str, "Partner"]) -> Tally:
+    """Stock of every demo product at the online partner and of most of them at each shop.
+
+    A partner that already has a stock record for a product keeps it. Records
+    are inserted product by product, the online partner's first, because
+    Oscar's default strategy prices a product from its first stock record.
+    """
+    tally = Tally()
+    products = {
+        product.upc: product
+        for product in Product.objects.filter(upc__in=[spec.upc for spec in PRODUCTS])
+    }
+    stocked = set(
+        StockRecord.objects.filter(partner__in=partners.values()).values_list(
+            "partner_id", "product_id"
+        )
+    )
+    skus_in_use = set(
+        StockRecord.objects.filter(partner__in=partners.values()).values_list(
+            "partner_id", "partner_sku"
+        )
+    )
+    new_records = []
+    for product_spec in PRODUCTS:
+        product = products.get(product_spec.upc)
+        if product is None:
+            raise SeedError(
+                f"Product {product_spec.upc} is missing; products must be seeded first."
+            )
+        for partner_spec in PARTNERS:
+            level = stock_level(partner=partner_spec, upc=product_spec.upc)
+            if level is None:
+                continue
+            partner = partners[partner_spec.code]
+            sku = f"{partner_spec.sku_prefix}-{product_spec.upc}"
+            if (partner.pk, product.pk) in stocked:
+                tally.existing += 1
+            elif (partner.pk, sku) in skus_in_use:
+                tally.skipped.append(f"{partner.code}: SKU {sku} belongs to another product")
+            else:
+                new_records.append(
+                    StockRecord(
+                        partner=partner,
+                        product=product,
+                        partner_sku=sku,
+                        price=product_spec.price,
+                        price_currency=settings.OSCAR_DEFAULT_CURRENCY,
+                        num_in_stock=level,
+                    )
+                )
+    # No signal work is lost: Oscar's stock-alert receiver ignores new records.
+    StockRecord.objects.bulk_create(new_records)
+    tally.created = len(new_records)
+    return tally
+
+
+def _permissions(pairs: tuple[tuple[str, str], ...]) -> list["Permission"]:
+    condition = Q()
+    for app_label, codename in pairs:
+        condition |= Q(content_type__app_label=app_label, codename=codename)
+    permissions = list(Permission.objects.filter(condition))
+    if len(permissions) != len(pairs):
+        found = {(p.content_type.app_label, p.codename) for p in permissions}
+        missing = ", ".join(f"{a}.{c}" for a, c in pairs if (a, c) not in found)
+        raise SeedError(f"Permissions missing ({missing}); run `manage.py migrate` first.")
+    return permissions
+
+
+@transaction.atomic
+def users_seed(*, partners: dict[str, "Partner"]) -> list[DemoLogin]:
+    """The demo accounts; a user whose email or username is taken is left untouched.
+
+    For such a user the result says whether the demo password still works (checked
+    without writing, so an old password hash is not upgraded either).
+
+    Store staff get Oscar's partner-scoped dashboard: they are linked to their
+    shop's partner and hold `partner.dashboard_access` but are not `is_staff`
+    (Oscar shows staff users every partner's orders and stock). The marketer
+    is staff and in the Marketers group, which is given any missing permission
+    of MARKETER_PERMISSIONS.
+    """
+    marketers, _ = Group.objects.get_or_create(name=MARKETERS_GROUP)
+    marketers.permissions.add(*_permissions(MARKETER_PERMISSIONS))
+    (dashboard_access,) = _permissions((DASHBOARD_ACCESS,))
+
+    logins = []
+    for spec in USERS:
+        taken = User.objects.filter(
+            Q(email__iexact=spec.email) | Q(username__iexact=spec.email)
+        ).first()
+        if taken:
+            # hashers.check_password, not User.check_password: the latter may rehash and save.
+            works = check_password(spec.password, taken.password)
+            logins.append(DemoLogin(spec=spec, created=False, demo_password_works=works))
+            continue
+        user = User(
+            username=spec.email,
+            email=spec.email,
+            first_name=spec.first_name,
+            last_name=spec.last_name,
+            is_staff=spec.role in (Role.MARKETER, Role.ADMIN),
+            is_superuser=spec.role == Role.ADMIN,
+        )
+        user.set_password(spec.password)
+        user.save()
+        if spec.role == Role.STORE_STAFF:
+            partners[spec.partner_code].users.add(user)
+            user.user_permissions.add(dashboard_access)
+        elif spec.role == Role.MARKETER:
+            user.groups.add(marketers)
+        logins.append(DemoLogin(spec=spec, created=True, demo_password_works=True))
+    return logins
