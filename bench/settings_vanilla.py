@@ -1,0 +1,51 @@
+"""Plain django-oscar, for the listing benchmark only (bench/listing.py).
+
+Our settings (config.settings.test: DEBUG off, no collectstatic needed) with the
+`shop.search` fork undone: Oscar's own search app and context processor, Oscar's
+stock templates (no `shop/templates` in DIRS) and Haystack on Whoosh, which is
+what a plain Oscar shop needs to list anything (Haystack's simple backend lists
+nothing: django-oscar#3853). Whoosh is installed for the benchmark only:
+`.venv/bin/pip install Whoosh==2.7.4`.
+
+The index lives in BENCH_WHOOSH_PATH (the benchmark passes the same temporary
+directory to `rebuild_index` and to the measuring process).
+"""
+
+import os
+import tempfile
+
+from config.settings.test import *  # noqa: F403
+from config.settings.test import INSTALLED_APPS, TEMPLATES
+
+OURS_SEARCH_APP = "shop.search.apps.SearchConfig"
+OSCAR_SEARCH_APP = "oscar.apps.search.apps.SearchConfig"
+OURS_SEARCH_FORM = "shop.search.context_processors.search_form"
+OSCAR_SEARCH_FORM = "oscar.apps.search.context_processors.search_form"
+
+if OURS_SEARCH_APP not in INSTALLED_APPS:
+    raise RuntimeError(f"{OURS_SEARCH_APP} is no longer in INSTALLED_APPS; update the bench")
+INSTALLED_APPS = [OSCAR_SEARCH_APP if app == OURS_SEARCH_APP else app for app in INSTALLED_APPS]
+
+TEMPLATES = [
+    {
+        **TEMPLATES[0],
+        "DIRS": [],
+        "OPTIONS": {
+            **TEMPLATES[0]["OPTIONS"],
+            "context_processors": [
+                OSCAR_SEARCH_FORM if processor == OURS_SEARCH_FORM else processor
+                for processor in TEMPLATES[0]["OPTIONS"]["context_processors"]
+            ],
+        },
+    }
+]
+
+HAYSTACK_CONNECTIONS = {
+    "default": {
+        "ENGINE": "haystack.backends.whoosh_backend.WhooshEngine",
+        "PATH": os.environ.get("BENCH_WHOOSH_PATH")
+        or tempfile.mkdtemp(prefix="solomo-bench-whoosh-"),
+    }
+}
+# The benchmark runs `rebuild_index` once after seeding; nothing changes afterwards.
+HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
