@@ -31,9 +31,11 @@ if REDIS_URL:  # noqa: F405
     import os
     from urllib.parse import urlsplit, urlunsplit
 
+    # REDIS_URL's own database number is the base: /0 gives 1 (no xdist), 2, 3, ...
     _xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ... or unset
-    _redis_db = 1 + (int(_xdist_worker[2:]) + 1 if _xdist_worker.startswith("gw") else 0)
     _parts = urlsplit(REDIS_URL)  # noqa: F405
+    _base_db = int(_parts.path.strip("/") or 0)
+    _redis_db = _base_db + 1 + (int(_xdist_worker[2:]) + 1 if _xdist_worker.startswith("gw") else 0)
     REDIS_URL = urlunsplit(_parts._replace(path=f"/{_redis_db}"))
     CACHES["default"]["LOCATION"] = REDIS_URL  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = f"solomo-test-{_redis_db}"  # noqa: F405
