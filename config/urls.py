@@ -9,6 +9,11 @@ from django.views.static import serve
 
 from shop.views import HomeView
 
+# Oscar's error views render its (our mobile) error templates.
+handler403 = "oscar.views.handler403"
+handler404 = "oscar.views.handler404"
+handler500 = "oscar.views.handler500"
+
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -34,6 +34,7 @@ from pathlib import Path
 import environ
 from babel.numbers import list_currencies
 from django.core.exceptions import ImproperlyConfigured
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from oscar.defaults import *  # noqa: F403  (Oscar's settings, overridden below)
 
@@ -305,6 +306,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # --- Oscar --------------------------------------------------------------------------------
 
 OSCAR_SHOP_NAME = env.str("SHOP_NAME", default="Solomo")
+OSCAR_HOMEPAGE = reverse_lazy("home")
 OSCAR_SHOP_TAGLINE = _("Buy on your phone, pick up near you")
 OSCAR_DEFAULT_CURRENCY = _currency_from_env()
 OSCAR_ALLOW_ANON_CHECKOUT = True

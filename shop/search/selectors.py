@@ -49,9 +49,9 @@ def _text_search(queryset: QuerySet, query: str) -> QuerySet:
         search_query = SearchQuery(query, search_type="websearch", config=config)
         # Full-text matches, plus titles containing what was typed so far
         # ("choc" finds "Chocolate") which stemming alone would miss.
-        return queryset.annotate(
-            document=vector, rank=SearchRank(vector, search_query)
-        ).filter(Q(document=search_query) | Q(title__icontains=query))
+        return queryset.annotate(document=vector, rank=SearchRank(vector, search_query)).filter(
+            Q(document=search_query) | Q(title__icontains=query)
+        )
     # SQLite: every word must appear in the title, UPC or description.
     for term in query.split():
         queryset = queryset.filter(

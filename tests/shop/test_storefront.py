@@ -1,0 +1,246 @@
+"""The mobile-first storefront shell: pages render, carry no inline script or CDN asset,
+speak French under /fr/, and listings cost a fixed number of queries."""
+
+from html.parser import HTMLParser
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import translation
+from oscar.test.factories import ProductImageFactory
+
+from tests.factories import category, product
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request under /fr/ leaves French active in this thread, and reverse() follows it.
+    with translation.override(settings.LANGUAGE_CODE):
+        yield
+
+
+class AssetParser(HTMLParser):
+    """Collects <script> tags (attributes + body) and the URLs pages load."""
+
+    def __init__(self):
+        super().__init__()
+        self.scripts: list[dict] = []
+        self.urls: list[str] = []
+        self._in_script = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "script":
+            self.scripts.append({"attrs": attrs, "body": ""})
+            self._in_script = True
+            self.urls.append(attrs.get("src") or "")
+        elif tag == "link":
+            self.urls.append(attrs.get("href") or "")
+        elif tag in ("img", "source", "iframe"):
+            self.urls.append(attrs.get("src") or "")
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._in_script = False
+
+    def handle_data(self, data):
+        if self._in_script:
+            self.scripts[-1]["body"] += data
+
+
+def parse(response) -> AssetParser:
+    parser = AssetParser()
+    parser.feed(response.content.decode())
+    return parser
+
+
+@pytest.fixture
+def catalogue():
+    cheese = category("Cheese")
+    munster = product("Munster AOP", price="5.95", categories=[cheese])
+    ProductImageFactory(product=munster)
+    product("Bretzel", price="1.20", categories=[cheese])
+    return {"category": cheese, "product": munster}
+
+
+def storefront_urls(catalogue) -> dict[str, str]:
+    return {
+        "home": reverse("home"),
+        "catalogue": reverse("catalogue:index"),
+        "category": catalogue["category"].get_absolute_url(),
+        "product": catalogue["product"].get_absolute_url(),
+        "search": reverse("search:search") + "?q=munster",
+        "basket": reverse("basket:summary"),
+        "login": reverse("customer:login"),
+        "french home": "/fr/",
+    }
+
+
+def test_storefront_pages_render_without_inline_scripts_or_third_party_assets(client, catalogue):
+    for name, url in storefront_urls(catalogue).items():
+        response = client.get(url)
+
+        assert response.status_code == 200, name
+        page = parse(response)
+        inline = [
+            s
+            for s in page.scripts
+            if not s["attrs"].get("src") and s["attrs"].get("type") != "application/ld+json"
+        ]
+        assert inline == [], f"{name}: inline <script> {inline}"
+        blocking = [s for s in page.scripts if "src" in s["attrs"] and "defer" not in s["attrs"]]
+        assert blocking == [], f"{name}: scripts without defer {blocking}"
+        external = [u for u in page.urls if u.startswith(("http://", "https://", "//"))]
+        assert external == [], f"{name} loads {external}"
+        assert b"onclick=" not in response.content, name
+
+
+def test_listings_show_their_products(client, catalogue):
+    for url in (
+        reverse("catalogue:index"),
+        catalogue["category"].get_absolute_url(),
+        reverse("search:search") + "?q=munster",
+        reverse("home"),
+    ):
+        html = client.get(url).content.decode()
+
+        assert "Munster AOP" in html, url
+        assert catalogue["product"].get_absolute_url() in html, url
+
+
+def test_pages_have_the_mobile_head(client, catalogue):
+    response = client.get(catalogue["product"].get_absolute_url())
+
+    html = response.content.decode()
+    assert '<html lang="en"' in html
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+    assert '<meta name="theme-color" content="#0b6e69">' in html
+    assert '<meta name="description" content="">' not in html
+    assert 'rel="icon"' in html
+
+
+def test_french_under_fr_prefix(client, catalogue):
+    response = client.get("/fr/")
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="fr"' in html
+    assert "Achetez sur votre téléphone, retirez près de chez vous" in html
+    assert "Acheter par catégorie" in html
+
+
+def test_language_switcher_posts_to_set_language_without_javascript(client, catalogue):
+    response = client.get(reverse("catalogue:index"))
+
+    html = response.content.decode()
+    assert f'action="{reverse("set_language")}" method="post"' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert '<option value="fr" lang="fr">Français</option>' in html
+    switched = client.post(reverse("set_language"), {"language": "fr", "next": "/"})
+    assert switched.status_code == 302
+    assert switched["Location"] == "/fr/"
+
+
+def test_home_page_shows_categories_and_newest_products(client, catalogue):
+    newest = product("Kougelhopf")
+
+    response = client.get(reverse("home"))
+
+    assert response.status_code == 200
+    assert response.context["featured_products"][0] == newest
+    html = response.content.decode()
+    assert catalogue["category"].get_absolute_url() in html
+    assert "Buy on your phone, pick up near you" in html
+
+
+def test_header_links_to_search_basket_and_account(client, catalogue):
+    response = client.get(reverse("home"))
+
+    html = response.content.decode()
+    assert f'action="{reverse("search:search")}"' in html
+    assert 'name="q"' in html
+    assert f'href="{reverse("basket:summary")}"' in html
+    assert f'href="{reverse("customer:login")}"' in html
+
+
+def test_product_card_images_have_dimensions_and_lazy_loading(client):
+    for i in range(6):
+        ProductImageFactory(product=product(f"Cheese {i}"))
+
+    response = client.get(reverse("catalogue:index"))
+
+    html = response.content.decode()
+    cards = html.count('class="product-card"')
+    assert cards == 6
+    assert html.count('loading="lazy"') == 2  # all but the first four
+    assert html.count('fetchpriority="high"') == 1
+    assert html.count('src="/media/cache/') == 6  # thumbnails, never the originals
+    assert html.count('<img src="/media/cache/') == html.count("<img src=")
+
+
+def test_dashboard_keeps_oscars_onbodyload_script(client):
+    staff = get_user_model().objects.create_user(
+        username="staff", email="staff@example.com", password="x", is_staff=True
+    )
+    client.force_login(staff)
+
+    response = client.get(reverse("dashboard:index"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "$(function() {" in html
+    assert "oscar/js/jquery/jquery.min.js" in html
+
+
+def test_basket_page_passes_its_url_to_shop_js(client):
+    response = client.get(reverse("basket:summary"))
+
+    assert f'data-basket-url="{reverse("basket:summary")}"' in response.content.decode()
+
+
+# --- Queries ------------------------------------------------------------------------------
+
+
+def _queries(client, url) -> int:
+    client.get(url)  # warm: thumbnails are generated (and stored) on the first view
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def _add_products(cheese, start: int, stop: int) -> None:
+    for i in range(start, stop):
+        item = product(f"Cheese {i}", categories=[cheese], price=f"{i + 1}.00")
+        if i % 2:
+            ProductImageFactory(product=item)
+
+
+# Exact costs today; a change to the listing templates that adds a query shows up here.
+LISTING_QUERIES = {"catalogue": 9, "category": 10, "search": 9, "home": 10}
+
+
+@pytest.mark.parametrize("page", ["catalogue", "category", "search", "home"])
+def test_listing_queries_do_not_grow_with_the_number_of_products(client, page):
+    # Given a page showing 6 products (some with images), then one showing 24
+    cheese = category("Cheese")
+    _add_products(cheese, 0, 6)
+    url = {
+        "catalogue": reverse("catalogue:index"),
+        "category": cheese.get_absolute_url(),
+        "search": reverse("search:search") + "?q=cheese",
+        "home": reverse("home"),
+    }[page]
+    with_6 = _queries(client, url)
+
+    _add_products(cheese, 6, 24)
+    with_24 = _queries(client, url)
+
+    # Then both cost the same, fixed number of queries
+    assert with_24 == with_6
+    assert with_24 == LISTING_QUERIES[page]
