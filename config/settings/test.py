@@ -41,3 +41,7 @@ if REDIS_URL:  # noqa: F405
     CACHES["default"]["KEY_PREFIX"] = f"solomo-test-{_redis_db}"  # noqa: F405
     CELERY_BROKER_URL = REDIS_URL
     CELERY_RESULT_BACKEND = REDIS_URL
+
+# Threads (live server, concurrency tests) must not keep connections open past
+# their work, or the test database cannot be dropped at the end.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -78,7 +78,7 @@ def shop_pages(live_server):
     }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def browser():
     with sync_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
