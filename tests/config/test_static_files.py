@@ -55,7 +55,7 @@ def test_static_files_are_hashed_compressed_and_cached_far_into_the_future(tmp_p
     assert probe.returncode == 0, probe.stderr
     served = json.loads(probe.stdout.strip().splitlines()[-1])
 
-    # Then WhiteNoise serves the hashed, Brotli-compressed copy with a far-future (10-year, immutable) lifetime
+    # Then WhiteNoise serves the hashed, Brotli-compressed copy, immutable for 10 years
     assert served["url"].startswith("/static/shop/css/shop.")
     assert served["url"].endswith(".css") and served["url"] != "/static/shop/css/shop.css"
     assert served["status"] == 200
