@@ -1,0 +1,1 @@
+from oscar.apps.communication.admin import *  # noqa: F403

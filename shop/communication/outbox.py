@@ -1,0 +1,390 @@
+"""The outbox: record messages in the caller's transaction, deliver them after commit.
+
+Guarantees (RELIABILITY.md):
+
+- R24: `messages_record` writes rows in the caller's transaction; publishing happens in
+  `transaction.on_commit` and never raises into the request. Whatever the broker missed,
+  `outbox_sweep` (beat) publishes again.
+- R25: a failed publish pauses publishing for NOTIFY_PUBLISH_PAUSE seconds in this process,
+  so a dead Redis costs one short timeout, not one per order.
+- R26: `message_deliver` claims a message with a conditional UPDATE (pending -> sending,
+  fresh claim token); a second run of the same task finds nothing to claim. Only the holder
+  of the token may record the outcome. A sender that died keeps its claim until
+  NOTIFY_SENDING_LEASE has passed, after which the message can be claimed again.
+- R27: transient errors retry with exponential backoff and jitter; after max_attempts the
+  message is failed (a dead letter) with the error; staff can `message_retry` it.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import random
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from kombu.exceptions import KombuError
+from kombu.exceptions import OperationalError as KombuOperationalError
+from redis.exceptions import RedisError
+
+from . import channels
+from .models import Channel, DeliveryAttempt, OutboxMessage, Purpose, PushSubscription
+
+logger = logging.getLogger(__name__)
+
+# Errors a publish may raise when the broker is down or unreachable.
+PUBLISH_ERRORS = (KombuOperationalError, KombuError, RedisError, OSError)
+
+_publish_paused_until = 0.0
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message to record: who gets what on which channel."""
+
+    channel: str
+    recipient: str
+    subject: str = ""
+    body: str = ""
+    html: str = ""
+    url: str = ""
+    user_id: int | None = None
+    push_subscription_id: int | None = None
+
+
+# --- Recording --------------------------------------------------------------------------
+
+
+def attachments_serialise(attachments: Iterable | None) -> list[list[str]]:
+    """Oscar's attachments (file paths or [filename, content, mimetype]) as JSON-safe lists."""
+    serialised = []
+    for attachment in attachments or ():
+        if isinstance(attachment, str):
+            path = Path(attachment)
+            content, filename, mimetype = path.read_bytes(), path.name, ""
+        elif isinstance(attachment, (list, tuple)):
+            filename, content, mimetype = attachment
+            content = content.encode() if isinstance(content, str) else content
+        else:
+            raise TypeError(
+                f"Outbox emails take paths or (filename, content, mimetype), got {attachment!r}"
+            )
+        serialised.append(
+            [filename, base64.b64encode(content).decode(), mimetype or "application/octet-stream"]
+        )
+    return serialised
+
+
+def messages_record(
+    *,
+    drafts: Iterable[Draft],
+    event_code: str = "",
+    purpose: str = Purpose.SERVICE,
+    language: str = "",
+    render_error: str = "",
+    attachments: Iterable | None = None,
+) -> list[OutboxMessage]:
+    """Write one outbox row per draft in the current transaction; publish after commit.
+
+    With `render_error` the rows are recorded already failed, carrying the error, so a
+    broken template is visible to staff instead of silently dropping the message.
+    """
+    now = timezone.now()
+    serialised = attachments_serialise(attachments)
+    rows = [
+        OutboxMessage(
+            channel=draft.channel,
+            purpose=purpose,
+            event_code=event_code,
+            user_id=draft.user_id,
+            recipient=draft.recipient,
+            push_subscription_id=draft.push_subscription_id,
+            language=language,
+            subject=draft.subject[:255],
+            body=draft.body,
+            html=draft.html,
+            url=draft.url[:500],
+            attachments=serialised if draft.channel == Channel.EMAIL else [],
+            max_attempts=settings.NOTIFY_MAX_ATTEMPTS,
+            next_attempt_at=now,
+            status=OutboxMessage.Status.FAILED if render_error else OutboxMessage.Status.PENDING,
+            last_error=render_error,
+        )
+        for draft in drafts
+    ]
+    for row in rows:
+        row.save()
+    pending = [row.pk for row in rows if row.status == OutboxMessage.Status.PENDING]
+    if pending:
+        transaction.on_commit(lambda: messages_publish(message_ids=pending))
+    return rows
+
+
+def messages_publish(*, message_ids: list[int], countdown: float | None = None) -> int:
+    """Hand delivery tasks to the broker; never raises. Returns how many were published.
+
+    A message that could not be published stays pending: the sweeper publishes it later.
+    """
+    global _publish_paused_until
+    from .tasks import deliver_message
+
+    if time.monotonic() < _publish_paused_until:
+        logger.warning(
+            "Broker recently failed; %d message(s) left to the sweeper", len(message_ids)
+        )
+        return 0
+    published = 0
+    try:
+        for message_id in message_ids:
+            # No publish retries: the sweeper is the retry, and a hung broker then costs a
+            # request at most one socket timeout (R25).
+            deliver_message.apply_async((message_id,), countdown=countdown, retry=False)
+            published += 1
+    except PUBLISH_ERRORS as exc:
+        _publish_paused_until = time.monotonic() + settings.NOTIFY_PUBLISH_PAUSE
+        logger.warning(
+            "Could not publish %d outbox message(s), the sweeper will: %s",
+            len(message_ids) - published,
+            exc,
+        )
+    return published
+
+
+# --- Delivery ---------------------------------------------------------------------------
+
+
+def retry_delay(*, attempt: int) -> float:
+    """Seconds before attempt `attempt + 1`: exponential, capped, with jitter.
+
+    Half the delay is fixed and half random ("equal jitter"), so retries of many messages
+    failing together spread out while each message still backs off.
+    """
+    delay = min(
+        settings.NOTIFY_RETRY_MAX_DELAY, settings.NOTIFY_RETRY_BASE_DELAY * 2 ** (attempt - 1)
+    )
+    return delay / 2 + random.uniform(0, delay / 2)
+
+
+def _claim(*, message_id: int) -> tuple[OutboxMessage, DeliveryAttempt] | None:
+    now = timezone.now()
+    token = uuid.uuid4()
+    lease_expired = now - timedelta(seconds=settings.NOTIFY_SENDING_LEASE)
+    with transaction.atomic():
+        claimed = (
+            OutboxMessage.objects.filter(pk=message_id, attempts__lt=F("max_attempts"))
+            .filter(
+                Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+                | Q(status=OutboxMessage.Status.SENDING, claimed_at__lt=lease_expired)
+            )
+            .update(
+                status=OutboxMessage.Status.SENDING,
+                claim_token=token,
+                claimed_at=now,
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
+        )
+        if not claimed:
+            return None
+        message = OutboxMessage.objects.select_related("push_subscription").get(pk=message_id)
+        attempt = DeliveryAttempt.objects.create(
+            message=message, number=message.attempts, claim_token=token, started_at=now
+        )
+    return message, attempt
+
+
+def _finish(
+    *,
+    message: OutboxMessage,
+    attempt: DeliveryAttempt,
+    outcome: str,
+    error: str = "",
+    reference: str = "",
+    retry_in: float | None = None,
+) -> bool:
+    """Record an attempt's outcome, if this sender still holds the claim."""
+    now = timezone.now()
+    fields: dict = {"claim_token": None, "updated_at": now, "last_error": error}
+    if outcome == DeliveryAttempt.Outcome.SENT:
+        fields.update(status=OutboxMessage.Status.SENT, sent_at=now, provider_reference=reference)
+    elif retry_in is not None:
+        fields.update(
+            status=OutboxMessage.Status.PENDING,
+            next_attempt_at=now + timedelta(seconds=retry_in),
+        )
+    elif outcome == DeliveryAttempt.Outcome.CANCELLED:
+        fields.update(status=OutboxMessage.Status.CANCELLED)
+    else:
+        fields.update(status=OutboxMessage.Status.FAILED)
+    with transaction.atomic():
+        updated = OutboxMessage.objects.filter(
+            pk=message.pk, status=OutboxMessage.Status.SENDING, claim_token=attempt.claim_token
+        ).update(**fields)
+        DeliveryAttempt.objects.filter(pk=attempt.pk).update(
+            finished_at=now, outcome=outcome, error=error
+        )
+    if not updated:
+        logger.warning(
+            "Outbox message #%s was taken over before attempt %s ended", message.pk, attempt.number
+        )
+    return bool(updated)
+
+
+def message_deliver(*, message_id: int) -> str:
+    """Send one outbox message if it is due and nobody else is sending it.
+
+    Safe to run any number of times for one message: at most one run holds the claim.
+    Returns the outcome ("sent", "retry", "failed", "cancelled" or "skipped").
+    """
+    from .preferences import marketing_consent_granted
+
+    claim = _claim(message_id=message_id)
+    if claim is None:
+        return "skipped"
+    message, attempt = claim
+    if (
+        message.purpose == Purpose.MARKETING
+        and message.user_id
+        and not marketing_consent_granted(user=message.user, channel=message.channel)
+    ):
+        _finish(
+            message=message,
+            attempt=attempt,
+            outcome=DeliveryAttempt.Outcome.CANCELLED,
+            error="no current marketing consent at send time",
+        )
+        return "cancelled"
+    try:
+        reference = channels.SENDERS[message.channel](message)
+    except (channels.TransientDeliveryError, SoftTimeLimitExceeded) as exc:
+        error = str(exc) or type(exc).__name__
+        if message.attempts >= message.max_attempts:
+            _finish(
+                message=message,
+                attempt=attempt,
+                outcome=DeliveryAttempt.Outcome.TRANSIENT_ERROR,
+                error=f"gave up after {message.attempts} attempts: {error}",
+            )
+            logger.error("Outbox message #%s is a dead letter: %s", message.pk, error)
+            return "failed"
+        delay = retry_delay(attempt=message.attempts)
+        if (
+            _finish(
+                message=message,
+                attempt=attempt,
+                outcome=DeliveryAttempt.Outcome.TRANSIENT_ERROR,
+                error=error,
+                retry_in=delay,
+            )
+            and not settings.CELERY_TASK_ALWAYS_EAGER
+        ):
+            # In-process (eager) mode would retry at once, inside the caller: the message
+            # waits for the sweeper (celery beat) instead.
+            messages_publish(message_ids=[message.pk], countdown=delay)
+        return "retry"
+    except channels.SubscriptionGone as exc:
+        PushSubscription.objects.filter(pk=message.push_subscription_id).delete()
+        _finish(
+            message=message,
+            attempt=attempt,
+            outcome=DeliveryAttempt.Outcome.PERMANENT_ERROR,
+            error=str(exc),
+        )
+        return "failed"
+    except Exception as exc:
+        # Permanent provider refusals and bugs alike: a dead letter with the error beats a
+        # message stuck in "sending" until its lease runs out.
+        logger.exception("Outbox message #%s failed", message.pk)
+        _finish(
+            message=message,
+            attempt=attempt,
+            outcome=DeliveryAttempt.Outcome.PERMANENT_ERROR,
+            error=f"{type(exc).__name__}: {exc}"
+            if not isinstance(exc, channels.DeliveryError)
+            else str(exc),
+        )
+        return "failed"
+    _finish(
+        message=message, attempt=attempt, outcome=DeliveryAttempt.Outcome.SENT, reference=reference
+    )
+    _after_sent(message)
+    return "sent"
+
+
+def _after_sent(message: OutboxMessage) -> None:
+    if message.channel == Channel.PUSH and message.push_subscription_id:
+        PushSubscription.objects.filter(pk=message.push_subscription_id).update(
+            last_success_at=timezone.now()
+        )
+    if (
+        message.channel == Channel.EMAIL
+        and message.user_id
+        and settings.OSCAR_SAVE_SENT_EMAILS_TO_DB
+    ):
+        from .models import Email
+
+        Email.objects.create(
+            user_id=message.user_id,
+            email=message.recipient,
+            subject=message.subject,
+            body_text=message.body,
+            body_html=message.html,
+        )
+
+
+# --- Sweeping and staff actions -----------------------------------------------------------
+
+
+def outbox_sweep(*, limit: int = 500) -> dict[str, int]:
+    """Publish what the broker missed; close messages whose sender died on the last attempt.
+
+    Picks pending messages due for longer than NOTIFY_SWEEP_DELAY and claimed messages
+    whose lease expired. Publishing a message twice is harmless (the claim decides).
+    """
+    now = timezone.now()
+    lease_expired = now - timedelta(seconds=settings.NOTIFY_SENDING_LEASE)
+    exhausted = OutboxMessage.objects.stale_sending(claimed_before=lease_expired).filter(
+        attempts__gte=F("max_attempts")
+    )
+    lost = exhausted.update(
+        status=OutboxMessage.Status.FAILED,
+        claim_token=None,
+        last_error="the worker stopped during the last attempt",
+        updated_at=now,
+    )
+    due = OutboxMessage.objects.due(before=now - timedelta(seconds=settings.NOTIFY_SWEEP_DELAY))
+    stale = OutboxMessage.objects.stale_sending(claimed_before=lease_expired)
+    ids = list(
+        OutboxMessage.objects.filter(Q(pk__in=due.values("pk")) | Q(pk__in=stale.values("pk")))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    published = messages_publish(message_ids=ids) if ids else 0
+    return {"found": len(ids), "published": published, "lost": lost}
+
+
+def message_retry(*, message_id: int) -> bool:
+    """Staff action: give a dead letter a fresh set of attempts and publish it after commit."""
+    now = timezone.now()
+    updated = (
+        OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.FAILED)
+        .exclude(body="", html="")
+        .update(
+            status=OutboxMessage.Status.PENDING,
+            next_attempt_at=now,
+            max_attempts=F("attempts") + settings.NOTIFY_MAX_ATTEMPTS,
+            updated_at=now,
+        )
+    )
+    if updated:
+        transaction.on_commit(lambda: messages_publish(message_ids=[message_id]))
+    return bool(updated)

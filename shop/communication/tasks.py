@@ -1,0 +1,22 @@
+"""Thin Celery wrappers around the outbox services."""
+
+from celery import shared_task
+
+from .outbox import message_deliver, outbox_sweep
+
+
+# Idempotent (the claim in message_deliver lets one run send), so it may be redelivered
+# after a worker dies mid-send (R26).
+@shared_task(
+    name="shop.communication.tasks.deliver_message",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def deliver_message(message_id: int) -> str:
+    return message_deliver(message_id=message_id)
+
+
+@shared_task(name="shop.communication.tasks.sweep_outbox", ignore_result=True)
+def sweep_outbox() -> dict[str, int]:
+    return outbox_sweep()

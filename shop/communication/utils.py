@@ -1,0 +1,151 @@
+"""Oscar's Dispatcher, made asynchronous and multichannel.
+
+Callers (Oscar's OrderDispatcher, CustomerDispatcher, AlertsDispatcher, our apps through
+`get_class("communication.utils", "Dispatcher")`) keep calling `get_messages` then
+`dispatch_*`. Nothing here talks to a provider: each recipient and channel becomes an
+outbox row in the caller's transaction, delivered by a Celery worker after commit.
+"""
+
+import logging
+
+from django.utils import translation
+from oscar.apps.communication import utils as oscar_utils
+
+from .models import TEMPLATE_FIELDS, Channel, Purpose
+from .outbox import Draft, messages_record
+from .preferences import phone_normalise, preference_for, service_channels_for
+
+logger = logging.getLogger(__name__)
+
+# Account security messages always go by email, whatever the service preferences say.
+ACCOUNT_EVENT_CODES = frozenset(
+    {"REGISTRATION", "PASSWORD_RESET", "PASSWORD_CHANGED", "EMAIL_CHANGED"}
+)
+
+
+class Dispatcher(oscar_utils.Dispatcher):
+    def get_messages(self, event_code, extra_context=None):
+        """Render every channel; a template error is carried along, not raised."""
+        try:
+            messages = super().get_messages(event_code, extra_context)
+        except Exception as exc:
+            # Templates are edited in the dashboard; a mistake there must not break the
+            # checkout that triggers the message. The messages are recorded as failed.
+            logger.exception("Templates of %s failed to render", event_code)
+            messages = dict.fromkeys(TEMPLATE_FIELDS, "")
+            messages["render_error"] = f"template error: {type(exc).__name__}: {exc}"
+        messages["event_code"] = event_code
+        return messages
+
+    # Public API (same signatures and return shapes as Oscar's)
+
+    def dispatch_direct_messages(self, recipient_email, messages, attachments=None):
+        if (messages["subject"] and (messages["body"] or messages["html"])) or messages.get(
+            "render_error"
+        ):
+            return self.send_email_messages(recipient_email, messages, attachments=attachments)
+        return None
+
+    def dispatch_anonymous_messages(self, email, messages, attachments=None):
+        dispatched = {}
+        if email:
+            dispatched["email"] = (
+                self.send_email_messages(email, messages, attachments=attachments),
+                None,
+            )
+        return dispatched
+
+    def dispatch_user_messages(self, user, messages, attachments=None):
+        """Record the message on each channel the user chose and can be reached on."""
+        # Oscar's OrderDispatcher passes messages rendered by the event type itself, without
+        # the code: anything not known to be about the account is a service message.
+        if messages.get("event_code", "") in ACCOUNT_EVENT_CODES:
+            wanted = [Channel.EMAIL] if user.email else []
+        else:
+            wanted = service_channels_for(user=user)
+        if Channel.EMAIL in wanted and not user.email:
+            self.logger.warning("User #%s has no email address", user.id)
+        drafts = [draft for channel in wanted for draft in self._drafts(user, channel, messages)]
+        recorded = self._record(drafts, messages, attachments)
+        return {message.channel: message for message in recorded}
+
+    def send_user_email_messages(self, user, messages, attachments=None):
+        if not user.email:
+            self.logger.warning(
+                "Unable to send email messages as user #%d has no email address", user.id
+            )
+            return None
+        return self.send_email_messages(user.email, messages, attachments=attachments, user=user)
+
+    def send_email_messages(
+        self, recipient_email, messages, from_email=None, attachments=None, user=None
+    ):
+        """Record an email to `recipient_email`; returns its outbox message."""
+        draft = Draft(
+            channel=Channel.EMAIL,
+            recipient=recipient_email,
+            subject=messages.get("subject", ""),
+            body=messages.get("body", ""),
+            html=messages.get("html", ""),
+            user_id=getattr(user, "pk", None),
+        )
+        (message,) = self._record([draft], messages, attachments)
+        return message
+
+    def send_text_message(self, user, event_type):
+        """Record an SMS to the user's mobile number (`event_type` is the text, as in Oscar)."""
+        phone = preference_for(user=user).phone_number
+        if not phone:
+            self.logger.warning("User #%s has no mobile number", user.id)
+            return None
+        draft = Draft(
+            channel=Channel.SMS, recipient=phone_normalise(phone), body=event_type, user_id=user.pk
+        )
+        (message,) = self._record([draft], {"sms": event_type})
+        return message
+
+    # Internal
+
+    def _drafts(self, user, channel, messages):
+        subject = messages.get("subject", "")
+        if channel == Channel.EMAIL:
+            if (subject and (messages.get("body") or messages.get("html"))) or messages.get(
+                "render_error"
+            ):
+                yield Draft(
+                    channel=channel,
+                    recipient=user.email,
+                    subject=subject,
+                    body=messages.get("body", ""),
+                    html=messages.get("html", ""),
+                    user_id=user.pk,
+                )
+        elif channel == Channel.SMS:
+            text = messages.get("sms") or subject
+            if text or messages.get("render_error"):
+                phone = preference_for(user=user).phone_number
+                yield Draft(channel=channel, recipient=phone, body=text, user_id=user.pk)
+        elif channel == Channel.PUSH:
+            title = messages.get("push_title") or subject
+            body = messages.get("push_body") or messages.get("sms") or ""
+            if title or messages.get("render_error"):
+                for subscription in user.push_subscriptions.all():
+                    yield Draft(
+                        channel=channel,
+                        recipient=subscription.endpoint,
+                        subject=title,
+                        body=body or title,
+                        url=messages.get("push_url", ""),
+                        user_id=user.pk,
+                        push_subscription_id=subscription.pk,
+                    )
+
+    def _record(self, drafts, messages, attachments=None):
+        return messages_record(
+            drafts=drafts,
+            event_code=messages.get("event_code", ""),
+            purpose=messages.get("purpose", Purpose.SERVICE),
+            language=translation.get_language() or "",
+            render_error=messages.get("render_error", ""),
+            attachments=attachments,
+        )
