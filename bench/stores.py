@@ -1,0 +1,179 @@
+"""Nearest 10 stores among 100,000: `stores.selectors.stores_near` on SQLite and PostgreSQL.
+
+Run from the project root:
+
+    .venv/bin/python bench/stores.py                 # SQLite only
+    .venv/bin/python bench/stores.py --postgres      # also a throw-away PostgreSQL database
+
+Per engine a fresh database is migrated, filled with N stores (default 100,000;
+one partner each) scattered over metropolitan France, a fifth of them clustered
+around a dozen cities as real chains are, then `stores_near(limit=10)` is timed
+from Q random points (default 300, half in cities, half anywhere) after a
+warm-up. Prints p50 / p95 / max in milliseconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CITIES = [
+    (48.5734, 7.7521),
+    (48.8566, 2.3522),
+    (45.7640, 4.8357),
+    (43.2965, 5.3698),
+    (43.6047, 1.4442),
+    (44.8378, -0.5792),
+    (47.2184, -1.5536),
+    (50.6292, 3.0573),
+    (43.7102, 7.2620),
+    (48.1173, -1.6778),
+    (49.2583, 4.0317),
+    (47.3220, 5.0415),
+]
+
+
+def random_point(rng: random.Random, clustered: bool) -> tuple[float, float]:
+    if clustered:
+        lat, lng = rng.choice(CITIES)
+        return lat + rng.gauss(0, 0.08), lng + rng.gauss(0, 0.12)
+    return rng.uniform(42.5, 51.0), rng.uniform(-4.5, 8.0)
+
+
+def worker(count: int, queries: int) -> dict:
+    # This file is bench/stores.py: the project root, not bench/, must come first
+    # on the path, or `import stores` would import this very file.
+    sys.path[0] = str(ROOT)
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    django.setup()
+    from django.db import connection, transaction
+    from oscar.core.loading import get_model
+
+    from stores.models import Store
+    from stores.selectors import stores_near
+
+    Partner = get_model("partner", "Partner")
+    rng = random.Random(42)
+    started = time.monotonic()
+    with transaction.atomic():
+        for offset in range(0, count, 5000):
+            size = min(5000, count - offset)
+            partners = Partner.objects.bulk_create(
+                Partner(name=f"Bench {i}", code=f"bench-{i}") for i in range(offset, offset + size)
+            )
+            stores = []
+            for i, partner in zip(range(offset, offset + size), partners, strict=True):
+                lat, lng = random_point(rng, clustered=i % 5 == 0)
+                stores.append(
+                    Store(
+                        partner=partner,
+                        name=f"Bench {i}",
+                        slug=f"bench-{i}",
+                        line1="1 rue",
+                        postcode="00000",
+                        city="Bench",
+                        latitude=lat,
+                        longitude=lng,
+                    )
+                )
+            Store.objects.bulk_create(stores)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE stores_store")
+    filled = time.monotonic() - started
+    points = [random_point(rng, clustered=i % 2 == 0) for i in range(queries)]
+    for lat, lng in points[:20]:
+        stores_near(lat=lat, lng=lng, limit=10)
+    timings = []
+    for lat, lng in points:
+        t0 = time.perf_counter()
+        found = stores_near(lat=lat, lng=lng, limit=10)
+        timings.append((time.perf_counter() - t0) * 1000)
+        assert len(found) == 10
+    timings.sort()
+    return {
+        "engine": connection.vendor,
+        "stores": Store.objects.count(),
+        "fill_seconds": round(filled, 1),
+        "queries": len(timings),
+        "p50_ms": round(statistics.median(timings), 2),
+        "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
+        "max_ms": round(timings[-1], 2),
+    }
+
+
+def run_engine(database_url: str, count: int, queries: int) -> dict:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+    }
+    env.pop("REDIS_URL", None)
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
+    out = subprocess.run(
+        [sys.executable, __file__, "--worker", "--count", str(count), "--queries", str(queries)],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--postgres", nargs="?", const="", default=None, metavar="URL")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.count, args.queries)))
+        return
+
+    results = []
+    with tempfile.TemporaryDirectory(prefix="solomo-bench-stores-") as tmp:
+        results.append(run_engine(f"sqlite:///{tmp}/bench.sqlite3", args.count, args.queries))
+    if args.postgres is not None:
+        import psycopg
+
+        server = args.postgres or os.environ.get("DATABASE_URL", "")
+        if not server.startswith("postgres"):
+            server = "postgres://postgres@127.0.0.1:5432/postgres"
+        name = f"solomo_bench_stores_{os.getpid()}"
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        try:
+            base = server.rsplit("/", 1)[0]
+            results.append(run_engine(f"{base}/{name}", args.count, args.queries))
+        finally:
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print("| engine | stores | queries | p50 ms | p95 ms | max ms |")
+    print("|---|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['engine']} | {r['stores']:,} | {r['queries']} | {r['p50_ms']} | "
+            f"{r['p95_ms']} | {r['max_ms']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,59 @@
+"""A strategy that follows the shopper's store: its stock first, the online warehouse otherwise."""
+
+from functools import cached_property
+
+from oscar.apps.partner import strategy as oscar_strategy
+
+from stores.models import Store
+from stores.selectors import chosen_store
+
+
+class UseChosenStoreStockRecord:
+    """The chosen store's stock record when it has stock, else the online warehouse's.
+
+    With no store chosen this is Oscar's default (the first stock record; the
+    online partner's is created first). With a store chosen, "online" means a
+    partner without a store. Products come with their stock records
+    prefetched on listings, and the chosen store and the store partners are
+    read once per request: no query per product.
+    """
+
+    @cached_property
+    def chosen_store(self) -> Store | None:
+        if self.request is None or not hasattr(self.request, "session"):
+            return None
+        return chosen_store(session=self.request.session, user=self.request.user)
+
+    @cached_property
+    def store_partner_ids(self) -> frozenset[int]:
+        return frozenset(Store.objects.values_list("partner_id", flat=True))
+
+    def select_stockrecord(self, product):
+        records = list(product.stockrecords.all())
+        if not records:
+            return None
+        store = self.chosen_store
+        if store is None:
+            return records[0]
+        for record in records:
+            if record.partner_id == store.partner_id and (record.net_stock_level or 0) > 0:
+                return record
+        online = [r for r in records if r.partner_id not in self.store_partner_ids]
+        for record in online:
+            if (record.net_stock_level or 0) > 0:
+                return record
+        return online[0] if online else records[0]
+
+
+class StoreStrategy(
+    UseChosenStoreStockRecord,
+    oscar_strategy.StockRequired,
+    oscar_strategy.NoTax,
+    oscar_strategy.Structured,
+):
+    """Prices as Oscar's Default (no tax), stock required, the chosen store's stock first."""
+
+
+class Selector(oscar_strategy.Selector):
+    def strategy(self, request=None, user=None, **kwargs):
+        return StoreStrategy(request)

@@ -1,0 +1,182 @@
+"""Store staff's pickup queue, scoped to their own stores (R38: 404 for anything else).
+
+HQ (superusers, or staff holding stores.change_pickup) see every store.
+Partner users with Oscar's `partner.dashboard_access` see only the stores
+of their partners. Every change is a POST with CSRF (R40).
+"""
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from stores.models import ExceptionalDay, OpeningPeriod, Pickup, PickupStatus, Service, Store
+from stores.services import (
+    ACTIVE,
+    PickupCodeInvalid,
+    PickupTransitionError,
+    pickup_cancel,
+    pickup_hand_over,
+    pickup_mark_preparing,
+    pickup_mark_ready,
+)
+
+
+def is_hq(user) -> bool:
+    return user.is_superuser or (user.is_staff and user.has_perm("stores.change_pickup"))
+
+
+def pickups_visible_to(user) -> QuerySet[Pickup]:
+    """The pickups `user` may see and change: all for HQ, their partners' stores for staff."""
+    queryset = Pickup.objects.select_related("order", "order__user", "store", "slot")
+    if is_hq(user):
+        return queryset
+    if user.has_perm("partner.dashboard_access"):
+        return queryset.filter(store__partner__users=user)
+    return queryset.none()
+
+
+def store_staff_required(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (is_hq(request.user) or request.user.has_perm("partner.dashboard_access")):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@require_GET
+@store_staff_required
+def queue(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", "")
+    pickups = pickups_visible_to(request.user)
+    if status in PickupStatus.values:
+        pickups = pickups.filter(status=status)
+    else:
+        pickups = pickups.filter(status__in=ACTIVE)
+    # Customers waiting at the counter first, then by slot.
+    pickups = pickups.order_by(F("customer_arrived_at").asc(nulls_last=True), "slot__starts_at")
+    return render(
+        request,
+        "stores/dashboard/queue.html",
+        {"pickups": pickups[:200], "status": status, "statuses": PickupStatus.choices},
+    )
+
+
+@require_GET
+@store_staff_required
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    pickup = get_object_or_404(pickups_visible_to(request.user), pk=pk)
+    lines = pickup.order.lines.all()
+    return render(request, "stores/dashboard/detail.html", {"pickup": pickup, "lines": lines})
+
+
+@require_POST
+@store_staff_required
+def change_status(request: HttpRequest, pk: int) -> HttpResponse:
+    pickup = get_object_or_404(pickups_visible_to(request.user), pk=pk)
+    action, now = request.POST.get("action", ""), timezone.now()
+    try:
+        if action == "preparing":
+            pickup_mark_preparing(pickup=pickup)
+        elif action == "ready":
+            pickup_mark_ready(pickup=pickup, now=now)
+        elif action == "collected":
+            pickup_hand_over(pickup=pickup, code=request.POST.get("code", ""), now=now)
+        elif action == "uncollected":
+            pickup_cancel(pickup=pickup, now=now, status=PickupStatus.UNCOLLECTED)
+        elif action == "cancelled":
+            pickup_cancel(pickup=pickup, now=now)
+        else:
+            messages.error(request, _("Unknown action."))
+            return redirect("stores-dashboard:detail", pk=pickup.pk)
+    except (PickupTransitionError, PickupCodeInvalid) as exc:
+        messages.error(request, str(exc))
+        return redirect("stores-dashboard:detail", pk=pickup.pk)
+    messages.success(
+        request,
+        _("Order %(number)s: %(status)s.")
+        % {"number": pickup.order.number, "status": pickup.get_status_display()},
+    )
+    return redirect("stores-dashboard:detail", pk=pickup.pk)
+
+
+# --- A store's own details, hours and closures --------------------------------------------
+
+
+def stores_visible_to(user) -> QuerySet[Store]:
+    if is_hq(user):
+        return Store.objects.all()
+    if user.has_perm("partner.dashboard_access"):
+        return Store.objects.filter(partner__users=user)
+    return Store.objects.none()
+
+
+class StoreDetailsForm(forms.ModelForm):
+    services = forms.MultipleChoiceField(
+        choices=Service.choices, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = Store
+        fields = [
+            "phone",
+            "email",
+            "services",
+            "pickup_enabled",
+            "preparation_minutes",
+            "slot_minutes",
+            "slot_capacity",
+        ]
+
+
+OpeningPeriodFormSet = forms.inlineformset_factory(
+    Store, OpeningPeriod, fields=["weekday", "opens", "closes"], extra=2, can_delete=True
+)
+ExceptionalDayFormSet = forms.inlineformset_factory(
+    Store, ExceptionalDay, fields=["date", "reason"], extra=1, can_delete=True
+)
+
+
+@require_GET
+@store_staff_required
+def store_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "stores/dashboard/store_list.html", {"stores": stores_visible_to(request.user)}
+    )
+
+
+@store_staff_required
+def store_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Contact, services, pickup settings, weekly hours and closed days of one store."""
+    store = get_object_or_404(stores_visible_to(request.user), pk=pk)
+    data = request.POST if request.method == "POST" else None
+    form = StoreDetailsForm(data, instance=store)
+    hours = OpeningPeriodFormSet(data, instance=store, prefix="hours")
+    closures = ExceptionalDayFormSet(data, instance=store, prefix="closures")
+    if request.method == "POST":
+        if form.is_valid() and hours.is_valid() and closures.is_valid():
+            with transaction.atomic():
+                form.save()
+                hours.save()
+                closures.save()
+            messages.success(request, _("%(store)s saved.") % {"store": store.name})
+            return redirect("stores-dashboard:store", pk=store.pk)
+    elif request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(
+        request,
+        "stores/dashboard/store_edit.html",
+        {"store": store, "form": form, "hours": hours, "closures": closures},
+    )

@@ -1,0 +1,49 @@
+"""The customer messages of click & collect, as Oscar CommunicationEventTypes.
+
+They are created when first needed (and by seed_demo), not by a migration, so
+that staff may edit them in the dashboard and tests start from an empty table.
+"""
+
+from typing import Any
+
+READY_EVENT_CODE = "PICKUP_READY"
+REMINDER_EVENT_CODE = "PICKUP_REMINDER"
+
+EVENT_TYPES: dict[str, dict[str, str]] = {
+    READY_EVENT_CODE: {
+        "name": "Pickup ready",
+        "category": "Order related",
+        "email_subject_template": "Your order {{ order.number }} is ready at {{ store.name }}",
+        "email_body_template": (
+            "Hello,\n\nYour order {{ order.number }} is ready for pickup at {{ store.name }}, "
+            "{{ store.address_line }}.\nShow this pickup code at the counter: {{ pickup.code }}\n"
+        ),
+        "sms_template": (
+            "Solomo: order {{ order.number }} is ready at {{ store.name }}. Code {{ pickup.code }}"
+        ),
+    },
+    REMINDER_EVENT_CODE: {
+        "name": "Pickup reminder",
+        "category": "Order related",
+        "email_subject_template": "Your order {{ order.number }} is waiting at {{ store.name }}",
+        "email_body_template": (
+            "Hello,\n\nYour order {{ order.number }} is still waiting for you at {{ store.name }}. "
+            "Uncollected orders are cancelled after a few days.\nPickup code: {{ pickup.code }}\n"
+        ),
+        "sms_template": (
+            "Solomo: order {{ order.number }} is waiting at {{ store.name }}. "
+            "Code {{ pickup.code }}"
+        ),
+    },
+}
+
+
+def pickup_event_type(code: str) -> Any:
+    """The event type `code`, created with our default wording if it does not exist yet."""
+    from oscar.core.loading import get_model
+
+    CommunicationEventType = get_model("communication", "CommunicationEventType")
+    event_type, _created = CommunicationEventType.objects.get_or_create(
+        code=code, defaults=EVENT_TYPES[code]
+    )
+    return event_type

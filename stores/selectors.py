@@ -1,0 +1,381 @@
+"""Reads about stores: distance, opening hours, pickup slots.
+
+Opening hours are wall-clock periods in the store's time zone. A period that
+closes at or before it opens ends on the next day (overnight). An exceptional
+day replaces the weekly periods that *start* on that date (no periods: closed);
+an overnight period started the evening before still runs into it.
+
+Wall-clock times are turned into instants with `zoneinfo` (fold=0): on the
+spring-forward day a time in the missing hour maps to the instant one hour
+later, and on the fall-back day the repeated hour is taken at its first
+occurrence, so a period's real length is whatever the clock change makes it.
+"""
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import (
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
+from django.utils import timezone
+
+from .models import ExceptionalDay, OpeningPeriod, PickupSlot, Store
+
+EARTH_RADIUS_KM = 6371.0088
+# Where the shopper's chosen store id is kept in the session.
+SESSION_STORE_KEY = "stores:store_id"
+KM_PER_DEGREE_LAT = 111.32
+
+
+# --- Distance ----------------------------------------------------------------------------
+
+
+def haversine_km(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    phi1, phi2 = math.radians(lat1), math.radians(lat2)
+    dphi = phi2 - phi1
+    dlmb = math.radians(lng2 - lng1)
+    a = math.sin(dphi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _box(lat: float, lng: float, radius_km: float) -> dict[str, float]:
+    dlat = radius_km / KM_PER_DEGREE_LAT
+    cos_lat = math.cos(math.radians(lat))
+    # Near the poles (or for a huge radius) the longitude span covers everything.
+    dlng = 180.0 if cos_lat < 1e-6 else radius_km / (KM_PER_DEGREE_LAT * cos_lat)
+    if dlng >= 180.0:
+        min_lng, max_lng = -180.0, 180.0
+    else:
+        min_lng, max_lng = lng - dlng, lng + dlng
+    return {
+        "min_lat": max(-90.0, lat - dlat),
+        "max_lat": min(90.0, lat + dlat),
+        "min_lng": min_lng,
+        "max_lng": max_lng,
+    }
+
+
+@dataclass(frozen=True)
+class NearbyStore:
+    store: Store
+    distance_km: float
+    # Units available to sell at this store (None when no product was asked about).
+    stock: int | None
+
+
+def stores_near(
+    *, lat: float, lng: float, limit: int = 10, product: object | None = None
+) -> list[NearbyStore]:
+    """The `limit` nearest active stores, nearest first (with stock > 0 of `product` if given).
+
+    A bounding box around the point is searched first and doubled until it
+    holds `limit` stores within its inscribed circle, so the database only
+    reads the neighbourhood (an index on latitude, longitude) and haversine is
+    computed for few rows. Boxes crossing the antimeridian are not split: near
+    ±180° the search widens to the whole band of longitudes.
+    """
+    from django.apps import apps
+
+    StockRecord = apps.get_model("partner", "StockRecord")
+    base = Store.objects.active()
+    if product is not None:
+        records = StockRecord.objects.filter(partner=OuterRef("partner_id"), product=product)
+        available = records.annotate(free=F("num_in_stock") - F("num_allocated")).filter(free__gt=0)
+        base = base.filter(Exists(available)).annotate(stock=Subquery(available.values("free")[:1]))
+    radius = 5.0
+    while True:
+        rows = list(base.in_box(**_box(lat, lng, radius)))
+        found = sorted(
+            (
+                NearbyStore(
+                    store=store,
+                    distance_km=haversine_km(lat, lng, store.latitude, store.longitude),
+                    stock=getattr(store, "stock", None),
+                )
+                for store in rows
+            ),
+            key=lambda item: (item.distance_km, item.store.pk),
+        )
+        within = [item for item in found if item.distance_km <= radius]
+        covers_world = radius >= math.pi * EARTH_RADIUS_KM
+        if len(within) >= limit or covers_world:
+            return (found if covers_world else within)[:limit]
+        radius *= 4
+
+
+# --- Opening hours -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Interval:
+    start: dt.datetime
+    end: dt.datetime
+
+
+@dataclass(frozen=True)
+class DayHours:
+    date: dt.date
+    periods: list[tuple[dt.time, dt.time]]
+    # Set when the day's hours are exceptional (a closure or special hours).
+    reason: str | None
+    is_exceptional: bool
+
+
+def _hours_prefetches() -> list[Prefetch]:
+    # Past exceptional days never matter again (two days back covers an
+    # overnight period and any time zone), so they are not loaded.
+    since = timezone.now().date() - dt.timedelta(days=2)
+    return [
+        Prefetch("opening_periods", queryset=OpeningPeriod.objects.order_by("weekday", "opens")),
+        Prefetch(
+            "exceptional_days",
+            queryset=ExceptionalDay.objects.filter(date__gte=since)
+            .prefetch_related("periods")
+            .order_by("date"),
+        ),
+    ]
+
+
+def with_hours(queryset: "QuerySet[Store] | None" = None) -> "QuerySet[Store]":
+    """Stores with their weekly periods and upcoming exceptional days prefetched."""
+    qs = Store.objects.all() if queryset is None else queryset
+    return qs.prefetch_related(*_hours_prefetches())
+
+
+def prefetch_hours(stores: list[Store]) -> None:
+    """Load the hours of already fetched stores in three queries."""
+    prefetch_related_objects(stores, *_hours_prefetches())
+
+
+def _weekly(store: Store) -> dict[int, list[tuple[dt.time, dt.time]]]:
+    weekly: dict[int, list[tuple[dt.time, dt.time]]] = {day: [] for day in range(7)}
+    for period in store.opening_periods.all():
+        weekly[period.weekday].append((period.opens, period.closes))
+    for periods in weekly.values():
+        periods.sort()
+    return weekly
+
+
+def _exceptions(store: Store) -> dict[dt.date, ExceptionalDay]:
+    return {day.date: day for day in store.exceptional_days.all()}
+
+
+def store_day_hours(*, store: Store, day: dt.date) -> DayHours:
+    """The periods starting on `day` (store-local date), exceptional ones if any."""
+    exception = _exceptions(store).get(day)
+    if exception is not None:
+        periods = sorted((p.opens, p.closes) for p in exception.periods.all())
+        return DayHours(day, periods, exception.reason, True)
+    return DayHours(day, _weekly(store)[day.weekday()], None, False)
+
+
+def store_week(*, store: Store, start: dt.date, days: int = 7) -> list[DayHours]:
+    """Hours for `days` consecutive dates from `start`, exceptions applied."""
+    weekly, exceptions = _weekly(store), _exceptions(store)
+    result = []
+    for offset in range(days):
+        day = start + dt.timedelta(days=offset)
+        exception = exceptions.get(day)
+        if exception is not None:
+            periods = sorted((p.opens, p.closes) for p in exception.periods.all())
+            result.append(DayHours(day, periods, exception.reason, True))
+        else:
+            result.append(DayHours(day, weekly[day.weekday()], None, False))
+    return result
+
+
+def _to_instant(day: dt.date, time: dt.time, tz: dt.tzinfo) -> dt.datetime:
+    local = dt.datetime.combine(day, time, tzinfo=tz)
+    # Round-trip through UTC so a wall time inside the spring-forward gap
+    # becomes a real instant (02:30 -> 03:30 CEST on 2026-03-29 in Paris).
+    return local.astimezone(dt.UTC)
+
+
+def store_intervals(*, store: Store, start: dt.date, days: int) -> list[Interval]:
+    """Open intervals (UTC) of the periods starting on `days` local dates from `start`, merged.
+
+    Adjacent or overlapping intervals (23:00-00:00 then 00:00-02:00) are merged
+    so that "closes at" is the real closing time.
+    """
+    tz = store.tz
+    raw: list[Interval] = []
+    for hours in store_week(store=store, start=start, days=days):
+        for opens, closes in hours.periods:
+            end_day = hours.date if closes > opens else hours.date + dt.timedelta(days=1)
+            begin = _to_instant(hours.date, opens, tz)
+            end = _to_instant(end_day, closes, tz)
+            if end > begin:
+                raw.append(Interval(begin, end))
+    raw.sort(key=lambda interval: interval.start)
+    merged: list[Interval] = []
+    for interval in raw:
+        if merged and interval.start <= merged[-1].end:
+            last = merged.pop()
+            merged.append(Interval(last.start, max(last.end, interval.end)))
+        else:
+            merged.append(interval)
+    return merged
+
+
+def _local_date(store: Store, at: dt.datetime) -> dt.date:
+    if at.tzinfo is None:
+        raise ValueError("`at` must be an aware datetime")
+    return at.astimezone(store.tz).date()
+
+
+def store_is_open(*, store: Store, at: dt.datetime) -> bool:
+    """Whether the store is open at the aware instant `at`."""
+    # Start a day early: an overnight period from the evening before may cover `at`.
+    start = _local_date(store, at) - dt.timedelta(days=1)
+    return any(i.start <= at < i.end for i in store_intervals(store=store, start=start, days=2))
+
+
+@dataclass(frozen=True)
+class OpeningState:
+    is_open: bool
+    # When it closes (if open) or opens (if closed); None if not within the horizon.
+    next_change: dt.datetime | None
+
+
+def store_next_change(*, store: Store, at: dt.datetime, horizon_days: int = 14) -> OpeningState:
+    """Open or closed at `at`, and the next instant that changes, looking `horizon_days` ahead."""
+    start = _local_date(store, at) - dt.timedelta(days=1)
+    intervals = store_intervals(store=store, start=start, days=horizon_days + 2)
+    for interval in intervals:
+        if interval.start <= at < interval.end:
+            return OpeningState(True, interval.end)
+        if interval.start > at:
+            return OpeningState(False, interval.start)
+    return OpeningState(False, None)
+
+
+# --- Pickup slots ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Slot:
+    store_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    capacity: int
+    remaining: int
+
+
+def _line_pairs(basket_or_lines: object) -> list[tuple[int, int]]:
+    """(product id, quantity) pairs from a basket, its lines or such pairs."""
+    lines = (
+        basket_or_lines.all_lines() if hasattr(basket_or_lines, "all_lines") else basket_or_lines
+    )
+    pairs = []
+    for line in lines:
+        if isinstance(line, tuple):
+            pairs.append((int(line[0]), int(line[1])))
+        else:
+            pairs.append((line.product_id, line.quantity))
+    return pairs
+
+
+def store_can_serve(*, store: Store, basket_or_lines: object) -> bool:
+    """Whether the store has free stock for every line (quantities per product summed)."""
+    from django.apps import apps
+
+    StockRecord = apps.get_model("partner", "StockRecord")
+    wanted: dict[int, int] = {}
+    for product_id, quantity in _line_pairs(basket_or_lines):
+        wanted[product_id] = wanted.get(product_id, 0) + quantity
+    if not wanted:
+        return False
+    free = dict(
+        StockRecord.objects.filter(partner_id=store.partner_id, product_id__in=wanted)
+        .annotate(free=F("num_in_stock") - F("num_allocated"))
+        .values_list("product_id", "free")
+    )
+    return all(free.get(pid, 0) >= qty for pid, qty in wanted.items())
+
+
+def stores_for_basket(
+    *, basket_or_lines: object, lat: float | None = None, lng: float | None = None
+) -> list[Store]:
+    """Active pickup stores that can serve every line, nearest to (lat, lng) first if given."""
+    stores = [
+        store
+        for store in with_hours(Store.objects.active().filter(pickup_enabled=True))
+        if store_can_serve(store=store, basket_or_lines=basket_or_lines)
+    ]
+    if lat is not None and lng is not None:
+        stores.sort(key=lambda s: haversine_km(lat, lng, s.latitude, s.longitude))
+    return stores
+
+
+def slots_available(
+    *,
+    store: Store,
+    basket_or_lines: object | None,
+    now: dt.datetime,
+    days: int | None = None,
+) -> list[Slot]:
+    """Bookable slots with capacity left, from `now` + preparation time, for `days` local dates.
+
+    Slots start at the opening time and follow each other every
+    `slot_minutes`; a slot must fit inside one open interval. Empty if the
+    store cannot serve the basket (when one is given) or does not offer pickup.
+    """
+    if not store.pickup_enabled or not store.is_active:
+        return []
+    if basket_or_lines is not None and not store_can_serve(
+        store=store, basket_or_lines=basket_or_lines
+    ):
+        return []
+    days = days or settings.STORES_SLOT_DAYS
+    earliest = now + dt.timedelta(minutes=store.preparation_minutes)
+    length = dt.timedelta(minutes=store.slot_minutes)
+    start = _local_date(store, now)
+    intervals = store_intervals(store=store, start=start - dt.timedelta(days=1), days=days + 1)
+    candidates: list[tuple[dt.datetime, dt.datetime]] = []
+    for interval in intervals:
+        begin = interval.start
+        while begin + length <= interval.end:
+            if begin >= earliest:
+                candidates.append((begin, begin + length))
+            begin += length
+    if not candidates:
+        return []
+    booked = dict(
+        PickupSlot.objects.filter(
+            store=store, starts_at__gte=candidates[0][0], starts_at__lte=candidates[-1][0]
+        ).values_list("starts_at", "booked")
+    )
+    slots = []
+    for begin, end in candidates:
+        remaining = store.slot_capacity - booked.get(begin, 0)
+        if remaining > 0:
+            slots.append(Slot(store.pk, begin, end, store.slot_capacity, remaining))
+    return slots
+
+
+# --- My store ----------------------------------------------------------------------------
+
+
+def chosen_store(*, session: object, user: object) -> Store | None:
+    """The shopper's store: the session's choice, else the signed-in user's saved one.
+
+    Only active stores count; the caller memoises per request.
+    """
+    store_id = session.get(SESSION_STORE_KEY) if session is not None else None
+    if store_id:
+        store = Store.objects.active().select_related("partner").filter(pk=store_id).first()
+        if store is not None:
+            return store
+    if getattr(user, "is_authenticated", False):
+        return (
+            Store.objects.active().select_related("partner").filter(preferences__user=user).first()
+        )
+    return None

@@ -1,0 +1,230 @@
+"""Writes about stores: my store, slot bookings, pickups. Each function is one transaction."""
+
+import datetime as dt
+import secrets
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser
+from django.contrib.sessions.backends.base import SessionBase
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from .messages import READY_EVENT_CODE, REMINDER_EVENT_CODE, pickup_event_type
+from .models import Pickup, PickupSlot, PickupStatus, Store, StorePreference
+from .selectors import SESSION_STORE_KEY, slots_available
+
+
+class PickupUnavailable(Exception):
+    """The pickup cannot be booked as asked; the message is for the shopper."""
+
+
+def store_choose(
+    *, session: SessionBase, user: AbstractBaseUser | AnonymousUser, store: Store
+) -> None:
+    """Remember `store` as the shopper's store: in the session, and on the profile if signed in."""
+    session[SESSION_STORE_KEY] = store.pk
+    if user.is_authenticated:
+        with transaction.atomic():
+            StorePreference.objects.update_or_create(user=user, defaults={"store": store})
+
+
+@transaction.atomic
+def pickup_slot_book(*, store: Store, starts_at: dt.datetime, now: dt.datetime) -> PickupSlot:
+    """Take one place in the slot starting at `starts_at`, or raise PickupUnavailable.
+
+    The slot must be one the store offers at `now` (in opening hours, after
+    the preparation time, not past). The place is taken by a conditional
+    UPDATE (`booked < capacity`), so concurrent bookings of the last place
+    cannot both succeed; a CHECK constraint backs it. The counter row is
+    created on first use; a concurrent creation is resolved by the unique
+    (store, starts_at) constraint inside get_or_create.
+    """
+    offered = {
+        slot.starts_at: slot for slot in slots_available(store=store, basket_or_lines=None, now=now)
+    }
+    wanted = offered.get(starts_at)
+    if wanted is None:
+        # Either outside the hours / too soon, or full at the time of asking.
+        raise PickupUnavailable(
+            _("That pickup time is no longer available at %(store)s; please choose another.")
+            % {"store": store.name}
+        )
+    slot, _created = PickupSlot.objects.get_or_create(
+        store=store,
+        starts_at=starts_at,
+        defaults={"ends_at": wanted.ends_at, "capacity": store.slot_capacity},
+    )
+    taken = PickupSlot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(
+        booked=F("booked") + 1
+    )
+    if not taken:
+        raise PickupUnavailable(
+            _("That pickup time has just been fully booked at %(store)s; please choose another.")
+            % {"store": store.name}
+        )
+    slot.refresh_from_db(fields=["booked"])
+    return slot
+
+
+@transaction.atomic
+def pickup_create(
+    *, order: object, store: Store, starts_at: dt.datetime, now: dt.datetime
+) -> Pickup:
+    """Book the slot and record the order's pickup; call inside the order's transaction."""
+    slot = pickup_slot_book(store=store, starts_at=starts_at, now=now)
+    return Pickup.objects.create(order=order, store=store, slot=slot)
+
+
+# --- Pickup lifecycle --------------------------------------------------------------------
+
+# Which states each state may be entered from. Transitions are conditional
+# UPDATEs on the current status, so two members of staff clicking at once
+# cannot both move a pickup (the second gets PickupTransitionError).
+ALLOWED_FROM: dict[str, set[str]] = {
+    PickupStatus.PREPARING: {PickupStatus.NEW},
+    PickupStatus.READY: {PickupStatus.NEW, PickupStatus.PREPARING},
+    PickupStatus.COLLECTED: {PickupStatus.READY},
+    PickupStatus.UNCOLLECTED: {PickupStatus.READY},
+    PickupStatus.CANCELLED: {PickupStatus.NEW, PickupStatus.PREPARING, PickupStatus.READY},
+}
+ACTIVE = (PickupStatus.NEW, PickupStatus.PREPARING, PickupStatus.READY)
+QR_PREFIX = "SOLOMO-PICKUP"
+
+
+class PickupTransitionError(Exception):
+    """The pickup is not in a state that allows this change (someone else moved it)."""
+
+
+class PickupCodeInvalid(Exception):
+    """The code given at handover does not match the pickup's."""
+
+
+def pickup_qr_payload(*, pickup: Pickup) -> str:
+    return f"{QR_PREFIX}:{pickup.order.number}:{pickup.code}"
+
+
+def _transition(pickup: Pickup, to: PickupStatus, **fields: object) -> Pickup:
+    updated = Pickup.objects.filter(pk=pickup.pk, status__in=ALLOWED_FROM[to]).update(
+        status=to, **fields
+    )
+    if not updated:
+        pickup.refresh_from_db(fields=["status"])
+        raise PickupTransitionError(
+            _("This pickup is %(status)s; it cannot become %(to)s.")
+            % {"status": pickup.get_status_display(), "to": to.label}
+        )
+    pickup.refresh_from_db()
+    return pickup
+
+
+def _notify(pickup_id: int, event_code: str) -> None:
+    """Send the customer the event's messages through Oscar's order dispatcher (recorded).
+
+    OrderDispatcher wraps `get_class("communication.utils", "Dispatcher")`,
+    which picks the channels from the customer's preferences, and records a
+    CommunicationEvent on the order.
+    """
+    from oscar.core.loading import get_class
+
+    OrderDispatcher = get_class("order.utils", "OrderDispatcher")
+    pickup = Pickup.objects.select_related("order", "store", "slot").get(pk=pickup_id)
+    event_type = pickup_event_type(event_code)
+    messages = event_type.get_messages(
+        {"order": pickup.order, "pickup": pickup, "store": pickup.store}
+    )
+    OrderDispatcher().dispatch_order_messages(pickup.order, messages, event_code)
+
+
+@transaction.atomic
+def pickup_mark_preparing(*, pickup: Pickup) -> Pickup:
+    return _transition(pickup, PickupStatus.PREPARING)
+
+
+@transaction.atomic
+def pickup_mark_ready(*, pickup: Pickup, now: dt.datetime) -> Pickup:
+    """Ready for collection; the customer is notified once this commits."""
+    _transition(pickup, PickupStatus.READY, ready_at=now)
+    transaction.on_commit(lambda: _notify(pickup.pk, READY_EVENT_CODE))
+    return pickup
+
+
+def _code_matches(pickup: Pickup, given: str) -> bool:
+    given = given.strip()
+    if given.startswith(f"{QR_PREFIX}:"):
+        expected = pickup_qr_payload(pickup=pickup)
+    else:
+        expected = pickup.code
+    return secrets.compare_digest(given.encode(), expected.encode())
+
+
+@transaction.atomic
+def pickup_hand_over(*, pickup: Pickup, code: str, now: dt.datetime) -> Pickup:
+    """Collected, if `code` is the pickup code or its QR payload; the stock leaves the store."""
+    if not _code_matches(pickup, code):
+        raise PickupCodeInvalid(_("That is not this order's pickup code."))
+    _transition(pickup, PickupStatus.COLLECTED, collected_at=now, closed_at=now)
+    for line in _lines_in_lock_order(pickup):
+        line.stockrecord.consume_allocation(line.quantity)
+    return pickup
+
+
+def _lines_in_lock_order(pickup: Pickup) -> list:
+    # Stock rows are touched in stock-record id order, as at checkout (R14).
+    lines = pickup.order.lines.select_related("stockrecord", "product__product_class")
+    return sorted(
+        (line for line in lines if line.stockrecord_id), key=lambda line: line.stockrecord_id
+    )
+
+
+@transaction.atomic
+def pickup_cancel(
+    *, pickup: Pickup, now: dt.datetime, status: PickupStatus = PickupStatus.CANCELLED
+) -> Pickup:
+    """Cancelled (or uncollected): the stock allocation and the slot place are released."""
+    _transition(pickup, status, closed_at=now)
+    for line in _lines_in_lock_order(pickup):
+        line.stockrecord.cancel_allocation(line.quantity)
+    PickupSlot.objects.filter(pk=pickup.slot_id, booked__gt=0).update(booked=F("booked") - 1)
+    return pickup
+
+
+@transaction.atomic
+def pickup_customer_arrived(*, pickup: Pickup, now: dt.datetime) -> Pickup:
+    """The customer tapped "I'm here": shown in the store's queue."""
+    updated = Pickup.objects.filter(pk=pickup.pk, status__in=ACTIVE).update(customer_arrived_at=now)
+    if not updated:
+        raise PickupTransitionError(_("This pickup is closed."))
+    pickup.refresh_from_db()
+    return pickup
+
+
+def pickups_sweep(*, now: dt.datetime) -> tuple[int, int]:
+    """Remind customers of pickups ready for STORES_PICKUP_REMIND_DAYS, cancel them after
+    STORES_PICKUP_CANCEL_DAYS (releasing the stock). Returns (reminded, cancelled).
+
+    Each pickup is handled in its own transaction, so one failure does not
+    undo the others, and a second run finds nothing left to do.
+    """
+    from django.conf import settings
+
+    cancel_before = now - dt.timedelta(days=settings.STORES_PICKUP_CANCEL_DAYS)
+    remind_before = now - dt.timedelta(days=settings.STORES_PICKUP_REMIND_DAYS)
+    cancelled = 0
+    for pickup in Pickup.objects.filter(status=PickupStatus.READY, ready_at__lt=cancel_before):
+        try:
+            pickup_cancel(pickup=pickup, now=now, status=PickupStatus.UNCOLLECTED)
+            cancelled += 1
+        except PickupTransitionError:
+            continue  # collected meanwhile
+    reminded = 0
+    for pickup in Pickup.objects.filter(
+        status=PickupStatus.READY, ready_at__lt=remind_before, reminded_at__isnull=True
+    ):
+        with transaction.atomic():
+            if Pickup.objects.filter(pk=pickup.pk, reminded_at__isnull=True).update(
+                reminded_at=now
+            ):
+                transaction.on_commit(lambda pk=pickup.pk: _notify(pk, REMINDER_EVENT_CODE))
+                reminded += 1
+    return reminded, cancelled

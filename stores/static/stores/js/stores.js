@@ -1,0 +1,65 @@
+/* Store locator and store page: Leaflet map from data- attributes, geolocation on tap only. */
+(function () {
+    "use strict";
+
+    function readJson(id) {
+        var el = id && document.getElementById(id);
+        return el ? JSON.parse(el.textContent) : null;
+    }
+
+    function initMap() {
+        var el = document.getElementById("store-map");
+        if (!el || typeof L === "undefined") { return; }
+        var markers = readJson(el.dataset.markers) || [];
+        if (!Array.isArray(markers)) { markers = [markers]; }
+        var origin = readJson(el.dataset.origin);
+        var map = L.map(el, { scrollWheelZoom: false });
+        L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution }).addTo(map);
+        var points = [];
+        markers.forEach(function (m) {
+            var marker = L.marker([m.lat, m.lng], { title: m.name, alt: m.name }).addTo(map);
+            if (m.url) {
+                var link = document.createElement("a");
+                link.href = m.url;
+                link.textContent = m.name;
+                marker.bindPopup(link);
+            }
+            points.push([m.lat, m.lng]);
+        });
+        if (origin) {
+            L.circleMarker([origin.lat, origin.lng], { radius: 8 }).addTo(map);
+            points.push([origin.lat, origin.lng]);
+        }
+        if (points.length > 1) {
+            map.fitBounds(points, { padding: [24, 24] });
+        } else if (points.length === 1) {
+            map.setView(points[0], 15);
+        } else {
+            map.setView([48.5819, 7.7507], 12);
+        }
+    }
+
+    function initGeolocation() {
+        var button = document.querySelector("[data-geolocate]");
+        if (!button || !("geolocation" in navigator)) { return; }
+        var status = document.querySelector("[data-geolocate-status]");
+        button.hidden = false;
+        button.addEventListener("click", function () {
+            button.disabled = true;
+            navigator.geolocation.getCurrentPosition(function (pos) {
+                var url = new URL(button.dataset.geolocate, window.location.href);
+                url.searchParams.set("lat", pos.coords.latitude.toFixed(5));
+                url.searchParams.set("lng", pos.coords.longitude.toFixed(5));
+                window.location.assign(url.toString());
+            }, function () {
+                button.disabled = false;
+                if (status) { status.textContent = button.dataset.geolocateError; }
+            }, { enableHighAccuracy: false, timeout: 10000, maximumAge: 300000 });
+        });
+    }
+
+    document.addEventListener("DOMContentLoaded", function () {
+        initGeolocation();
+        initMap();
+    });
+}());

@@ -1,0 +1,55 @@
+"""Store blocks for Oscar pages: product stock per store, and an order's pickup."""
+
+from typing import Any
+
+import segno
+from django import template
+from django.http import HttpRequest
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from stores.models import Pickup
+from stores.places import place_lookup
+from stores.selectors import chosen_store, stores_near
+from stores.services import ACTIVE, pickup_qr_payload
+
+register = template.Library()
+
+NEARBY_LIMIT = 3
+# With no store chosen, "nearest" is measured from the city centre.
+DEFAULT_PLACE = "Strasbourg"
+
+
+@register.inclusion_tag("stores/partials/product_stores.html")
+def product_stores(request: HttpRequest, product: Any) -> dict[str, Any]:
+    mine = chosen_store(session=request.session, user=request.user)
+    if mine is not None:
+        lat, lng = mine.latitude, mine.longitude
+    else:
+        place = place_lookup(query=DEFAULT_PLACE)
+        lat, lng = place.latitude, place.longitude
+    nearby = stores_near(lat=lat, lng=lng, limit=NEARBY_LIMIT + 1, product=product)
+    mine_units = next((n.stock for n in nearby if mine and n.store.pk == mine.pk), None)
+    if mine is not None and mine_units is None:
+        # Not among the nearest with stock: it has none free.
+        mine_units = 0
+    return {
+        "my_store": mine,
+        "my_units": mine_units,
+        "nearby": [n for n in nearby if mine is None or n.store.pk != mine.pk][:NEARBY_LIMIT],
+        "from_my_store": mine is not None,
+    }
+
+
+@register.inclusion_tag("stores/partials/order_pickup.html")
+def order_pickup(order: Any) -> dict[str, Any]:
+    """The pickup block of a customer's order page: store, slot, code, QR and "I'm here"."""
+    pickup = Pickup.objects.select_related("store", "slot", "order").filter(order=order).first()
+    if pickup is None:
+        return {"pickup": None}
+    qr = segno.make(pickup_qr_payload(pickup=pickup), error="m")
+    return {
+        "pickup": pickup,
+        "qr_svg": mark_safe(qr.svg_inline(scale=5, title=_("Pickup QR code"))),  # noqa: S308
+        "is_active": pickup.status in ACTIVE,
+    }

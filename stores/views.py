@@ -1,0 +1,165 @@
+"""Storefront pages: the store locator, a store's page, and choosing "my store"."""
+
+import datetime as dt
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .api.views import BadRequest, parse_near_query
+from .models import Pickup, Service, Store
+from .places import place_names
+from .presenters import json_for_script, opening_label, schema_org_store
+from .selectors import (
+    OpeningState,
+    chosen_store,
+    prefetch_hours,
+    store_next_change,
+    store_week,
+    stores_near,
+    with_hours,
+)
+from .services import PickupTransitionError, pickup_customer_arrived, store_choose
+
+LOCATOR_LIMIT = 20
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+
+
+@dataclass(frozen=True)
+class StoreRow:
+    store: Store
+    distance_km: float | None
+    state: OpeningState
+    opening_label: str
+    directions_url: str
+
+
+def directions_url(store: Store, origin: tuple[float, float] | None = None) -> str:
+    """OpenStreetMap directions to the store (from `origin` when known), on foot."""
+    start = f"{origin[0]:.5f},{origin[1]:.5f}" if origin else ""
+    route = f"{start};{store.latitude:.5f},{store.longitude:.5f}"
+    return "https://www.openstreetmap.org/directions?" + urlencode(
+        {"engine": "fossgis_osrm_foot", "route": route}
+    )
+
+
+def locator(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    origin = None
+    error = ""
+    # The typed place is `place`, not `q`, which would fill the header's product search.
+    params = {k: request.GET.get(k, "") for k in ("lat", "lng")}
+    params["q"] = request.GET.get("place", "")
+    if any(params.values()):
+        try:
+            query = parse_near_query(params)
+            origin = (query.lat, query.lng)
+        except BadRequest as exc:
+            error = _("We could not use that location: %(reason)s.") % {"reason": exc}
+    if origin:
+        near = stores_near(lat=origin[0], lng=origin[1], limit=LOCATOR_LIMIT)
+        pairs = [(n.store, n.distance_km) for n in near]
+        prefetch_hours([store for store, _ in pairs])
+    else:
+        pairs = [(store, None) for store in with_hours(Store.objects.active())]
+    rows = [
+        StoreRow(
+            store,
+            km,
+            state,
+            opening_label(state, store=store, now=now),
+            directions_url(store, origin),
+        )
+        for store, km in pairs
+        for state in [store_next_change(store=store, at=now)]
+    ]
+    markers = [
+        {
+            "name": r.store.name,
+            "lat": r.store.latitude,
+            "lng": r.store.longitude,
+            "url": r.store.get_absolute_url(),
+        }
+        for r in rows
+    ]
+    context = {
+        "rows": rows,
+        "origin": origin,
+        "error": error,
+        "place": params["q"],
+        "markers": markers,
+        "origin_marker": {"lat": origin[0], "lng": origin[1]} if origin else None,
+        "place_names": place_names(),
+        "tiles_url": OSM_TILES,
+        "my_store": chosen_store(session=request.session, user=request.user),
+    }
+    return render(request, "stores/locator.html", context, status=400 if error else 200)
+
+
+def detail(request: HttpRequest, slug: str) -> HttpResponse:
+    store = with_hours(Store.objects.active().filter(slug=slug)).first()
+    if store is None:
+        raise Http404(_("No such store."))
+    now = timezone.now()
+    today = timezone.localtime(now, store.tz).date()
+    url = request.build_absolute_uri(store.get_absolute_url())
+    context = {
+        "store": store,
+        "state": (state := store_next_change(store=store, at=now)),
+        "opening_label": opening_label(state, store=store, now=now),
+        "week": store_week(store=store, start=today),
+        "services": [Service(code).label for code in store.services],
+        "today": today,
+        "tomorrow": today + dt.timedelta(days=1),
+        "jsonld": json_for_script(schema_org_store(store, now=now, url=url)),
+        "marker": {"name": store.name, "lat": store.latitude, "lng": store.longitude, "url": ""},
+        "tiles_url": OSM_TILES,
+        "directions_url": directions_url(store),
+        "is_my_store": (mine := chosen_store(session=request.session, user=request.user))
+        is not None
+        and mine.pk == store.pk,
+    }
+    return render(request, "stores/detail.html", context)
+
+
+@require_POST
+def choose(request: HttpRequest, slug: str) -> HttpResponse:
+    store = Store.objects.active().filter(slug=slug).first()
+    if store is None:
+        raise Http404(_("No such store."))
+    store_choose(session=request.session, user=request.user, store=store)
+    messages.success(request, _("%(store)s is now your store.") % {"store": store.name})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = store.get_absolute_url()
+    return HttpResponseRedirect(target)
+
+
+@require_POST
+def pickup_here(request: HttpRequest, number: str) -> HttpResponse:
+    """The customer tapped "I'm here" on their order page; the store's queue shows it."""
+    if not request.user.is_authenticated:
+        raise Http404
+    pickup = (
+        Pickup.objects.select_related("order")
+        .filter(order__number=number, order__user=request.user)
+        .first()
+    )
+    if pickup is None:
+        raise Http404
+    try:
+        pickup_customer_arrived(pickup=pickup, now=timezone.now())
+    except PickupTransitionError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Thanks! The store knows you are here."))
+    return HttpResponseRedirect(reverse("customer:order", kwargs={"order_number": number}))

@@ -1,0 +1,113 @@
+"""Stores for tests: a partner, a store and its weekly hours in one call."""
+
+import datetime as dt
+import itertools
+
+from oscar.core.loading import get_model
+
+from stores.models import ExceptionalDay, ExceptionalPeriod, OpeningPeriod, Store
+
+Partner = get_model("partner", "Partner")
+StockRecord = get_model("partner", "StockRecord")
+
+_seq = itertools.count(1)
+
+
+def _t(value: str) -> dt.time:
+    return dt.time.fromisoformat(value)
+
+
+def store(
+    name: str | None = None,
+    *,
+    lat: float = 48.5819,
+    lng: float = 7.7507,
+    hours: dict[int, list[tuple[str, str]]] | None = None,
+    timezone: str = "Europe/Paris",
+    **fields,
+) -> Store:
+    """A store (with its partner) open `hours` = {weekday: [("09:00", "19:00"), ...]}."""
+    n = next(_seq)
+    name = name or f"Store {n}"
+    partner = Partner.objects.create(name=name, code=f"store-{n}")
+    created = Store.objects.create(
+        partner=partner,
+        name=name,
+        slug=f"store-{n}",
+        line1=f"{n} rue du Test",
+        postcode="67000",
+        city="Strasbourg",
+        latitude=lat,
+        longitude=lng,
+        timezone=timezone,
+        **fields,
+    )
+    for weekday, periods in (hours or {}).items():
+        for opens, closes in periods:
+            OpeningPeriod.objects.create(
+                store=created, weekday=weekday, opens=_t(opens), closes=_t(closes)
+            )
+    return created
+
+
+def every_day(opens: str = "09:00", closes: str = "19:00") -> dict[int, list[tuple[str, str]]]:
+    return {day: [(opens, closes)] for day in range(7)}
+
+
+def exceptional_day(
+    store: Store, date: dt.date, periods: list[tuple[str, str]] = (), reason: str = ""
+) -> ExceptionalDay:
+    day = ExceptionalDay.objects.create(store=store, date=date, reason=reason)
+    for opens, closes in periods:
+        ExceptionalPeriod.objects.create(day=day, opens=_t(opens), closes=_t(closes))
+    return day
+
+
+def stock(store: Store, product, num_in_stock: int, *, price: str = "9.99", allocated: int = 0):
+    return StockRecord.objects.create(
+        partner=store.partner,
+        product=product,
+        partner_sku=f"{store.slug}-{product.pk}",
+        price=price,
+        num_in_stock=num_in_stock,
+        num_allocated=allocated,
+    )
+
+
+def pickup_order(store: Store, *, quantity: int = 1, in_stock: int = 5, user=None, status=None):
+    """An order placed through Oscar's OrderCreator from `store`'s stock, with its pickup."""
+    from django.utils import timezone
+    from oscar.test.factories import create_basket, create_order, create_product
+
+    from stores.models import Pickup, PickupSlot
+
+    item = create_product(title=f"Item {next(_seq)}")
+    record = stock(store, item, in_stock)
+    basket = create_basket(empty=True)
+    basket.add_product(item, quantity)
+    order = create_order(basket=basket, user=user, guest_email="" if user else "guest@example.com")
+    starts = timezone.now().replace(microsecond=0) + dt.timedelta(hours=2)
+    slot, _ = PickupSlot.objects.get_or_create(
+        store=store,
+        starts_at=starts,
+        defaults={"ends_at": starts + dt.timedelta(minutes=30), "capacity": 10, "booked": 1},
+    )
+    pickup = Pickup.objects.create(order=order, store=store, slot=slot)
+    if status:
+        Pickup.objects.filter(pk=pickup.pk).update(status=status)
+        pickup.refresh_from_db()
+    record.refresh_from_db()
+    return pickup
+
+
+def staff_of(store: Store, email: str):
+    """A store member of staff as seed_demo makes them: partner user + dashboard_access."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Permission
+
+    user = get_user_model().objects.create_user(email, email, "pw")
+    store.partner.users.add(user)
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="partner", codename="dashboard_access")
+    )
+    return user

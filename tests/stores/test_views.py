@@ -1,0 +1,113 @@
+"""Locator and store pages: distance list, JSON-LD, no inline scripts, choosing my store."""
+
+import json
+import re
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from stores.models import StorePreference
+from stores.selectors import SESSION_STORE_KEY
+from tests.stores.factories import every_day, store
+
+pytestmark = pytest.mark.django_db
+
+SCRIPT = re.compile(r"<script(?P<attrs>[^>]*)>(?P<body>.*?)</script>", re.S)
+
+
+def inline_executable_scripts(html: str) -> list[str]:
+    """Script elements with a body that a browser would run (JSON data blocks are not run)."""
+    found = []
+    for match in SCRIPT.finditer(html):
+        attrs, body = match["attrs"], match["body"].strip()
+        if body and "application/json" not in attrs and "application/ld+json" not in attrs:
+            found.append(body[:80])
+    return found
+
+
+def test_locator_lists_stores_by_distance_from_a_typed_place(client):
+    centre = store("Centre", lat=48.5819, lng=7.7507, hours=every_day())
+    robertsau = store("Robertsau", lat=48.5960, lng=7.7800, hours=every_day())
+
+    response = client.get(reverse("stores:locator"), {"place": "Schiltigheim"})
+
+    assert response.status_code == 200
+    assert [row.store for row in response.context["rows"]] == [robertsau, centre]
+    html = response.content.decode()
+    assert "2.6 km" in html and "2.9 km" in html
+    assert "openstreetmap.org/directions" in html
+    assert "stores/vendor/leaflet/leaflet.js" in html
+    assert inline_executable_scripts(html) == []
+    markers = json.loads(re.search(r'id="store-markers"[^>]*>(.*?)</script>', html, re.S)[1])
+    assert [m["name"] for m in markers] == ["Robertsau", "Centre"]
+
+
+def test_locator_without_a_location_lists_every_store_and_asks_nothing(client):
+    store("Centre", hours=every_day())
+
+    response = client.get(reverse("stores:locator"))
+
+    assert response.status_code == 200
+    assert [row.distance_km for row in response.context["rows"]] == [None]
+    # Geolocation is requested by stores.js only when the button is tapped.
+    assert "data-geolocate=" in response.content.decode()
+
+
+def test_locator_with_bad_coordinates_says_why(client):
+    response = client.get(reverse("stores:locator"), {"lat": "123", "lng": "7"})
+
+    assert response.status_code == 400
+    assert "lat must be between -90 and 90" in response.content.decode()
+
+
+def test_store_page_has_schema_org_json_ld_and_week_ahead(client):
+    shop = store("Centre", hours=every_day("09:00", "19:00"), phone="03 88 00 00 00")
+
+    response = client.get(reverse("stores:detail", kwargs={"slug": shop.slug}))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1])
+    assert ld["@type"] == "Store"
+    assert ld["telephone"] == "03 88 00 00 00"
+    assert ld["geo"] == {"@type": "GeoCoordinates", "latitude": 48.5819, "longitude": 7.7507}
+    assert len(ld["openingHoursSpecification"]) == 7
+    assert len(response.context["week"]) == 7
+    assert "09:00–19:00" in html
+    assert inline_executable_scripts(html) == []
+
+
+def test_unknown_store_page_is_404(client):
+    assert client.get(reverse("stores:detail", kwargs={"slug": "nope"})).status_code == 404
+
+
+def test_choosing_a_store_keeps_it_in_the_session(client):
+    shop = store("Centre")
+
+    response = client.post(reverse("stores:choose", kwargs={"slug": shop.slug}))
+
+    assert response.status_code == 302
+    assert response["Location"] == shop.get_absolute_url()
+    assert client.session[SESSION_STORE_KEY] == shop.pk
+    assert not StorePreference.objects.exists()
+
+
+def test_choosing_a_store_signed_in_saves_it_on_the_profile(client):
+    user = get_user_model().objects.create_user("lea", "lea@example.com", "pw")
+    client.force_login(user)
+    first, second = store("Centre"), store("Neudorf")
+
+    client.post(reverse("stores:choose", kwargs={"slug": first.slug}))
+    client.post(
+        reverse("stores:choose", kwargs={"slug": second.slug}),
+        {"next": "https://evil.example/"},
+    )
+
+    assert StorePreference.objects.get(user=user).store == second
+
+
+def test_choosing_needs_post(client):
+    shop = store("Centre")
+
+    assert client.get(reverse("stores:choose", kwargs={"slug": shop.slug})).status_code == 405
