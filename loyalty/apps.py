@@ -7,3 +7,6 @@ class LoyaltyConfig(AppConfig):
 
     name = "loyalty"
     verbose_name = _("Loyalty")
+
+    def ready(self) -> None:
+        from loyalty import receivers  # noqa: F401  (connects the signal receivers)

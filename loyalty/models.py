@@ -1,1 +1,394 @@
-# Models arrive with their issues (see ARCHITECTURE.md).
+"""Loyalty data: members, the points ledger, lots, pending earns and earning rules.
+
+The ledger's invariants live in the database so that no second process can skip them:
+a member's balance is never negative (CHECK), entries are append-only (triggers in
+migration 0002), idempotency keys are unique, and financial history is PROTECTed.
+Only loyalty.services.ledger writes Member.balance, PointsEntry, PointsLot and PendingEarn.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Tier(models.TextChoices):
+    BRONZE = "bronze", _("Bronze")
+    SILVER = "silver", _("Silver")
+    GOLD = "gold", _("Gold")
+
+
+class Member(models.Model):
+    """A customer enrolled in the programme, with balances cached from the ledger."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="loyalty_member"
+    )
+    # Ten digits with a Luhn check digit: typed at the counter, so typos are caught.
+    number = models.CharField(_("member number"), max_length=10, unique=True)
+    referral_code = models.CharField(_("referral code"), max_length=12, unique=True)
+    # Cached sum of the member's entries; written only under the member's row lock.
+    balance = models.IntegerField(_("balance"), default=0)
+    # Cached sum of the member's open pending earns (not spendable yet).
+    pending = models.IntegerField(_("pending points"), default=0)
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, default=Tier.BRONZE)
+    tier_since = models.DateTimeField(_("tier since"), default=timezone.now)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    joined_at = models.DateTimeField(_("joined"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="loyalty_member_balance_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(pending__gte=0), name="loyalty_member_pending_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.user})"
+
+
+class EntryKind(models.TextChoices):
+    EARN = "earn", _("Earned")
+    BONUS = "bonus", _("Bonus")
+    REDEEM = "redeem", _("Redeemed")
+    EXPIRE = "expire", _("Expired")
+    REVERSAL = "reversal", _("Reversed")
+    ADJUST = "adjust", _("Adjusted by staff")
+
+
+class PointsEntry(models.Model):
+    """One movement of points. Never updated or deleted: corrections are new entries."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="entries")
+    kind = models.CharField(max_length=10, choices=EntryKind.choices)
+    # Signed: credits are positive, debits negative.
+    amount = models.IntegerField()
+    balance_after = models.IntegerField()
+    reason = models.CharField(max_length=255)
+    idempotency_key = models.CharField(max_length=150, unique=True)
+    # For a reversal, the credit or debit it reverses.
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals"
+    )
+    # Points a reversal should have taken back but could not, because they were spent.
+    shortfall = models.PositiveIntegerField(default=0)
+    order = models.ForeignKey(
+        "order.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("points entry")
+        verbose_name_plural = _("points entries")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(amount=0), name="loyalty_entry_amount_not_0"),
+            models.CheckConstraint(
+                condition=Q(balance_after__gte=0), name="loyalty_entry_balance_after_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member.number} {self.amount:+d} {self.kind}"
+
+
+class PointsLot(models.Model):
+    """Points earned together, spent oldest first and expiring together (R22)."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="lots")
+    entry = models.OneToOneField(PointsEntry, on_delete=models.PROTECT, related_name="lot")
+    earned_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    amount = models.PositiveIntegerField()
+    remaining = models.PositiveIntegerField()
+    # Set when the "points expiring soon" notice went out, so it goes out once.
+    expiry_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["earned_at", "id"]
+        indexes = [models.Index(fields=["member", "remaining", "earned_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining__gte=0) & Q(remaining__lte=F("amount")),
+                name="loyalty_lot_remaining_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.remaining}/{self.amount} until {self.expires_at}"
+
+
+class PendingStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    CONFIRMED = "confirmed", _("Confirmed")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class PendingEarn(models.Model):
+    """Points promised for an order, confirmed into the ledger after the return window."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="pending_earns")
+    order = models.OneToOneField(
+        "order.Order", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    key = models.CharField(max_length=150, unique=True)
+    reason = models.CharField(max_length=255)
+    # Points as first computed, and what is left after refunds before confirmation.
+    points = models.PositiveIntegerField()
+    remaining = models.PositiveIntegerField()
+    # The amount the points were computed on, for proportional reversal of refunds.
+    base_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    status = models.CharField(
+        max_length=10, choices=PendingStatus.choices, default=PendingStatus.PENDING
+    )
+    confirm_after = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    entry = models.OneToOneField(
+        PointsEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="pending_earn"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(remaining__lte=F("points")), name="loyalty_pending_remaining_lte_points"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.remaining} {self.status}"
+
+
+# --- Earning rules and tiers (edited by marketers in the dashboard) ----------------------
+
+
+class Rounding(models.TextChoices):
+    DOWN = "down", _("Round down")
+    HALF_UP = "half_up", _("Round to the nearest (half up)")
+    UP = "up", _("Round up")
+
+
+class EarningRule(models.Model):
+    """The programme's earning rule: a single row (see selectors.earning_rule)."""
+
+    points_per_unit = models.DecimalField(
+        _("points per currency unit"),
+        max_digits=6,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        help_text=_("Points per unit of currency spent on products (shipping excluded)."),
+    )
+    rounding = models.CharField(
+        _("rounding"), max_length=10, choices=Rounding.choices, default=Rounding.DOWN
+    )
+    click_collect_bonus = models.PositiveIntegerField(_("click & collect bonus"), default=50)
+    signup_bonus = models.PositiveIntegerField(_("sign-up bonus"), default=100)
+    first_order_bonus = models.PositiveIntegerField(_("first order bonus"), default=200)
+    review_bonus = models.PositiveIntegerField(_("approved review bonus"), default=25)
+    birthday_bonus = models.PositiveIntegerField(_("birthday bonus"), default=100)
+    referral_welcome_bonus = models.PositiveIntegerField(
+        _("referred friend's welcome"), default=100
+    )
+    referrer_bonus = models.PositiveIntegerField(_("referrer's reward"), default=300)
+    referrals_per_year = models.PositiveIntegerField(
+        _("rewarded referrals per member and year"), default=10
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("earning rule")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points_per_unit__gte=0), name="loyalty_rule_rate_gte_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("%(rate)s points per unit") % {"rate": self.points_per_unit}
+
+
+class Multiplier(models.Model):
+    """Extra points on the products of a category or a range, e.g. x2 on cheese."""
+
+    name = models.CharField(_("name"), max_length=100)
+    category = models.ForeignKey(
+        "catalogue.Category",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("category"),
+    )
+    range = models.ForeignKey(
+        "offer.Range",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("range"),
+    )
+    factor = models.DecimalField(_("factor"), max_digits=4, decimal_places=2)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("multiplier")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(factor__gt=0), name="loyalty_multiplier_factor_gt_0"
+            ),
+            # Exactly one target: a category or a range.
+            models.CheckConstraint(
+                condition=(Q(category__isnull=False) & Q(range__isnull=True))
+                | (Q(category__isnull=True) & Q(range__isnull=False)),
+                name="loyalty_multiplier_one_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} x{self.factor}"
+
+
+class TierLevel(models.Model):
+    """What it takes to reach a tier, and what it gives."""
+
+    tier = models.CharField(_("tier"), max_length=10, choices=Tier.choices, unique=True)
+    # Reached with either figure over the last 12 months (rolling).
+    min_spend = models.DecimalField(
+        _("minimum 12-month spend"), max_digits=12, decimal_places=2, default=Decimal("0.00")
+    )
+    min_points = models.PositiveIntegerField(_("minimum 12-month points"), default=0)
+    points_multiplier = models.DecimalField(
+        _("points multiplier"), max_digits=4, decimal_places=2, default=Decimal("1.00")
+    )
+    discount_percent = models.DecimalField(
+        _("basket discount (%)"), max_digits=4, decimal_places=2, default=Decimal("0.00")
+    )
+    offer = models.OneToOneField(
+        "offer.ConditionalOffer",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="loyalty_tier",
+    )
+
+    class Meta:
+        verbose_name = _("tier level")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points_multiplier__gt=0), name="loyalty_tier_multiplier_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(discount_percent__gte=0) & Q(discount_percent__lte=100),
+                name="loyalty_tier_discount_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_tier_display()
+
+
+# --- Rewards and referrals ---------------------------------------------------------------
+
+
+class RewardKind(models.TextChoices):
+    DISCOUNT = "discount", _("Fixed discount")
+    FREE_PRODUCT = "free_product", _("Free product")
+    FREE_DELIVERY = "free_delivery", _("Free delivery")
+
+
+class Reward(models.Model):
+    """An item of the rewards catalogue, bought with points as a single-use voucher."""
+
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=20, choices=RewardKind.choices)
+    points_cost = models.PositiveIntegerField(_("points"))
+    # The amount off, for a fixed discount.
+    value = models.DecimalField(_("value"), max_digits=8, decimal_places=2, null=True, blank=True)
+    product = models.ForeignKey(
+        "catalogue.Product",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("free product"),
+    )
+    voucher_valid_days = models.PositiveIntegerField(_("voucher valid for (days)"), default=60)
+    is_active = models.BooleanField(_("available"), default=True)
+
+    class Meta:
+        verbose_name = _("reward")
+        ordering = ["points_cost", "name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(points_cost__gt=0), name="loyalty_reward_cost_gt_0"),
+            models.CheckConstraint(
+                condition=~Q(kind="discount") | Q(value__gt=0), name="loyalty_reward_discount_value"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="free_product") | Q(product__isnull=False),
+                name="loyalty_reward_free_product",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.points_cost})"
+
+
+class Redemption(models.Model):
+    """A reward bought with points: the debit and the member's own voucher."""
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="redemptions")
+    reward = models.ForeignKey(Reward, on_delete=models.PROTECT, related_name="redemptions")
+    entry = models.OneToOneField(PointsEntry, on_delete=models.PROTECT, related_name="redemption")
+    voucher = models.OneToOneField(
+        "voucher.Voucher", on_delete=models.PROTECT, related_name="loyalty_redemption"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reward} for {self.member.number}"
+
+
+class Referral(models.Model):
+    """A friend who joined with a member's code; the referrer is rewarded once."""
+
+    referrer = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="referrals_made")
+    # One referral per friend, ever: the database refuses a second one.
+    friend = models.OneToOneField(Member, on_delete=models.PROTECT, related_name="referral")
+    created_at = models.DateTimeField(default=timezone.now)
+    rewarded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(referrer=F("friend")), name="loyalty_referral_not_self"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referrer.number} -> {self.friend.number}"
+
+
+# Registered with the models so that its (table-less) proxy has a migration.
+from loyalty.offers import RedeemedByBasketOwnerCondition  # noqa: E402, F401

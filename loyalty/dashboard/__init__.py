@@ -1,0 +1,1 @@
+"""Loyalty pages in Oscar's dashboard: earning rules, multipliers, tiers, the counter."""

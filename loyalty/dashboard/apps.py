@@ -1,0 +1,56 @@
+from django.urls import path
+from django.utils.translation import gettext_lazy as _
+from oscar.core.application import OscarDashboardConfig
+
+
+class LoyaltyDashboardConfig(OscarDashboardConfig):
+    """An Oscar dashboard app, so Oscar's menu and permission checks apply to its pages."""
+
+    label = "loyalty_dashboard"
+    name = "loyalty.dashboard"
+    namespace = "loyalty_dashboard"
+    verbose_name = _("Loyalty dashboard")
+
+    default_permissions = ["is_staff"]
+    permissions_map = {
+        "loyalty-rules": ["loyalty.change_earningrule"],
+        "loyalty-multiplier-list": ["loyalty.view_multiplier"],
+        "loyalty-multiplier-create": ["loyalty.add_multiplier"],
+        "loyalty-multiplier-update": ["loyalty.change_multiplier"],
+        "loyalty-multiplier-delete": ["loyalty.delete_multiplier"],
+        "loyalty-tier-list": ["loyalty.view_tierlevel"],
+        "loyalty-tier-update": ["loyalty.change_tierlevel"],
+        # Store staff at the counter: Oscar's partner users as well as HQ staff.
+        "loyalty-counter": (["is_staff"], ["partner.dashboard_access"]),
+    }
+
+    def get_urls(self):
+        from loyalty.dashboard import views
+
+        urls = [
+            path("rules/", views.EarningRuleUpdateView.as_view(), name="loyalty-rules"),
+            path(
+                "multipliers/",
+                views.MultiplierListView.as_view(),
+                name="loyalty-multiplier-list",
+            ),
+            path(
+                "multipliers/new/",
+                views.MultiplierCreateView.as_view(),
+                name="loyalty-multiplier-create",
+            ),
+            path(
+                "multipliers/<int:pk>/",
+                views.MultiplierUpdateView.as_view(),
+                name="loyalty-multiplier-update",
+            ),
+            path(
+                "multipliers/<int:pk>/delete/",
+                views.MultiplierDeleteView.as_view(),
+                name="loyalty-multiplier-delete",
+            ),
+            path("tiers/", views.TierListView.as_view(), name="loyalty-tier-list"),
+            path("tiers/<int:pk>/", views.TierUpdateView.as_view(), name="loyalty-tier-update"),
+            path("counter/", views.CounterView.as_view(), name="loyalty-counter"),
+        ]
+        return self.post_process_urls(urls)

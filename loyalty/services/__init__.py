@@ -1,0 +1,1 @@
+"""Writes of the loyalty app: plain keyword-only functions, one transaction each."""

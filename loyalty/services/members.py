@@ -1,0 +1,62 @@
+"""Enrolment: one member per customer, with a member number and a referral code."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import IntegrityError, transaction
+
+from loyalty.models import Member
+
+# No 0/O or 1/I/L: codes are read aloud and typed on phones.
+_CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def luhn_check_digit(digits: str) -> str:
+    """The Luhn check digit for `digits`, so one wrong or swapped digit is caught."""
+    total = 0
+    for i, char in enumerate(reversed(digits)):
+        value = int(char)
+        if i % 2 == 0:
+            value *= 2
+            if value > 9:
+                value -= 9
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def member_number_is_valid(number: str) -> bool:
+    return len(number) == 10 and number.isdigit() and luhn_check_digit(number[:-1]) == number[-1]
+
+
+def _new_number() -> str:
+    body = str(secrets.randbelow(9 * 10**8) + 10**8)  # nine digits, no leading zero
+    return body + luhn_check_digit(body)
+
+
+def _new_referral_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def member_enrol(*, user: AbstractBaseUser, birthday: date | None = None) -> Member:
+    """The user's member, enrolling them first if needed (idempotent)."""
+    existing = Member.objects.filter(user=user).first()
+    if existing is not None:
+        return existing
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return Member.objects.create(
+                    user=user,
+                    number=_new_number(),
+                    referral_code=_new_referral_code(),
+                    birthday=birthday,
+                )
+        except IntegrityError:
+            # A concurrent enrolment of the same user, or (rarely) a random collision.
+            existing = Member.objects.filter(user=user).first()
+            if existing is not None:
+                return existing
+    raise RuntimeError("could not allocate a unique member number")

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from loyalty import views
+
+app_name = "loyalty"
+
+urlpatterns = [
+    path("", views.MemberView.as_view(), name="member"),
+    path("join/", views.JoinView.as_view(), name="join"),
+    path("rewards/<int:pk>/redeem/", views.RedeemView.as_view(), name="redeem"),
+    path("referral/", views.ReferralApplyView.as_view(), name="referral-apply"),
+    path("r/<str:code>/", views.ReferralLandingView.as_view(), name="referral"),
+    path("card.svg", views.MemberCardQRView.as_view(), name="card-qr"),
+]

@@ -1,0 +1,7 @@
+from oscar.apps.offer import apps as oscar_apps
+
+
+class OfferConfig(oscar_apps.OfferConfig):
+    """Oscar's offer app, forked for one hook: Applicator.get_user_offers (loyalty tiers)."""
+
+    name = "shop.offer"

@@ -1,0 +1,23 @@
+"""Loyalty test data, built on Oscar's factories."""
+
+from oscar.test.factories import UserFactory
+
+from loyalty.models import Member
+from loyalty.services.members import member_enrol
+
+
+def member_factory(**user_fields) -> Member:
+    return member_enrol(user=UserFactory(**user_fields))
+
+
+def order_for(user, *lines, number=None, shipping_method=None):
+    """Place an Oscar order (firing order_placed) for `lines` of (product, quantity)."""
+    from oscar.apps.partner.strategy import Default
+    from oscar.core.loading import get_model
+    from oscar.test.factories import create_order
+
+    basket = get_model("basket", "Basket").objects.create(owner=user)
+    basket.strategy = Default()
+    for item, quantity in lines:
+        basket.add_product(item, quantity)
+    return create_order(number=number, basket=basket, user=user, shipping_method=shipping_method)

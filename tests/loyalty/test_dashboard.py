@@ -1,0 +1,205 @@
+"""Marketer pages under /dashboard/loyalty/ with Oscar's layout and permissions."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+from oscar.test.factories import UserFactory
+
+from loyalty.models import EntryKind, Multiplier, Tier, TierLevel
+from loyalty.selectors import earning_rule
+from loyalty.services.tiers import tier_levels_ensure
+from tests.factories import category
+from tests.loyalty.factories import member_factory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def marketer(client):
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(
+        *Permission.objects.filter(
+            content_type__app_label="loyalty",
+            codename__in=[
+                "change_earningrule",
+                "view_multiplier",
+                "add_multiplier",
+                "change_multiplier",
+                "delete_multiplier",
+                "view_tierlevel",
+                "change_tierlevel",
+            ],
+        )
+    )
+    client.force_login(user)
+    return user
+
+
+def test_a_marketer_changes_the_earning_rules(client, marketer):
+    url = reverse("loyalty_dashboard:loyalty-rules")
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b"Earning rules" in page.content
+
+    response = client.post(
+        url,
+        {
+            "points_per_unit": "2.00",
+            "rounding": "half_up",
+            "click_collect_bonus": 10,
+            "signup_bonus": 0,
+            "first_order_bonus": 0,
+            "review_bonus": 5,
+            "birthday_bonus": 50,
+        },
+    )
+
+    assert response.status_code == 302
+    rule = earning_rule()
+    assert (rule.points_per_unit, rule.rounding, rule.signup_bonus) == (
+        Decimal("2.00"),
+        "half_up",
+        0,
+    )
+
+
+def test_the_dashboard_menu_shows_loyalty_to_a_marketer(client, marketer):
+    page = client.get(reverse("dashboard:index"))
+
+    assert reverse("loyalty_dashboard:loyalty-rules").encode() in page.content
+
+
+@pytest.mark.parametrize("staff", [False, True])
+def test_users_without_the_permission_are_kept_out(client, staff):
+    client.force_login(UserFactory(is_staff=staff))
+
+    response = client.get(reverse("loyalty_dashboard:loyalty-rules"))
+
+    assert response.status_code in (302, 403)
+    assert earning_rule().points_per_unit == Decimal("1.00")
+
+
+def test_multiplier_crud(client, marketer):
+    cheese = category("Cheese")
+    create = reverse("loyalty_dashboard:loyalty-multiplier-create")
+
+    both_missing = client.post(create, {"name": "x", "factor": "2", "is_active": "on"})
+    assert "either a category or a range" in both_missing.content.decode()
+
+    client.post(create, {"name": "Cheese week", "category": cheese.pk, "factor": "2"})
+    multiplier = Multiplier.objects.get()
+    assert (multiplier.category, multiplier.factor, multiplier.is_active) == (
+        cheese,
+        Decimal("2"),
+        False,
+    )
+    listing = client.get(reverse("loyalty_dashboard:loyalty-multiplier-list"))
+    assert b"Cheese week" in listing.content
+
+    client.post(
+        reverse("loyalty_dashboard:loyalty-multiplier-update", kwargs={"pk": multiplier.pk}),
+        {"name": "Cheese week", "category": cheese.pk, "factor": "3", "is_active": "on"},
+    )
+    multiplier.refresh_from_db()
+    assert (multiplier.factor, multiplier.is_active) == (Decimal("3"), True)
+
+    client.post(
+        reverse("loyalty_dashboard:loyalty-multiplier-delete", kwargs={"pk": multiplier.pk})
+    )
+    assert not Multiplier.objects.exists()
+
+
+def test_changing_a_tiers_discount_changes_its_oscar_offer(client, marketer):
+    tier_levels_ensure()
+    gold = TierLevel.objects.get(tier=Tier.GOLD)
+
+    assert client.get(reverse("loyalty_dashboard:loyalty-tier-list")).status_code == 200
+    client.post(
+        reverse("loyalty_dashboard:loyalty-tier-update", kwargs={"pk": gold.pk}),
+        {
+            "min_spend": "900.00",
+            "min_points": 4000,
+            "points_multiplier": "2.00",
+            "discount_percent": "7.50",
+        },
+    )
+
+    gold.refresh_from_db()
+    assert (gold.min_spend, gold.offer.benefit.value) == (Decimal("900.00"), Decimal("7.50"))
+
+
+@pytest.fixture
+def store_staff(client):
+    """A store employee: not is_staff, but Oscar's partner dashboard access."""
+    user = UserFactory(is_staff=False)
+    user.user_permissions.add(Permission.objects.get(codename="dashboard_access"))
+    client.force_login(user)
+    return user
+
+
+def test_store_staff_find_a_member_by_number_and_award_points(client, store_staff):
+    member = member_factory()
+    url = reverse("loyalty_dashboard:loyalty-counter")
+
+    found = client.get(url, {"number": f"{member.number[:5]} {member.number[5:]}"})
+    assert found.context["member"] == member
+    client.post(
+        url,
+        {
+            "number": member.number,
+            "action": "award",
+            "points": 40,
+            "reason": "Lost receipt",
+            "key": "k1",
+        },
+    )
+    client.post(  # the same form sent twice
+        url,
+        {
+            "number": member.number,
+            "action": "award",
+            "points": 40,
+            "reason": "Lost receipt",
+            "key": "k1",
+        },
+    )
+
+    entry = member.entries.get()
+    assert (entry.amount, entry.kind, entry.staff, entry.reason) == (
+        40,
+        EntryKind.ADJUST,
+        store_staff,
+        "Lost receipt",
+    )
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"action": "award", "points": 0, "reason": "x"}, "greater than or equal to 1"),
+        ({"action": "award", "points": -5, "reason": "x"}, "greater than or equal to 1"),
+        ({"action": "award", "points": 5, "reason": ""}, "This field is required"),
+        ({"action": "redeem", "points": 5, "reason": "Coffee"}, "Not enough points"),
+    ],
+)
+def test_bad_counter_input_is_explained_and_moves_nothing(client, store_staff, fields, message):
+    member = member_factory()
+
+    page = client.post(
+        reverse("loyalty_dashboard:loyalty-counter"),
+        {"number": member.number, "key": "k", **fields},
+    )
+
+    assert message in page.content.decode()
+    assert not member.entries.exists()
+
+
+def test_a_mistyped_member_number_is_caught(client, store_staff):
+    member = member_factory()
+    wrong = member.number[:-1] + str((int(member.number[-1]) + 1) % 10)
+
+    page = client.get(reverse("loyalty_dashboard:loyalty-counter"), {"number": wrong})
+
+    assert "not a valid member number" in page.content.decode()
