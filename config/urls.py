@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.static import serve
 
+from shop.communication.views import ServiceWorkerView
 from shop.views import HomeView
 
 # Oscar's error views render its (our mobile) error templates.
@@ -18,10 +19,18 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("health/", include("shop.health_urls")),
+    # At the root so the service worker's scope is the whole site, in every language.
+    path("sw.js", ServiceWorkerView.as_view(), name="service-worker"),
+    path("api/", include("stores.api.urls")),
 ]
 
 urlpatterns += i18n_patterns(
     path("", HomeView.as_view(), name="home"),
+    path("stores/", include("stores.urls")),
+    path("loyalty/", include("loyalty.urls")),
+    path("dashboard/loyalty/", apps.get_app_config("loyalty_dashboard").urls),
+    path("dashboard/stores/", include("stores.dashboard.urls")),
+    path("", include("shop.communication.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
     prefix_default_language=False,
 )

@@ -24,6 +24,33 @@ MEDIA_ROOT                     <project>/media
 STATIC_ROOT                    <project>/staticfiles
 SERVE_MEDIA                    DEBUG (serve uploaded files from Django)
 LOG_LEVEL                      INFO
+STORES_SLOT_DAYS               3 (local dates offered for click & collect slots)
+STORES_PICKUP_REMIND_DAYS      2 (days after "ready" before an uncollected reminder)
+STORES_PICKUP_CANCEL_DAYS      5 (days after "ready" before it is cancelled, stock released)
+LOYALTY_POINTS_EXPIRY_DAYS     365 (days before earned points expire; 0: never)
+LOYALTY_EXPIRY_NOTICE_DAYS     30 (days ahead the "points expiring soon" notice is sent)
+LOYALTY_RETURN_WINDOW_DAYS     14 (days after an order before its points are confirmed)
+LOYALTY_VOID_ORDER_STATUSES    Cancelled (comma-separated order statuses that void points)
+NOTIFY_MAX_ATTEMPTS            6 (deliveries tried before a message is a dead letter)
+NOTIFY_RETRY_BASE_DELAY        10 (seconds; doubled per attempt, with jitter)
+NOTIFY_RETRY_MAX_DELAY         900 (seconds; below CELERY_VISIBILITY_TIMEOUT)
+NOTIFY_SWEEP_INTERVAL          30 (seconds between outbox sweeps by beat)
+NOTIFY_SWEEP_DELAY             20 (seconds a due message waits before the sweeper re-sends)
+NOTIFY_SENDING_LEASE           CELERY_TASK_TIME_LIMIT + 60 (seconds before a claimed
+                               message whose worker died may be claimed again)
+NOTIFY_PUBLISH_PAUSE           10 (seconds publishing is skipped after the broker failed)
+SMS_BACKEND                    console (console, file or http)
+SMS_FILE_PATH                  <project>/sms.jsonl (file backend)
+SMS_GATEWAY_URL                unset (http backend: JSON POST endpoint, https://...)
+SMS_GATEWAY_TOKEN              unset (http backend: sent as a Bearer token)
+SMS_SENDER                     SHOP_NAME (sender id shown on phones)
+SMS_GATEWAY_TIMEOUT            5 (seconds)
+VAPID_PUBLIC_KEY               unset: Web Push off (base64url application server key)
+VAPID_PRIVATE_KEY              unset (base64url raw or DER private key)
+VAPID_SUBJECT                  mailto: + the DEFAULT_FROM_EMAIL address
+PUSH_TIMEOUT                   5 (seconds)
+MARKETING_POLICY_VERSION       2026-01 (privacy policy version recorded with consent)
+EMAIL_TIMEOUT                  10 (seconds an SMTP connection may block a worker)
 =============================  ==============================================
 
 Bad values stop start-up with an ImproperlyConfigured error naming the variable.
@@ -109,16 +136,21 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "oscar.config.Shop",
     "oscar.apps.analytics.apps.AnalyticsConfig",
-    "oscar.apps.checkout.apps.CheckoutConfig",
+    # Forked: click & collect step, pickup created with the order, pay at pickup.
+    "shop.checkout.apps.CheckoutConfig",
     "oscar.apps.address.apps.AddressConfig",
-    "oscar.apps.shipping.apps.ShippingConfig",
+    # Forked: home delivery and click & collect methods.
+    "shop.shipping.apps.ShippingConfig",
     "oscar.apps.catalogue.apps.CatalogueConfig",
     "oscar.apps.catalogue.reviews.apps.CatalogueReviewsConfig",
-    "oscar.apps.communication.apps.CommunicationConfig",
-    "oscar.apps.partner.apps.PartnerConfig",
+    # Forked: Dispatcher writes an outbox; Celery delivers email, SMS and Web Push.
+    "shop.communication.apps.CommunicationConfig",
+    # Forked: store-aware strategy, no-oversell allocation and stock CHECK.
+    "shop.partner.apps.PartnerConfig",
     "oscar.apps.basket.apps.BasketConfig",
     "oscar.apps.payment.apps.PaymentConfig",
-    "oscar.apps.offer.apps.OfferConfig",
+    # Forked: Applicator.get_user_offers gives loyalty members their tier's offer.
+    "shop.offer.apps.OfferConfig",
     "oscar.apps.order.apps.OrderConfig",
     "oscar.apps.customer.apps.CustomerConfig",
     # Forked: database-backed browsing and full-text search instead of Haystack.
@@ -146,6 +178,7 @@ INSTALLED_APPS = [
     # Ours
     "shop.apps.ShopConfig",
     "loyalty.apps.LoyaltyConfig",
+    "loyalty.dashboard.apps.LoyaltyDashboardConfig",
     "stores.apps.StoresConfig",
 ]
 
@@ -227,18 +260,30 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # hanging a request (R25).
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "solomo",
-            "OPTIONS": {
-                "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
-                "socket_timeout": REDIS_SOCKET_TIMEOUT,
-            },
-        }
+
+def redis_cache(url: str) -> dict:
+    """The cache settings for Redis at `url`.
+
+    django-redis, because it can treat a Redis outage as cache misses
+    (IGNORE_EXCEPTIONS): pages keep rendering (thumbnails are looked up through
+    the cache) instead of failing while Redis is down (R25).
+    """
+    return {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "solomo",
+        "OPTIONS": {
+            "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
+            "IGNORE_EXCEPTIONS": True,
+        },
     }
+
+
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+DJANGO_REDIS_LOGGER = "shop.cache"
+if REDIS_URL:
+    CACHES = {"default": redis_cache(REDIS_URL)}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
@@ -295,6 +340,49 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 300.0,
         "options": {"expires": 240},
     },
+    # Remind, then cancel, click & collect orders left uncollected (stock released).
+    "stores-pickups-sweep": {
+        "task": "stores.tasks.pickups_sweep",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
+}
+
+# --- Notifications (shop.communication) ------------------------------------------------
+
+NOTIFY_MAX_ATTEMPTS = env.int("NOTIFY_MAX_ATTEMPTS", default=6)
+NOTIFY_RETRY_BASE_DELAY = env.float("NOTIFY_RETRY_BASE_DELAY", default=10.0)
+NOTIFY_RETRY_MAX_DELAY = env.float("NOTIFY_RETRY_MAX_DELAY", default=900.0)
+NOTIFY_SWEEP_INTERVAL = env.float("NOTIFY_SWEEP_INTERVAL", default=30.0)
+NOTIFY_SWEEP_DELAY = env.float("NOTIFY_SWEEP_DELAY", default=20.0)
+# A claimed message is only taken over once its sender can no longer be running.
+NOTIFY_SENDING_LEASE = env.float("NOTIFY_SENDING_LEASE", default=CELERY_TASK_TIME_LIMIT + 60)
+NOTIFY_PUBLISH_PAUSE = env.float("NOTIFY_PUBLISH_PAUSE", default=10.0)
+if NOTIFY_RETRY_MAX_DELAY >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured(
+        "NOTIFY_RETRY_MAX_DELAY must be below CELERY_VISIBILITY_TIMEOUT, or Redis would "
+        "redeliver retries still waiting for their countdown."
+    )
+SMS_BACKEND = env.str("SMS_BACKEND", default="console")
+if SMS_BACKEND not in {"console", "file", "http"}:
+    raise ImproperlyConfigured(f"SMS_BACKEND must be console, file or http, got {SMS_BACKEND!r}")
+SMS_FILE_PATH = env.path("SMS_FILE_PATH", default=BASE_DIR / "sms.jsonl")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_SENDER = env.str("SMS_SENDER", default=env.str("SHOP_NAME", default="Solomo"))
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
+if SMS_BACKEND == "http" and not SMS_GATEWAY_URL:
+    raise ImproperlyConfigured("SMS_BACKEND=http needs SMS_GATEWAY_URL.")
+VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
+VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
+VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="")
+PUSH_TIMEOUT = env.float("PUSH_TIMEOUT", default=5.0)
+MARKETING_POLICY_VERSION = env.str("MARKETING_POLICY_VERSION", default="2026-01")
+# Re-sends outbox messages the broker never got (Redis down at commit) or lost.
+CELERY_BEAT_SCHEDULE["communication-sweep-outbox"] = {
+    "task": "shop.communication.tasks.sweep_outbox",
+    "schedule": NOTIFY_SWEEP_INTERVAL,
+    "options": {"expires": NOTIFY_SWEEP_INTERVAL},
 }
 
 # --- Email --------------------------------------------------------------------------------
@@ -302,6 +390,8 @@ CELERY_BEAT_SCHEDULE: dict = {
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Solomo <shop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Emails are sent by Celery workers; a hung SMTP server must not hold one until the time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Oscar --------------------------------------------------------------------------------
 
@@ -316,6 +406,35 @@ OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
 OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "postcode", "country")
 
+# The notification outbox (shop.communication) sits next to Oscar's email templates.
+# Its URLs are not an Oscar dashboard app's, so the menu item says who may see it.
+OSCAR_DASHBOARD_NAVIGATION = [dict(section) for section in OSCAR_DASHBOARD_NAVIGATION]
+for _section in OSCAR_DASHBOARD_NAVIGATION:
+    if any(c.get("url_name") == "dashboard:comms-list" for c in _section.get("children", [])):
+        _section["children"] = [
+            *_section["children"],
+            {
+                "label": _("Messages"),
+                "url_name": "communication:dashboard-list",
+                "access_fn": lambda user, *args, **kwargs: user.is_staff,
+            },
+        ]
+
+# Loyalty's marketer pages; they belong to an Oscar dashboard app, so Oscar's own
+# access function checks each page's permissions.
+OSCAR_DASHBOARD_NAVIGATION.append(
+    {
+        "label": _("Loyalty"),
+        "icon": "fas fa-star",
+        "children": [
+            {"label": _("Earning rules"), "url_name": "loyalty_dashboard:loyalty-rules"},
+            {"label": _("Multipliers"), "url_name": "loyalty_dashboard:loyalty-multiplier-list"},
+            {"label": _("Tiers"), "url_name": "loyalty_dashboard:loyalty-tier-list"},
+            {"label": _("Member counter"), "url_name": "loyalty_dashboard:loyalty-counter"},
+        ],
+    }
+)
+
 # Browsing and search run on the database (shop.search); Haystack stays
 # installed because Oscar imports it, but indexes nothing.
 HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
@@ -326,6 +445,46 @@ THUMBNAIL_FORMAT = "WEBP"
 THUMBNAIL_QUALITY = 80
 THUMBNAIL_PRESERVE_FORMAT = False
 THUMBNAIL_KVSTORE = "sorl.thumbnail.kvstores.cached_db_kvstore.KVStore"
+
+# --- Stores (click & collect) -------------------------------------------------------------
+
+STORES_SLOT_DAYS = env.int("STORES_SLOT_DAYS", default=3)
+STORES_PICKUP_REMIND_DAYS = env.int("STORES_PICKUP_REMIND_DAYS", default=2)
+STORES_PICKUP_CANCEL_DAYS = env.int("STORES_PICKUP_CANCEL_DAYS", default=5)
+
+# --- Loyalty ------------------------------------------------------------------------------
+
+LOYALTY_POINTS_EXPIRY_DAYS = env.int("LOYALTY_POINTS_EXPIRY_DAYS", default=365)
+LOYALTY_EXPIRY_NOTICE_DAYS = env.int("LOYALTY_EXPIRY_NOTICE_DAYS", default=30)
+LOYALTY_RETURN_WINDOW_DAYS = env.int("LOYALTY_RETURN_WINDOW_DAYS", default=14)
+LOYALTY_VOID_ORDER_STATUSES = env.list("LOYALTY_VOID_ORDER_STATUSES", default=["Cancelled"])
+if min(LOYALTY_POINTS_EXPIRY_DAYS, LOYALTY_EXPIRY_NOTICE_DAYS, LOYALTY_RETURN_WINDOW_DAYS) < 0:
+    raise ImproperlyConfigured("LOYALTY_*_DAYS settings must be zero or more days.")
+# Loyalty's periodic work; every task is idempotent, so a late or repeated run is harmless.
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "loyalty-confirm-pending-points": {
+            "task": "loyalty.tasks.confirm_pending_points",
+            "schedule": 3600.0,
+            "options": {"expires": 3000},
+        },
+        "loyalty-expire-points": {
+            "task": "loyalty.tasks.expire_points",
+            "schedule": 86400.0,
+            "options": {"expires": 80000},
+        },
+        "loyalty-birthday-bonuses": {
+            "task": "loyalty.tasks.award_birthday_bonuses",
+            "schedule": 86400.0,
+            "options": {"expires": 80000},
+        },
+        "loyalty-review-tiers": {
+            "task": "loyalty.tasks.review_tiers",
+            "schedule": 86400.0,
+            "options": {"expires": 80000},
+        },
+    }
+)
 
 # --- Logging ------------------------------------------------------------------------------
 

@@ -131,7 +131,7 @@ def test_urls_select_postgresql_and_redis():
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
         "solomo_settings",
-        "django.core.cache.backends.redis.RedisCache",
+        "django_redis.cache.RedisCache",
         "redis://127.0.0.1:6379/0",
         "False",
         "GBP",

@@ -8,7 +8,9 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
+from shop.demo import loyalty as demo_loyalty
 from shop.demo import seed
+from shop.demo import stores as demo_stores
 from shop.demo.people import Role
 
 
@@ -36,7 +38,20 @@ class Command(BaseCommand):
             self._report("Partners", partners_tally)
             stock_tally = seed.stockrecords_seed(partners=partners)
             self._report("Stock records", stock_tally)
+            stores_tally = demo_stores.stores_seed(partners=partners)
+            self._say(f"Stores: {stores_tally.created} created, {stores_tally.existing} existing")
+            for reason in stores_tally.skipped:
+                self._say(self.style.WARNING(f"  skipped: {reason}"))
             logins = seed.users_seed(partners=partners)
+            pickups = demo_stores.pickups_seed()
+            self._say(f"Click & collect orders: {pickups} created")
+            loyalty_result = demo_loyalty.loyalty_seed()
+            self._say(
+                f"Loyalty: {loyalty_result.members} members enrolled with history, "
+                f"{loyalty_result.orders} past orders, {loyalty_result.rewards} rewards created"
+            )
+            if loyalty_result.skipped:
+                self._say(self.style.WARNING(f"  skipped: {loyalty_result.skipped}"))
         except seed.SeedError as exc:
             raise CommandError(str(exc)) from exc
         users_created = sum(login.created for login in logins)
