@@ -1,0 +1,75 @@
+"""Staff editing stock in the dashboard cannot go below what orders hold."""
+
+import pytest
+from django.urls import reverse
+from oscar.test.factories import UserFactory
+
+from tests.factories import category, product
+
+pytestmark = pytest.mark.django_db
+
+
+def stock_form_data(item, record, num_in_stock: int) -> dict:
+    return {
+        "title": item.title,
+        "upc": item.upc or "",
+        "slug": item.slug,
+        "is_public": "on",
+        "structure": "standalone",
+        "stockrecords-TOTAL_FORMS": "1",
+        "stockrecords-INITIAL_FORMS": "1",
+        "stockrecords-MIN_NUM_FORMS": "0",
+        "stockrecords-MAX_NUM_FORMS": "1000",
+        "stockrecords-0-id": str(record.pk),
+        "stockrecords-0-partner": str(record.partner_id),
+        "stockrecords-0-partner_sku": record.partner_sku,
+        "stockrecords-0-price_currency": "EUR",
+        "stockrecords-0-price": "9.99",
+        "stockrecords-0-num_in_stock": str(num_in_stock),
+        "productcategory_set-TOTAL_FORMS": "1",
+        "productcategory_set-INITIAL_FORMS": "1",
+        "productcategory_set-0-id": str(item.productcategory_set.get().pk),
+        "productcategory_set-0-category": str(item.categories.get().pk),
+        "images-TOTAL_FORMS": "0",
+        "images-INITIAL_FORMS": "0",
+        "primary_recommendations-TOTAL_FORMS": "0",
+        "primary_recommendations-INITIAL_FORMS": "0",
+    }
+
+
+def test_stock_below_allocated_is_a_form_error_and_nothing_changes(client):
+    # Given a product with 5 in stock, 3 of them allocated to orders
+    item = product("Munster", stock=5, categories=[category("Cheese")])
+    record = item.stockrecords.get()
+    record.num_allocated = 3
+    record.save()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("dashboard:catalogue-product", kwargs={"pk": item.pk})
+
+    # When staff set the stock to 2
+    response = client.post(url, stock_form_data(item, record, 2))
+
+    # Then the page says why, and the stock record is untouched
+    assert response.status_code == 200
+    errors = response.context["stockrecord_formset"].forms[0].errors
+    assert errors["num_in_stock"] == [
+        "3 units are allocated to orders not yet shipped or collected: stock can't be set "
+        "below that. Cancel or fulfil those orders first."
+    ]
+    record.refresh_from_db()
+    assert (record.num_in_stock, record.num_allocated) == (5, 3)
+
+
+def test_stock_at_or_above_allocated_saves(client):
+    item = product("Munster", stock=5, categories=[category("Cheese")])
+    record = item.stockrecords.get()
+    record.num_allocated = 3
+    record.save()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    url = reverse("dashboard:catalogue-product", kwargs={"pk": item.pk})
+
+    response = client.post(url, stock_form_data(item, record, 3))
+
+    assert response.status_code == 302
+    record.refresh_from_db()
+    assert record.num_in_stock == 3
