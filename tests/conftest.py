@@ -9,16 +9,13 @@ where a missing service fails the run.
 import ipaddress
 import os
 import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.celery_worker import Worker
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
@@ -74,17 +71,6 @@ def _no_network():
 # --- A real Celery worker ----------------------------------------------------------------
 
 
-def _database_url_for_worker() -> str:
-    """The URL of the test database this process uses, for a worker subprocess."""
-    db = connection.settings_dict
-    if connection.vendor == "postgresql":
-        user = db.get("USER") or "postgres"
-        host = db.get("HOST") or "127.0.0.1"
-        port = db.get("PORT") or 5432
-        return f"postgres://{user}@{host}:{port}/{db['NAME']}"
-    return f"sqlite:///{db['NAME']}"
-
-
 @pytest.fixture(scope="session")
 def celery_worker_process(django_db_setup, django_db_blocker):
     """Start `celery worker` in a subprocess on the test database and Redis; yield it.
@@ -101,46 +87,9 @@ def celery_worker_process(django_db_setup, django_db_blocker):
     from config.celery_app import app
 
     app.control.purge()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": _database_url_for_worker(),
-        "CONN_MAX_AGE": "0",
-    }
-    name = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}@%h"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            name,
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"Celery worker exited with {proc.returncode} at start-up")
-        replies = app.control.ping(timeout=0.5)
-        if any(name.split("@")[0] in host for reply in replies for host in reply):
-            break
-    else:
-        proc.kill()
-        pytest.fail("Celery worker did not answer a ping within 60 s")
-    yield proc
-    proc.terminate()
     try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        worker = Worker(broker_url=app.conf.broker_url)
+    except RuntimeError as exc:
+        pytest.fail(f"Celery worker did not start: {exc}")
+    yield worker.proc
+    worker.stop()

@@ -8,11 +8,9 @@ process or socket boundary.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -21,15 +19,8 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from celery import Celery
-
-from tests.conftest import ROOT, _database_url_for_worker
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from tests import celery_worker
+from tests.celery_worker import free_port
 
 
 class RedisServer:
@@ -75,71 +66,21 @@ class RedisServer:
             self.proc.wait(timeout=10)
 
 
-class Worker:
-    """`celery worker` in a subprocess on the test database and a broker of our choice."""
+class Worker(celery_worker.Worker):
+    """A worker on a broker of our choice (our own redis-server), with the notification
+    test settings (tests/shop/communication/worker_settings.py)."""
 
-    def __init__(self, *, broker_url: str, env: dict[str, str], beat_dir: Path | None = None):
-        self.broker_url = broker_url
-        self.name = f"notify-{os.getpid()}-{free_port()}"
-        environment = {
-            key: value
-            for key, value in os.environ.items()
-            # The worker's Redis database is the one we give it, not an xdist-derived one.
-            if key != "PYTEST_XDIST_WORKER"
-        }
-        environment.update(
-            DJANGO_SETTINGS_MODULE="tests.shop.communication.worker_settings",
-            DATABASE_URL=_database_url_for_worker(),
-            CONN_MAX_AGE="0",
-            NOTIFY_TEST_BROKER_URL=broker_url,
-            **env,
+    def __init__(
+        self, *, broker_url: str, env: dict[str, str], beat_dir: Path | None = None
+    ) -> None:
+        super().__init__(
+            broker_url=broker_url,
+            env={"NOTIFY_TEST_BROKER_URL": broker_url, **env},
+            settings_module="tests.shop.communication.worker_settings",
+            own_broker=True,
+            beat_dir=beat_dir,
+            name_prefix="notify",
         )
-        command = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--loglevel=WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-n",
-            f"{self.name}@%h",
-        ]
-        if beat_dir is not None:
-            command += ["-B", "-s", str(beat_dir / "beat-schedule")]
-        self.proc = subprocess.Popen(command, cwd=ROOT, env=environment)
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        probe = Celery("probe", broker=self.broker_url, set_as_current=False)
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    raise RuntimeError(f"worker exited with {self.proc.returncode}")
-                replies = probe.control.ping(timeout=0.5)
-                if any(self.name in host for reply in replies for host in reply):
-                    return
-            raise RuntimeError("worker did not answer a ping within 60 s")
-        finally:
-            probe.close()
-
-    def kill(self) -> None:
-        self.proc.kill()
-        self.proc.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.kill()
 
 
 @contextmanager
