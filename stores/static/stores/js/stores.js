@@ -15,9 +15,20 @@
         var origin = readJson(el.dataset.origin);
         var map = L.map(el, { scrollWheelZoom: false });
         L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution }).addTo(map);
+        // Explicit icon URLs: Leaflet guesses its image folder from leaflet.css, which
+        // fails once the static files have hashed names.
+        var icon = L.icon({
+            iconUrl: el.dataset.icon,
+            iconRetinaUrl: el.dataset.iconRetina,
+            shadowUrl: el.dataset.iconShadow,
+            iconSize: [25, 41],
+            iconAnchor: [12, 41],
+            popupAnchor: [1, -34],
+            shadowSize: [41, 41]
+        });
         var points = [];
         markers.forEach(function (m) {
-            var marker = L.marker([m.lat, m.lng], { title: m.name, alt: m.name }).addTo(map);
+            var marker = L.marker([m.lat, m.lng], { title: m.name, alt: m.name, icon: icon }).addTo(map);
             if (m.url) {
                 var link = document.createElement("a");
                 link.href = m.url;
