@@ -1,4 +1,4 @@
-"""Nearest 10 stores among 100,000: `stores.selectors.stores_near` on SQLite and PostgreSQL.
+"""Nearest 10 stores among 100,000, and the pickup checkout round trip, on SQLite and PostgreSQL.
 
 Run from the project root:
 
@@ -9,7 +9,13 @@ Per engine a fresh database is migrated, filled with N stores (default 100,000;
 one partner each) scattered over metropolitan France, a fifth of them clustered
 around a dozen cities as real chains are, then `stores_near(limit=10)` is timed
 from Q random points (default 300, half in cities, half anywhere) after a
-warm-up. Prints p50 / p95 / max in milliseconds.
+warm-up. Then, in the same database, the click & collect checkout round trip is
+timed R times (default 100, after 5 warm-up runs) through Django's test client:
+from the POST of the pickup choice (store + slot) to the thank-you page, i.e.
+POST /checkout/pickup/ → payment → POST place_order on the preview → GET
+/checkout/thank-you/, redirects followed. Each run is a new guest with a fresh
+basket; the basket and the guest step are set up outside the timing. Prints
+p50 / p95 / max in milliseconds.
 """
 
 from __future__ import annotations
@@ -49,7 +55,73 @@ def random_point(rng: random.Random, clustered: bool) -> tuple[float, float]:
     return rng.uniform(42.5, 51.0), rng.uniform(-4.5, 8.0)
 
 
-def worker(count: int, queries: int) -> dict:
+def checkout_round_trip(runs: int, warmup: int = 5) -> dict:
+    """Time `runs` pickup checkouts, POST of the pickup choice → thank-you page, in ms."""
+    import datetime as dt
+
+    from django.test import Client
+    from django.urls import reverse
+    from django.utils import timezone
+    from oscar.core.loading import get_model
+    from oscar.test.factories import create_product
+
+    from stores.models import OpeningPeriod, Pickup, Store
+    from stores.selectors import slots_available
+
+    Partner = get_model("partner", "Partner")
+    StockRecord = get_model("partner", "StockRecord")
+    partner = Partner.objects.create(name="Bench checkout", code="bench-checkout")
+    store = Store.objects.create(
+        partner=partner,
+        name="Bench checkout",
+        slug="bench-checkout",
+        line1="1 place Kléber",
+        postcode="67000",
+        city="Strasbourg",
+        latitude=48.5834,
+        longitude=7.7459,
+        preparation_minutes=0,
+        slot_minutes=30,
+        slot_capacity=runs + warmup,
+    )
+    for weekday in range(7):
+        OpeningPeriod.objects.create(
+            store=store, weekday=weekday, opens=dt.time(0, 0), closes=dt.time(23, 59)
+        )
+    item = create_product(title="Bench bretzel")  # no other stock record than the store's
+    StockRecord.objects.create(
+        partner=partner, product=item, partner_sku="bench-1", price=1, num_in_stock=10_000
+    )
+    # Every run books the same slot: capacity is sized for all of them.
+    starts_at = slots_available(store=store, basket_or_lines=None, now=timezone.now())[1].starts_at
+    choice = {"store": store.slug, "slot": starts_at.isoformat(), "confirm": "1"}
+    thank_you = reverse("checkout:thank-you")
+    timings = []
+    for run in range(warmup + runs):
+        client = Client(SERVER_NAME="localhost")
+        client.post(reverse("basket:add", kwargs={"pk": item.pk}), {"quantity": 1})
+        client.post(
+            reverse("checkout:index"),
+            {"username": f"bench{run}@example.com", "options": "anonymous"},
+        )
+        t0 = time.perf_counter()
+        client.post(reverse("checkout:pickup"), choice, follow=True)
+        placed = client.post(reverse("checkout:preview"), {"action": "place_order"}, follow=True)
+        elapsed = (time.perf_counter() - t0) * 1000
+        assert placed.redirect_chain[-1][0] == thank_you, placed.redirect_chain
+        if run >= warmup:
+            timings.append(elapsed)
+    assert Pickup.objects.filter(store=store).count() == warmup + runs
+    timings.sort()
+    return {
+        "checkout_runs": len(timings),
+        "checkout_p50_ms": round(statistics.median(timings), 1),
+        "checkout_p95_ms": round(timings[int(len(timings) * 0.95) - 1], 1),
+        "checkout_max_ms": round(timings[-1], 1),
+    }
+
+
+def worker(count: int, queries: int, checkout_runs: int) -> dict:
     # This file is bench/stores.py: the project root, not bench/, must come first
     # on the path, or `import stores` would import this very file.
     sys.path[0] = str(ROOT)
@@ -110,10 +182,11 @@ def worker(count: int, queries: int) -> dict:
         "p50_ms": round(statistics.median(timings), 2),
         "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
         "max_ms": round(timings[-1], 2),
+        **checkout_round_trip(checkout_runs),
     }
 
 
-def run_engine(database_url: str, count: int, queries: int) -> dict:
+def run_engine(database_url: str, count: int, queries: int, checkout_runs: int) -> dict:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -127,7 +200,17 @@ def run_engine(database_url: str, count: int, queries: int) -> dict:
         check=True,
     )
     out = subprocess.run(
-        [sys.executable, __file__, "--worker", "--count", str(count), "--queries", str(queries)],
+        [
+            sys.executable,
+            __file__,
+            "--worker",
+            "--count",
+            str(count),
+            "--queries",
+            str(queries),
+            "--checkout-runs",
+            str(checkout_runs),
+        ],
         cwd=ROOT,
         env=env,
         check=True,
@@ -141,16 +224,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--checkout-runs", type=int, default=100)
     parser.add_argument("--postgres", nargs="?", const="", default=None, metavar="URL")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.count, args.queries)))
+        print(json.dumps(worker(args.count, args.queries, args.checkout_runs)))
         return
 
     results = []
     with tempfile.TemporaryDirectory(prefix="solomo-bench-stores-") as tmp:
-        results.append(run_engine(f"sqlite:///{tmp}/bench.sqlite3", args.count, args.queries))
+        results.append(
+            run_engine(
+                f"sqlite:///{tmp}/bench.sqlite3", args.count, args.queries, args.checkout_runs
+            )
+        )
     if args.postgres is not None:
         import psycopg
 
@@ -162,7 +250,9 @@ def main() -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
         try:
             base = server.rsplit("/", 1)[0]
-            results.append(run_engine(f"{base}/{name}", args.count, args.queries))
+            results.append(
+                run_engine(f"{base}/{name}", args.count, args.queries, args.checkout_runs)
+            )
         finally:
             with psycopg.connect(server, autocommit=True) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -172,6 +262,14 @@ def main() -> None:
         print(
             f"| {r['engine']} | {r['stores']:,} | {r['queries']} | {r['p50_ms']} | "
             f"{r['p95_ms']} | {r['max_ms']} |"
+        )
+    print()
+    print("| engine | pickup checkouts | p50 ms | p95 ms | max ms |")
+    print("|---|---|---|---|---|")
+    for r in results:
+        print(
+            f"| {r['engine']} | {r['checkout_runs']} | {r['checkout_p50_ms']} | "
+            f"{r['checkout_p95_ms']} | {r['checkout_max_ms']} |"
         )
 
 

@@ -25,6 +25,7 @@ from django.db.models import (
     Subquery,
     prefetch_related_objects,
 )
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .models import ExceptionalDay, OpeningPeriod, PickupSlot, Store
@@ -283,19 +284,29 @@ def _line_pairs(basket_or_lines: object) -> list[tuple[int, int]]:
     return pairs
 
 
+def _wanted(basket_or_lines: object) -> dict[int, int]:
+    wanted: dict[int, int] = {}
+    for product_id, quantity in _line_pairs(basket_or_lines):
+        wanted[product_id] = wanted.get(product_id, 0) + quantity
+    return wanted
+
+
+def _free_stock() -> F:
+    # Oscar's stock counts are nullable: no count is no stock, nothing allocated is 0.
+    return Coalesce(F("num_in_stock"), 0) - Coalesce(F("num_allocated"), 0)
+
+
 def store_can_serve(*, store: Store, basket_or_lines: object) -> bool:
     """Whether the store has free stock for every line (quantities per product summed)."""
     from django.apps import apps
 
     StockRecord = apps.get_model("partner", "StockRecord")
-    wanted: dict[int, int] = {}
-    for product_id, quantity in _line_pairs(basket_or_lines):
-        wanted[product_id] = wanted.get(product_id, 0) + quantity
+    wanted = _wanted(basket_or_lines)
     if not wanted:
         return False
     free = dict(
         StockRecord.objects.filter(partner_id=store.partner_id, product_id__in=wanted)
-        .annotate(free=F("num_in_stock") - F("num_allocated"))
+        .annotate(free=_free_stock())
         .values_list("product_id", "free")
     )
     return all(free.get(pid, 0) >= qty for pid, qty in wanted.items())
@@ -304,12 +315,37 @@ def store_can_serve(*, store: Store, basket_or_lines: object) -> bool:
 def stores_for_basket(
     *, basket_or_lines: object, lat: float | None = None, lng: float | None = None
 ) -> list[Store]:
-    """Active pickup stores that can serve every line, nearest to (lat, lng) first if given."""
-    stores = [
-        store
-        for store in with_hours(Store.objects.active().filter(pickup_enabled=True))
-        if store_can_serve(store=store, basket_or_lines=basket_or_lines)
+    """Active pickup stores that can serve every line, nearest to (lat, lng) first if given.
+
+    One query for the stock of the basket's products in every store, one for those
+    stores and their hours, however many stores there are.
+    """
+    from django.apps import apps
+
+    StockRecord = apps.get_model("partner", "StockRecord")
+    wanted = _wanted(basket_or_lines)
+    if not wanted:
+        return []
+    free: dict[int, dict[int, int]] = {}
+    rows = (
+        StockRecord.objects.filter(
+            product_id__in=wanted,
+            partner__store__is_active=True,
+            partner__store__pickup_enabled=True,
+        )
+        .annotate(free=_free_stock())
+        .values_list("partner_id", "product_id", "free")
+    )
+    for partner_id, product_id, units in rows:
+        free.setdefault(partner_id, {})[product_id] = units
+    partner_ids = [
+        partner_id
+        for partner_id, units in free.items()
+        if all(units.get(pid, 0) >= qty for pid, qty in wanted.items())
     ]
+    stores = list(
+        with_hours(Store.objects.active().filter(pickup_enabled=True, partner_id__in=partner_ids))
+    )
     if lat is not None and lng is not None:
         stores.sort(key=lambda s: haversine_km(lat, lng, s.latitude, s.longitude))
     return stores

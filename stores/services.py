@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from .messages import READY_EVENT_CODE, REMINDER_EVENT_CODE, pickup_event_type
 from .models import Pickup, PickupSlot, PickupStatus, Store, StorePreference
 from .selectors import SESSION_STORE_KEY, slots_available
+from .signals import pickup_collected
 
 
 class PickupUnavailable(Exception):
@@ -129,11 +130,14 @@ def _notify(pickup_id: int, event_code: str) -> None:
 
     OrderDispatcher = get_class("order.utils", "OrderDispatcher")
     pickup = Pickup.objects.select_related("order", "store", "slot").get(pk=pickup_id)
-    event_type = pickup_event_type(event_code)
-    messages = event_type.get_messages(
-        {"order": pickup.order, "pickup": pickup, "store": pickup.store}
+    pickup_event_type(event_code)  # created with our default wording on first use
+    dispatcher = OrderDispatcher()
+    # The communication Dispatcher renders the event and tags the messages with its code,
+    # so the outbox rows say which event they belong to.
+    messages = dispatcher.dispatcher.get_messages(
+        event_code, {"order": pickup.order, "pickup": pickup, "store": pickup.store}
     )
-    OrderDispatcher().dispatch_order_messages(pickup.order, messages, event_code)
+    dispatcher.dispatch_order_messages(pickup.order, messages, event_code)
 
 
 @transaction.atomic
@@ -166,6 +170,7 @@ def pickup_hand_over(*, pickup: Pickup, code: str, now: dt.datetime) -> Pickup:
     _transition(pickup, PickupStatus.COLLECTED, collected_at=now, closed_at=now)
     for line in _lines_in_lock_order(pickup):
         line.stockrecord.consume_allocation(line.quantity)
+    pickup_collected.send(sender=Pickup, pickup=pickup, order=pickup.order, collected_at=now)
     return pickup
 
 

@@ -5,8 +5,14 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -14,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .api.views import BadRequest, parse_near_query
+from .links import pickup_link_order_number
 from .models import Pickup, Service, Store
 from .places import place_names
 from .presenters import json_for_script, opening_label, schema_org_store
@@ -163,3 +170,26 @@ def pickup_here(request: HttpRequest, number: str) -> HttpResponse:
     else:
         messages.success(request, _("Thanks! The store knows you are here."))
     return HttpResponseRedirect(reverse("customer:order", kwargs={"order_number": number}))
+
+
+def pickup_status(request: HttpRequest, token: str) -> HttpResponse:
+    """A pickup's status through a signed link (no sign-in): GET shows it, POST is "I'm here"."""
+    number = pickup_link_order_number(token=token)
+    pickup = (
+        Pickup.objects.select_related("order", "store", "slot").filter(order__number=number).first()
+        if number
+        else None
+    )
+    if pickup is None:
+        raise Http404
+    if request.method == "POST":
+        try:
+            pickup_customer_arrived(pickup=pickup, now=timezone.now())
+        except PickupTransitionError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Thanks! The store knows you are here."))
+        return redirect(request.path)
+    if request.method != "GET":
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(request, "stores/pickup_status.html", {"pickup": pickup, "order": pickup.order})

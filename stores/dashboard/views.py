@@ -5,6 +5,7 @@ Partner users with Oscar's `partner.dashboard_access` see only the stores
 of their partners. Every change is a POST with CSRF (R40).
 """
 
+import datetime as dt
 from functools import wraps
 
 from django import forms
@@ -16,9 +17,18 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllow
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from stores.models import ExceptionalDay, OpeningPeriod, Pickup, PickupStatus, Service, Store
+from stores.models import (
+    ExceptionalDay,
+    ExceptionalPeriod,
+    OpeningPeriod,
+    Pickup,
+    PickupStatus,
+    Service,
+    Store,
+)
 from stores.services import (
     ACTIVE,
     PickupCodeInvalid,
@@ -144,8 +154,64 @@ class StoreDetailsForm(forms.ModelForm):
 OpeningPeriodFormSet = forms.inlineformset_factory(
     Store, OpeningPeriod, fields=["weekday", "opens", "closes"], extra=2, can_delete=True
 )
+
+
+class ExceptionalDayForm(forms.ModelForm):
+    """A date with its own hours: periods typed as "10:00-12:00, 14:00-18:00"; none is closed."""
+
+    periods = forms.CharField(
+        label=_lazy("Opening periods"),
+        required=False,
+        help_text=_lazy("Empty: closed all day. Example: 10:00-12:00, 14:00-18:00"),
+    )
+
+    class Meta:
+        model = ExceptionalDay
+        fields = ["date", "reason"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.initial["periods"] = ", ".join(str(p) for p in self.instance.periods.all())
+
+    def clean_periods(self) -> list[tuple[dt.time, dt.time]]:
+        """Periods inside the day (opens before closes), sorted, none overlapping."""
+        periods = []
+        for text in filter(
+            None, (part.strip() for part in self.cleaned_data["periods"].split(","))
+        ):
+            try:
+                opens, closes = (dt.time.fromisoformat(t.strip()) for t in text.split("-"))
+            except ValueError:
+                raise forms.ValidationError(
+                    _("“%(text)s” is not a period like 10:00-12:00.") % {"text": text}
+                ) from None
+            if closes <= opens:
+                raise forms.ValidationError(
+                    _("%(text)s: a period on a date must close after it opens, the same day.")
+                    % {"text": text}
+                )
+            periods.append((opens, closes))
+        periods.sort()
+        for (_opens, closes), (next_opens, _closes) in zip(periods, periods[1:], strict=False):
+            if next_opens < closes:
+                raise forms.ValidationError(_("Periods on the same date must not overlap."))
+        return periods
+
+    def save(self, commit: bool = True) -> ExceptionalDay:
+        day = super().save(commit=commit)
+        if commit:
+            # The date's periods are replaced as a whole; the view saves in one transaction.
+            day.periods.all().delete()
+            ExceptionalPeriod.objects.bulk_create(
+                ExceptionalPeriod(day=day, opens=opens, closes=closes)
+                for opens, closes in self.cleaned_data["periods"]
+            )
+        return day
+
+
 ExceptionalDayFormSet = forms.inlineformset_factory(
-    Store, ExceptionalDay, fields=["date", "reason"], extra=1, can_delete=True
+    Store, ExceptionalDay, form=ExceptionalDayForm, extra=1, can_delete=True
 )
 
 

@@ -5,9 +5,11 @@ from typing import Any
 import segno
 from django import template
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from stores.links import pickup_link_url
 from stores.models import Pickup
 from stores.places import place_lookup
 from stores.selectors import chosen_store, stores_near
@@ -41,9 +43,19 @@ def product_stores(request: HttpRequest, product: Any) -> dict[str, Any]:
     }
 
 
+@register.simple_tag
+def pickup_link(order: Any) -> str:
+    """The signed link to the order's pickup status page (guests have no order page)."""
+    return pickup_link_url(order_number=order.number)
+
+
 @register.inclusion_tag("stores/partials/order_pickup.html")
-def order_pickup(order: Any) -> dict[str, Any]:
-    """The pickup block of a customer's order page: store, slot, code, QR and "I'm here"."""
+def order_pickup(order: Any, here_url: str = "") -> dict[str, Any]:
+    """The pickup block of an order page: store, slot, code, QR and "I'm here".
+
+    "I'm here" posts to `here_url` when given (the signed status page), else to the
+    signed-in customer's own endpoint.
+    """
     pickup = Pickup.objects.select_related("store", "slot", "order").filter(order=order).first()
     if pickup is None:
         return {"pickup": None}
@@ -52,4 +64,6 @@ def order_pickup(order: Any) -> dict[str, Any]:
         "pickup": pickup,
         "qr_svg": mark_safe(qr.svg_inline(scale=5, title=_("Pickup QR code"))),  # noqa: S308
         "is_active": pickup.status in ACTIVE,
+        "here_url": here_url
+        or reverse("stores:pickup-here", kwargs={"number": pickup.order.number}),
     }

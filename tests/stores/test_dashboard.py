@@ -169,3 +169,88 @@ def test_store_staff_edit_their_own_store_hours_and_closures_only(client, world)
     assert list(a.exceptional_days.values_list("date", "reason")) == [
         (dt.date(2026, 12, 26), "Boxing Day")
     ]
+
+
+def store_form(store, closures):
+    """The store page's POST data with unchanged details and hours, and `closures`."""
+    data = {
+        "phone": store.phone,
+        "email": store.email,
+        "services": store.services,
+        "pickup_enabled": "on",
+        "preparation_minutes": str(store.preparation_minutes),
+        "slot_minutes": str(store.slot_minutes),
+        "slot_capacity": str(store.slot_capacity),
+        "hours-TOTAL_FORMS": "0",
+        "hours-INITIAL_FORMS": "0",
+        "closures-TOTAL_FORMS": str(len(closures)),
+        "closures-INITIAL_FORMS": str(sum(1 for c in closures if "id" in c)),
+    }
+    for i, closure in enumerate(closures):
+        data.update({f"closures-{i}-{key}": value for key, value in closure.items()})
+    return data
+
+
+def test_store_staff_set_special_hours_on_a_date(client, world):
+    # Given A's member of staff on their store's page
+    a = world["stores"]["A"]
+    client.force_login(world["users"]["A staff"])
+    url = reverse("stores-dashboard:store", kwargs={"pk": a.pk})
+
+    # When they open the store late on a Sunday, with a lunch break
+    response = client.post(
+        url,
+        store_form(
+            a,
+            [
+                {
+                    "date": "2026-12-20",
+                    "reason": "Christmas Sunday",
+                    "periods": "14:00-18:00, 10:00-12:00",
+                }
+            ],
+        ),
+    )
+
+    # Then the date has those periods, shown again on the page
+    assert response.status_code == 302
+    day = a.exceptional_days.get()
+    assert (day.date, day.reason) == (dt.date(2026, 12, 20), "Christmas Sunday")
+    assert list(day.periods.values_list("opens", "closes")) == [
+        (dt.time(10), dt.time(12)),
+        (dt.time(14), dt.time(18)),
+    ]
+    assert 'value="10:00-12:00, 14:00-18:00"' in client.get(url).content.decode()
+
+    # When they shorten the afternoon, the periods are replaced
+    client.post(
+        url,
+        store_form(a, [{"id": str(day.pk), "date": "2026-12-20", "periods": "14:00-17:00"}]),
+    )
+    assert list(day.periods.values_list("opens", "closes")) == [(dt.time(14), dt.time(17))]
+
+
+@pytest.mark.parametrize(
+    ("periods", "error"),
+    [
+        ("10:00-12:00, 11:30-14:00", "Periods on the same date must not overlap."),
+        ("22:00-02:00", "22:00-02:00: a period on a date must close after it opens, the same day."),
+        ("10:00-10:00", "a period on a date must close after it opens"),
+        ("ten to noon", "“ten to noon” is not a period like 10:00-12:00."),
+        ("25:00-26:00", "is not a period like 10:00-12:00."),
+    ],
+)
+def test_special_hours_must_be_periods_inside_the_day_without_overlap(
+    client, world, periods, error
+):
+    a = world["stores"]["A"]
+    client.force_login(world["users"]["A staff"])
+
+    response = client.post(
+        reverse("stores-dashboard:store", kwargs={"pk": a.pk}),
+        store_form(a, [{"date": "2026-12-20", "periods": periods}]),
+    )
+
+    assert response.status_code == 200
+    assert error in response.content.decode().replace("&quot;", '"')
+    assert not a.exceptional_days.exists()

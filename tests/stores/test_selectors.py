@@ -1,14 +1,17 @@
-"""Distance sort and pickup slot generation."""
+"""Distance sort, stores that can serve a basket and pickup slot generation."""
 
 import datetime as dt
 import zoneinfo
 
 import pytest
+from oscar.core.loading import get_model
 
 from stores.models import PickupSlot, Weekday
-from stores.selectors import haversine_km, slots_available, stores_near
+from stores.selectors import haversine_km, slots_available, stores_for_basket, stores_near
 from tests.factories import product
 from tests.stores.factories import every_day, exceptional_day, stock, store
+
+StockRecord = get_model("partner", "StockRecord")
 
 pytestmark = pytest.mark.django_db
 PARIS = zoneinfo.ZoneInfo("Europe/Paris")
@@ -148,3 +151,27 @@ def test_no_slots_when_the_store_cannot_serve_the_whole_basket():
     assert not slots_available(
         store=shop, basket_or_lines=[(mug.pk, 2), (mug.pk, 2)], now=now, days=1
     )
+
+
+def test_stores_for_basket_keeps_those_with_every_line_nearest_first(django_assert_num_queries):
+    # Given three pickup stores and two products; a store with stock but no pickup
+    mug, tea = product("Mug", stock=0), product("Tea", stock=0)
+    centre = store("Centre", lat=48.5819, lng=7.7507)
+    robertsau = store("Robertsau", lat=48.5960, lng=7.7800)
+    short = store("Neudorf", lat=48.5700, lng=7.7600)
+    closed = store("Hautepierre", lat=48.5900, lng=7.7000, pickup_enabled=False)
+    for shop in (centre, robertsau, closed):
+        stock(shop, mug, 2)
+        stock(shop, tea, 1)
+    stock(short, mug, 2, allocated=1)
+    stock(short, tea, 5)
+    # A stock record whose allocation was never set (NULL), as Oscar's imports leave it
+    StockRecord.objects.filter(partner=robertsau.partner).update(num_allocated=None)
+
+    # When the stores for two mugs and a tea are asked for, from near Robertsau
+    with django_assert_num_queries(4):  # stock, stores, their weekly and exceptional hours
+        found = stores_for_basket(basket_or_lines=[(mug.pk, 2), (tea.pk, 1)], lat=48.6, lng=7.78)
+
+    # Then only the stores with both, nearest first
+    assert found == [robertsau, centre]
+    assert stores_for_basket(basket_or_lines=[], lat=48.6, lng=7.78) == []

@@ -5,11 +5,13 @@ import re
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.urls import reverse
 
-from stores.models import StorePreference
+from stores.links import pickup_link_url
+from stores.models import PickupStatus, StorePreference
 from stores.selectors import SESSION_STORE_KEY
-from tests.stores.factories import every_day, store
+from tests.stores.factories import every_day, pickup_order, store
 
 pytestmark = pytest.mark.django_db
 
@@ -111,3 +113,33 @@ def test_choosing_needs_post(client):
     shop = store("Centre")
 
     assert client.get(reverse("stores:choose", kwargs={"slug": shop.slug})).status_code == 405
+
+
+def test_a_guest_follows_the_signed_link_and_says_they_are_here(client):
+    # Given a guest's pickup order
+    pickup = pickup_order(store("Centre"))
+    url = pickup_link_url(order_number=pickup.order.number)
+
+    # When they open the signed link, with no account
+    page = client.get(url)
+
+    # Then they see their pickup code and can tell the store they are here
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert pickup.code in html and "<svg" in html
+    assert f'<form method="post" action="{url}">' in html
+    response = client.post(url, follow=True)
+    assert response.redirect_chain == [(url, 302)]
+    assert "The store knows you are here." in response.content.decode()
+    pickup.refresh_from_db()
+    assert pickup.customer_arrived_at is not None
+
+    # A link for another number, or one not signed by us, shows nothing
+    forged = signing.dumps(pickup.order.number, salt="something else")
+    assert client.get(url.replace(url.split("/")[-2], forged)).status_code == 404
+    assert client.post(url[:-2] + "x/").status_code == 404
+
+    # Once collected, the page says so and offers no button
+    type(pickup).objects.filter(pk=pickup.pk).update(status=PickupStatus.COLLECTED)
+    html = client.get(url).content.decode()
+    assert "Collected" in html and "I'm here" not in html

@@ -1,0 +1,7 @@
+"""Signals stores sends, so other apps can react without stores importing them."""
+
+from django.dispatch import Signal
+
+# Sent by stores.services.pickup_hand_over inside its transaction, once the pickup is
+# collected: kwargs pickup, order, collected_at. Loyalty starts the return window here.
+pickup_collected = Signal()
