@@ -1,4 +1,5 @@
-"""Signal receivers: Oscar's order and review events earn points.
+"""Signal receivers: Oscar's order and review events earn points; a cancelled order gives
+back the points used to pay for it; a collected pickup starts its return window.
 
 The order receiver is temporary: the checkout fork's handle_successful_order will call
 loyalty.services.earning.order_points_award directly (see issue 6).
@@ -8,19 +9,23 @@ from django.conf import settings
 from django.contrib import messages
 from django.db.models.signals import post_save
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
 from oscar.apps.customer.signals import user_registered
 from oscar.apps.order.signals import order_placed, order_status_changed
 from oscar.core.loading import get_model
 
 from loyalty.services.earning import (
     order_points_award,
+    order_points_collected,
     order_points_void,
     review_bonus_award,
     signup_bonus_award,
 )
 from loyalty.services.members import member_enrol
+from loyalty.services.redemption import order_redemption_reverse
 from loyalty.services.referrals import REFERRAL_SESSION_KEY, ReferralRefused, referral_apply
 from loyalty.services.tiers import tier_review
+from stores.signals import pickup_collected
 
 ProductReview = get_model("reviews", "ProductReview")
 
@@ -33,10 +38,21 @@ def _order_placed(sender, order, user=None, **kwargs):
         tier_review(member=pending.member)
 
 
+@receiver(pickup_collected, dispatch_uid="loyalty-pickup-collected")
+def _pickup_collected(sender, pickup, order, collected_at, **kwargs):
+    # In the handover's transaction: the return window starts at collection.
+    order_points_collected(order=order, collected_at=collected_at)
+
+
 @receiver(order_status_changed, dispatch_uid="loyalty-order-status-changed")
 def _order_status_changed(sender, order, old_status, new_status, **kwargs):
     if new_status in settings.LOYALTY_VOID_ORDER_STATUSES:
         order_points_void(order=order)
+        # Points used to pay for the order come back, once.
+        order_redemption_reverse(
+            order_number=order.number,
+            reason=_("Order %(number)s cancelled") % {"number": order.number},
+        )
 
 
 @receiver(user_registered, dispatch_uid="loyalty-user-registered")

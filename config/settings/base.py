@@ -31,6 +31,9 @@ LOYALTY_POINTS_EXPIRY_DAYS     365 (days before earned points expire; 0: never)
 LOYALTY_EXPIRY_NOTICE_DAYS     30 (days ahead the "points expiring soon" notice is sent)
 LOYALTY_RETURN_WINDOW_DAYS     14 (days after an order before its points are confirmed)
 LOYALTY_VOID_ORDER_STATUSES    Cancelled (comma-separated order statuses that void points)
+LOYALTY_POINT_VALUE            0.01 (money one point is worth when redeemed at checkout)
+LOYALTY_REDEEM_MIN_POINTS      100 (fewest points a checkout may use)
+LOYALTY_REDEEM_MAX_SHARE       0.5 (largest share of the order total points may pay, 0-1)
 NOTIFY_MAX_ATTEMPTS            6 (deliveries tried before a message is a dead letter)
 NOTIFY_RETRY_BASE_DELAY        10 (seconds; doubled per attempt, with jitter)
 NOTIFY_RETRY_MAX_DELAY         900 (seconds; below CELERY_VISIBILITY_TIMEOUT)
@@ -56,6 +59,7 @@ EMAIL_TIMEOUT                  10 (seconds an SMTP connection may block a worker
 Bad values stop start-up with an ImproperlyConfigured error naming the variable.
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -461,6 +465,12 @@ LOYALTY_RETURN_WINDOW_DAYS = env.int("LOYALTY_RETURN_WINDOW_DAYS", default=14)
 LOYALTY_VOID_ORDER_STATUSES = env.list("LOYALTY_VOID_ORDER_STATUSES", default=["Cancelled"])
 if min(LOYALTY_POINTS_EXPIRY_DAYS, LOYALTY_EXPIRY_NOTICE_DAYS, LOYALTY_RETURN_WINDOW_DAYS) < 0:
     raise ImproperlyConfigured("LOYALTY_*_DAYS settings must be zero or more days.")
+# Redeeming points at checkout (shop.checkout -> loyalty.services.redemption).
+LOYALTY_POINT_VALUE = Decimal(env.str("LOYALTY_POINT_VALUE", default="0.01"))
+LOYALTY_REDEEM_MIN_POINTS = env.int("LOYALTY_REDEEM_MIN_POINTS", default=100)
+LOYALTY_REDEEM_MAX_SHARE = Decimal(env.str("LOYALTY_REDEEM_MAX_SHARE", default="0.5"))
+if LOYALTY_POINT_VALUE <= 0 or not 0 <= LOYALTY_REDEEM_MAX_SHARE <= 1:
+    raise ImproperlyConfigured("LOYALTY_POINT_VALUE must be > 0, LOYALTY_REDEEM_MAX_SHARE 0-1.")
 # Loyalty's periodic work; every task is idempotent, so a late or repeated run is harmless.
 CELERY_BEAT_SCHEDULE.update(
     {

@@ -1,5 +1,8 @@
 """Earning: points for orders (pending, then confirmed), bonuses and expiry.
 
+For click & collect orders the return window restarts when the pickup is collected
+(stores' pickup_collected signal, order_points_collected).
+
 Order points = sum over lines of (line price incl. tax after discounts x points per unit
 x the line's best category/range multiplier) x the member's tier multiplier, rounded
 once with the rule's rounding mode. Shipping earns nothing. Click & collect and first
@@ -121,6 +124,27 @@ def order_points_award(*, order, at: datetime | None = None) -> PendingEarn | No
             confirm_after=at + timedelta(days=settings.LOYALTY_RETURN_WINDOW_DAYS),
             order=order,
         )
+
+
+def order_points_collected(*, order, collected_at: datetime) -> PendingEarn | None:
+    """The order was collected (or delivered): its return window starts now.
+
+    The pending earn is confirmed LOYALTY_RETURN_WINDOW_DAYS after `collected_at`; the
+    window set at placement is only ever moved later, so a replay changes nothing.
+    """
+    confirm_after = collected_at + timedelta(days=settings.LOYALTY_RETURN_WINDOW_DAYS)
+    with transaction.atomic():
+        pending = (
+            PendingEarn.objects.select_for_update()
+            .filter(order=order, status=PendingStatus.PENDING)
+            .first()
+        )
+        if pending is None:
+            return None
+        if pending.confirm_after < confirm_after:
+            pending.confirm_after = confirm_after
+            pending.save(update_fields=["confirm_after"])
+    return pending
 
 
 def order_points_refund(*, order, refunded_total: Decimal) -> int:

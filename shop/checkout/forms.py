@@ -33,3 +33,10 @@ class PickupForm(forms.Form):
         if starts_at.tzinfo is None:
             raise forms.ValidationError(_("Please choose a pickup time from the list."))
         return starts_at
+
+
+class PointsForm(forms.Form):
+    """How many loyalty points to use on this order (0: none); the rules are checked by
+    loyalty.services.redemption against the member's balance and the order total."""
+
+    points = forms.IntegerField(label=_("Points to use"), min_value=0, required=False)

@@ -1,0 +1,135 @@
+"""Redeeming points at checkout: part of an order paid with points (issue 6, item 4).
+
+The rules are settings (README, config/settings/base.py):
+- LOYALTY_POINT_VALUE: money one point is worth (0.01: 100 points = 1.00);
+- LOYALTY_REDEEM_MIN_POINTS: the fewest points one order may use;
+- LOYALTY_REDEEM_MAX_SHARE: the largest share of the order total (incl. tax and shipping)
+  points may pay; the points allowed are rounded down, so points never pay more.
+
+The checkout fork (shop.checkout.views.PaymentDetailsView) calls `order_points_redeem`
+from Oscar's handle_payment hook, before the order exists, with its order number. The
+debit is keyed on the order number: `redeem:order:<number>`, or `...:<n>` for the n-th
+attempt after an earlier attempt for the same number (same basket) failed and was given
+back. While one debit for a number is live (not given back), another is refused, so
+concurrent submissions of one basket spend the points once.
+
+`order_redemption_reverse` gives the points of an order number back exactly once
+(each debit's reversal is keyed on the debit's own key): when placing the order failed
+after the debit, and when the order is cancelled.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_FLOOR, Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from loyalty.models import EntryKind, Member, PointsEntry
+from loyalty.services.errors import LoyaltyError
+from loyalty.services.ledger import _already_reversed, _lock_member, points_debit, points_reverse
+
+CENT = Decimal("0.01")
+
+
+class RedemptionRefused(LoyaltyError):
+    """Points cannot pay for this order as asked; nothing was moved."""
+
+
+def points_value(points: int) -> Decimal:
+    """The money `points` pay for, rounded down to the cent."""
+    return (Decimal(points) * settings.LOYALTY_POINT_VALUE).quantize(CENT, rounding=ROUND_FLOOR)
+
+
+def redeem_max_points(*, balance: int, order_total: Decimal) -> int:
+    """The most points an order of `order_total` may use with this balance."""
+    share = Decimal(order_total) * settings.LOYALTY_REDEEM_MAX_SHARE
+    cap = int((share / settings.LOYALTY_POINT_VALUE).to_integral_value(rounding=ROUND_FLOOR))
+    return max(min(balance, cap), 0)
+
+
+def redeem_check(*, balance: int, points: object, order_total: Decimal) -> int:
+    """`points` as a valid number of points to use, or RedemptionRefused with the reason."""
+    if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
+        raise RedemptionRefused(_("Enter a whole number of points greater than zero."))
+    minimum = settings.LOYALTY_REDEEM_MIN_POINTS
+    if points < minimum:
+        raise RedemptionRefused(
+            _("Use at least %(minimum)s points, or none.") % {"minimum": minimum}
+        )
+    if points > balance:
+        raise RedemptionRefused(
+            _("You have %(balance)s points; you cannot use %(points)s.")
+            % {"balance": balance, "points": points}
+        )
+    allowed = redeem_max_points(balance=balance, order_total=order_total)
+    if points > allowed:
+        raise RedemptionRefused(
+            _("Points can pay up to %(share)s%% of this order: %(allowed)s points at most.")
+            % {
+                "share": (settings.LOYALTY_REDEEM_MAX_SHARE * 100).normalize(),
+                "allowed": allowed,
+            }
+        )
+    return points
+
+
+def _order_debits(order_number: str):
+    base = f"redeem:order:{order_number}"
+    return PointsEntry.objects.filter(
+        Q(idempotency_key=base) | Q(idempotency_key__startswith=f"{base}:"),
+        kind=EntryKind.REDEEM,
+    ).order_by("pk")
+
+
+def order_points_redeem(
+    *, member: Member, order_number: str, points: int, order_total: Decimal
+) -> PointsEntry:
+    """Spend `points` on the order `order_number`; RedemptionRefused moves nothing.
+
+    One transaction holding the member's row lock, so the checks and the debit cannot
+    be raced by another checkout of the same member.
+    """
+    with transaction.atomic():
+        locked = _lock_member(member)
+        debits = list(_order_debits(order_number))
+        if any(_already_reversed(debit) < abs(debit.amount) for debit in debits):
+            raise RedemptionRefused(
+                _("Points are already being used for this order; please wait a moment.")
+            )
+        redeem_check(balance=locked.balance, points=points, order_total=order_total)
+        key = f"redeem:order:{order_number}" + (f":{len(debits)}" if debits else "")
+        entry = points_debit(
+            member=locked,
+            amount=points,
+            reason=_("Used on order %(number)s") % {"number": order_number},
+            idempotency_key=key,
+        )
+    member.balance = locked.balance
+    return entry
+
+
+def redemption_give_back(*, debit: PointsEntry, reason: str) -> PointsEntry | None:
+    """Give back what is left of one checkout debit, once (keyed on the debit's key)."""
+    left = abs(debit.amount) - _already_reversed(debit)
+    if left <= 0:
+        return None
+    return points_reverse(
+        entry=debit, amount=left, reason=reason, idempotency_key=f"{debit.idempotency_key}:back"
+    )
+
+
+def order_redemption_reverse(*, order_number: str, reason: str) -> list[PointsEntry]:
+    """Give back what is left of every debit for `order_number`; idempotent."""
+    given = []
+    for debit in _order_debits(order_number).select_related("member"):
+        if (reversal := redemption_give_back(debit=debit, reason=reason)) is not None:
+            given.append(reversal)
+    return given
+
+
+def order_redeemed_points(*, order_number: str) -> int:
+    """Points an order number still holds (debited and not given back)."""
+    return sum(abs(d.amount) - _already_reversed(d) for d in _order_debits(order_number))
