@@ -1,5 +1,6 @@
 """Signal receivers: Oscar's order and review events earn points; a cancelled order gives
-back the points used to pay for it; a collected pickup starts its return window.
+back the points used to pay for it (as does a pickup cancelled or left uncollected); a
+collected pickup starts its return window.
 
 The order receiver is temporary: the checkout fork's handle_successful_order will call
 loyalty.services.earning.order_points_award directly (see issue 6).
@@ -25,7 +26,7 @@ from loyalty.services.members import member_enrol
 from loyalty.services.redemption import order_redemption_reverse
 from loyalty.services.referrals import REFERRAL_SESSION_KEY, ReferralRefused, referral_apply
 from loyalty.services.tiers import tier_review
-from stores.signals import pickup_collected
+from stores.signals import pickup_cancelled, pickup_collected
 
 ProductReview = get_model("reviews", "ProductReview")
 
@@ -42,6 +43,17 @@ def _order_placed(sender, order, user=None, **kwargs):
 def _pickup_collected(sender, pickup, order, collected_at, **kwargs):
     # In the handover's transaction: the return window starts at collection.
     order_points_collected(order=order, collected_at=collected_at)
+
+
+@receiver(pickup_cancelled, dispatch_uid="loyalty-pickup-cancelled")
+def _pickup_cancelled(sender, pickup, order, status, **kwargs):
+    # A pickup cancelled by staff or left uncollected is an order the customer never got:
+    # its pending points go, and points used to pay for it come back (each once).
+    order_points_void(order=order)
+    order_redemption_reverse(
+        order_number=order.number,
+        reason=_("Order %(number)s not collected") % {"number": order.number},
+    )
 
 
 @receiver(order_status_changed, dispatch_uid="loyalty-order-status-changed")

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from .messages import READY_EVENT_CODE, REMINDER_EVENT_CODE, pickup_event_type
 from .models import Pickup, PickupSlot, PickupStatus, Store, StorePreference
 from .selectors import SESSION_STORE_KEY, slots_available
-from .signals import pickup_collected
+from .signals import pickup_cancelled, pickup_collected
 
 
 class PickupUnavailable(Exception):
@@ -191,6 +191,7 @@ def pickup_cancel(
     for line in _lines_in_lock_order(pickup):
         line.stockrecord.cancel_allocation(line.quantity)
     PickupSlot.objects.filter(pk=pickup.slot_id, booked__gt=0).update(booked=F("booked") - 1)
+    pickup_cancelled.send(sender=Pickup, pickup=pickup, order=pickup.order, status=status)
     return pickup
 
 

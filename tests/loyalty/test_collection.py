@@ -9,8 +9,8 @@ from oscar.test.factories import UserFactory
 from loyalty.models import PendingEarn, PendingStatus
 from loyalty.services.earning import pending_confirm_due
 from stores.models import Pickup, PickupStatus
-from stores.services import pickup_hand_over
-from stores.signals import pickup_collected
+from stores.services import pickup_cancel, pickup_hand_over
+from stores.signals import pickup_cancelled, pickup_collected
 from tests.stores.factories import pickup_order, store
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +58,24 @@ def test_a_wrong_code_collects_nothing_and_leaves_the_window(settings):
         pickup_hand_over(pickup=pickup, code="WRONG1", now=timezone.now() + timedelta(days=5))
 
     assert PendingEarn.objects.get(order=pickup.order).confirm_after == before
+
+
+def test_an_uncollected_pickup_takes_its_pending_points_back_once():
+    pickup = pickup_order(store("Centre"), user=UserFactory(), status=PickupStatus.READY)
+    pending = PendingEarn.objects.get(order=pickup.order)
+    assert pending.status == PendingStatus.PENDING and pending.points > 0
+
+    pickup_cancel(pickup=pickup, now=timezone.now(), status=PickupStatus.UNCOLLECTED)
+    # A replayed signal changes nothing more
+    pickup_cancelled.send(
+        sender=Pickup, pickup=pickup, order=pickup.order, status=PickupStatus.UNCOLLECTED
+    )
+
+    pending.refresh_from_db()
+    assert pending.status == PendingStatus.CANCELLED
+    assert pending_confirm_due(at=timezone.now() + timedelta(days=365)) == 0
+    pending.member.refresh_from_db()
+    assert pending.member.balance == 0
 
 
 def test_a_guest_pickup_has_no_points_to_confirm():
