@@ -38,6 +38,15 @@ def _require_services(request):
                 pytest.skip(reason)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fresh_cache():
+    """Start every run with an empty cache: Redis outlives a test run, and thumbnails an
+    earlier run recorded there point at media files that were in its temporary MEDIA_ROOT."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 # --- No network (R11): a test may only talk to this machine. ---------------------------
 
 _real_connect = socket.socket.connect
