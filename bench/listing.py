@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,22 +34,19 @@ import tempfile
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import free_port, log, scratch_postgres  # noqa: E402
+
 VENV_BIN = Path(sys.executable).parent
 SIDES = {"ours": "config.settings.test", "vanilla": "bench.settings_vanilla"}
 PAGE_NAMES = ["catalogue", "category", "search", "product", "home"]
 # A product card in our templates / in Oscar's stock templates.
 CARD_RE = re.compile(r'<article class="(?:product-card|product_pod)"')
 STOP_WORDS = {"about", "their", "there", "these", "which", "while", "where", "after", "other"}
-
-
-def log(message: str) -> None:
-    # UTC: Django sets TZ to TIME_ZONE in the workers.
-    print(f"[{time.strftime('%H:%M:%SZ', time.gmtime())}] {message}", file=sys.stderr, flush=True)
 
 
 # --- Worker: runs inside one side's Django --------------------------------------------------
@@ -167,12 +163,6 @@ def side_env(base: dict[str, str], side: str) -> dict[str, str]:
     return env
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_for(url: str, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -227,22 +217,6 @@ def measure_http(env: dict[str, str], side: str, pages: dict[str, str], duration
         server.terminate()
         server.wait(timeout=10)
     return rates
-
-
-def create_pg_database(server_url: str) -> tuple[str, Callable[[], None]]:
-    import psycopg
-
-    parts = urlsplit(server_url)
-    name = f"solomo_bench_{os.getpid()}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    return urlunsplit(parts._replace(path=f"/{name}")), drop
 
 
 def bench_engine(engine: str, database_url: str, tmp: Path, args) -> dict:
@@ -356,12 +330,9 @@ def orchestrate(args: argparse.Namespace) -> None:
             "SQLite", f"sqlite:///{tmp / 'sqlite' / 'db.sqlite3'}", tmp / "sqlite", args
         )
         if args.postgres:
-            url, drop = create_pg_database(args.postgres)
-            try:
+            with scratch_postgres(args.postgres, f"solomo_bench_{os.getpid()}") as url:
                 (tmp / "pg").mkdir()
                 engines["PostgreSQL"] = bench_engine("PostgreSQL", url, tmp / "pg", args)
-            finally:
-                drop()
     elapsed = time.monotonic() - started
 
     now = dt.datetime.now().astimezone()
@@ -417,7 +388,6 @@ def main() -> None:
     parser.add_argument("--output", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        sys.path.insert(0, str(ROOT))
         worker(args)
     else:
         orchestrate(args)

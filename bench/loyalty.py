@@ -34,14 +34,11 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%SZ', time.gmtime())}] {message}", file=sys.stderr, flush=True)
+from bench.common import log, scratch_postgres  # noqa: E402
 
 
 def postings(member_ids: list[int], threads: int, per_thread: int) -> float:
@@ -139,23 +136,17 @@ def main() -> None:
     parser.add_argument("--postgres", default=default_pg)
     args = parser.parse_args()
 
-    import psycopg
-
-    server = urlsplit(args.postgres)
     name = f"solomo_bench_loyalty_{os.getpid()}"
-    admin_url = urlunsplit(server._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "config.settings.test",
-            "DATABASE_URL": urlunsplit(server._replace(path=f"/{name}")),
-            "REDIS_URL": "",
-            "CONN_MAX_AGE": "60",
-            "ALLOWED_HOSTS": "testserver",
-        }
-    )
-    try:
+    with scratch_postgres(args.postgres, name) as database_url:
+        os.environ.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "config.settings.test",
+                "DATABASE_URL": database_url,
+                "REDIS_URL": "",
+                "CONN_MAX_AGE": "60",
+                "ALLOWED_HOSTS": "testserver",
+            }
+        )
         import django
 
         django.setup()
@@ -187,9 +178,6 @@ def main() -> None:
         results = ROOT / "bench" / "results" / f"loyalty-{summary['date']}.json"
         results.write_text(json.dumps({"summary": summary, "runs": runs}, indent=2) + "\n")
         connections.close_all()
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":

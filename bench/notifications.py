@@ -25,31 +25,16 @@ import datetime as dt
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def log(message: str) -> None:
-    print(f"[{time.strftime('%H:%M:%SZ', time.gmtime())}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+from bench.common import free_port, log, percentile, scratch_postgres  # noqa: E402
 
 
 def wait_sent(ids: list[int], timeout: float) -> None:
@@ -114,101 +99,94 @@ def main() -> None:
     parser.add_argument("--postgres", default=default_pg)
     args = parser.parse_args()
 
-    import psycopg
-
-    server = urlsplit(args.postgres)
     name = f"solomo_bench_notify_{os.getpid()}"
-    admin_url = urlunsplit(server._replace(path="/postgres"))
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    redis_port = free_port()
-    redis = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--port",
-            str(redis_port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "bench.settings_notifications",
-        "DATABASE_URL": urlunsplit(server._replace(path=f"/{name}")),
-        "NOTIFY_BENCH_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-        "REDIS_URL": "",
-        # As in production: the worker keeps its database connection between tasks.
-        "CONN_MAX_AGE": "60",
-    }
-    os.environ.update(env)
-    worker = None
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        log(f"migrating {name}")
-        call_command("migrate", verbosity=0)
-        worker = subprocess.Popen(
+    with scratch_postgres(args.postgres, name) as database_url:
+        redis_port = free_port()
+        redis = subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "--concurrency=1",
-                "--loglevel=ERROR",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
             ],
-            cwd=ROOT,
-            env=env,
             stdout=subprocess.DEVNULL,
         )
-        from config.celery_app import app
-
-        while not app.control.ping(timeout=0.5):
-            if worker.poll() is not None:
-                raise SystemExit("the worker exited")
-        log("warm-up")
-        one_run(50, 10, args.gap)
-        runs = []
-        for index in range(args.runs):
-            result = one_run(args.burst, args.trickle, args.gap)
-            log(f"run {index + 1}: {json.dumps({k: round(v, 1) for k, v in result.items()})}")
-            runs.append(result)
-        summary = {
-            "date": dt.date.today().isoformat(),
-            "runs": args.runs,
-            "burst": args.burst,
-            "trickle": args.trickle,
-            "gap_s": args.gap,
-            "cpus": os.cpu_count(),
-            **{key: round(statistics.median(r[key] for r in runs), 1) for key in runs[0]},
+        env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "bench.settings_notifications",
+            "DATABASE_URL": database_url,
+            "NOTIFY_BENCH_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+            "REDIS_URL": "",
+            # As in production: the worker keeps its database connection between tasks.
+            "CONN_MAX_AGE": "60",
         }
-        print(json.dumps(summary, indent=2))
-        results = ROOT / "bench" / "results" / f"notifications-{summary['date']}.json"
-        results.write_text(json.dumps({"summary": summary, "runs": runs}, indent=2) + "\n")
-    finally:
-        if worker is not None:
-            worker.terminate()
-            worker.wait(timeout=30)
-        redis.terminate()
-        redis.wait(timeout=10)
-        from django.db import connections
+        os.environ.update(env)
+        worker = None
+        try:
+            import django
 
-        connections.close_all()
-        with psycopg.connect(admin_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            django.setup()
+            from django.core.management import call_command
+
+            log(f"migrating {name}")
+            call_command("migrate", verbosity=0)
+            worker = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "config",
+                    "worker",
+                    "--pool=solo",
+                    "--concurrency=1",
+                    "--loglevel=ERROR",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+            )
+            from config.celery_app import app
+
+            while not app.control.ping(timeout=0.5):
+                if worker.poll() is not None:
+                    raise SystemExit("the worker exited")
+            log("warm-up")
+            one_run(50, 10, args.gap)
+            runs = []
+            for index in range(args.runs):
+                result = one_run(args.burst, args.trickle, args.gap)
+                log(f"run {index + 1}: {json.dumps({k: round(v, 1) for k, v in result.items()})}")
+                runs.append(result)
+            summary = {
+                "date": dt.date.today().isoformat(),
+                "runs": args.runs,
+                "burst": args.burst,
+                "trickle": args.trickle,
+                "gap_s": args.gap,
+                "cpus": os.cpu_count(),
+                **{key: round(statistics.median(r[key] for r in runs), 1) for key in runs[0]},
+            }
+            print(json.dumps(summary, indent=2))
+            results = ROOT / "bench" / "results" / f"notifications-{summary['date']}.json"
+            results.write_text(json.dumps({"summary": summary, "runs": runs}, indent=2) + "\n")
+        finally:
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
+            redis.terminate()
+            redis.wait(timeout=10)
+            from django.db import connections
+
+            connections.close_all()
 
 
 if __name__ == "__main__":

@@ -32,6 +32,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The project root before bench/: `import stores` must find the app, not this file.
+sys.path.insert(0, str(ROOT))
+
+from bench.common import scratch_postgres  # noqa: E402
+
 CITIES = [
     (48.5734, 7.7521),
     (48.8566, 2.3522),
@@ -122,9 +127,6 @@ def checkout_round_trip(runs: int, warmup: int = 5) -> dict:
 
 
 def worker(count: int, queries: int, checkout_runs: int) -> dict:
-    # This file is bench/stores.py: the project root, not bench/, must come first
-    # on the path, or `import stores` would import this very file.
-    sys.path[0] = str(ROOT)
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
@@ -240,22 +242,11 @@ def main() -> None:
             )
         )
     if args.postgres is not None:
-        import psycopg
-
         server = args.postgres or os.environ.get("DATABASE_URL", "")
         if not server.startswith("postgres"):
             server = "postgres://postgres@127.0.0.1:5432/postgres"
-        name = f"solomo_bench_stores_{os.getpid()}"
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        try:
-            base = server.rsplit("/", 1)[0]
-            results.append(
-                run_engine(f"{base}/{name}", args.count, args.queries, args.checkout_runs)
-            )
-        finally:
-            with psycopg.connect(server, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        with scratch_postgres(server, f"solomo_bench_stores_{os.getpid()}") as url:
+            results.append(run_engine(url, args.count, args.queries, args.checkout_runs))
     print("| engine | stores | queries | p50 ms | p95 ms | max ms |")
     print("|---|---|---|---|---|---|")
     for r in results:
