@@ -3,6 +3,7 @@
 import uuid
 
 from django.contrib import messages
+from django.contrib.messages.views import SuccessMessageMixin
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -22,17 +23,14 @@ from loyalty.services.ledger import points_credit, points_debit
 from loyalty.services.tiers import tier_levels_ensure, tier_offer_sync
 
 
-class EarningRuleUpdateView(generic.UpdateView):
+class EarningRuleUpdateView(SuccessMessageMixin, generic.UpdateView):
+    success_message = _("Earning rules saved.")
     form_class = EarningRuleForm
     template_name = "loyalty/dashboard/rules.html"
     success_url = reverse_lazy("loyalty_dashboard:loyalty-rules")
 
     def get_object(self, queryset=None):
         return earning_rule()
-
-    def form_valid(self, form):
-        messages.success(self.request, _("Earning rules saved."))
-        return super().form_valid(form)
 
 
 class MultiplierListView(generic.ListView):
@@ -44,36 +42,27 @@ class MultiplierListView(generic.ListView):
         return Multiplier.objects.select_related("category", "range")
 
 
-class MultiplierCreateView(generic.CreateView):
+class MultiplierCreateView(SuccessMessageMixin, generic.CreateView):
+    success_message = _("Multiplier created.")
     model = Multiplier
     form_class = MultiplierForm
     template_name = "loyalty/dashboard/multiplier_form.html"
     success_url = reverse_lazy("loyalty_dashboard:loyalty-multiplier-list")
 
-    def form_valid(self, form):
-        messages.success(self.request, _("Multiplier created."))
-        return super().form_valid(form)
 
-
-class MultiplierUpdateView(generic.UpdateView):
+class MultiplierUpdateView(SuccessMessageMixin, generic.UpdateView):
+    success_message = _("Multiplier saved.")
     model = Multiplier
     form_class = MultiplierForm
     template_name = "loyalty/dashboard/multiplier_form.html"
     success_url = reverse_lazy("loyalty_dashboard:loyalty-multiplier-list")
 
-    def form_valid(self, form):
-        messages.success(self.request, _("Multiplier saved."))
-        return super().form_valid(form)
 
-
-class MultiplierDeleteView(generic.DeleteView):
+class MultiplierDeleteView(SuccessMessageMixin, generic.DeleteView):
+    success_message = _("Multiplier deleted.")
     model = Multiplier
     template_name = "loyalty/dashboard/multiplier_delete.html"
     success_url = reverse_lazy("loyalty_dashboard:loyalty-multiplier-list")
-
-    def form_valid(self, form):
-        messages.success(self.request, _("Multiplier deleted."))
-        return super().form_valid(form)
 
 
 class TierListView(generic.TemplateView):
