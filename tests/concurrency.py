@@ -3,7 +3,7 @@
 A second connection holds a row lock (`hold_row_locks`) while the threads
 start, so every one of them is blocked inside its transaction on that row;
 releasing it lets them through at once. Or a trigger sleeps on each UPDATE
-(`slow_updates`) so the windows overlap. Nothing in our code is patched.
+(`slow_writes`) so the windows overlap. Nothing in our code is patched.
 """
 
 import contextlib
@@ -50,15 +50,18 @@ def hold_row_locks(table: str, ids: list[int]) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def slow_updates(table: str, seconds: float = 0.05) -> Iterator[None]:
-    """Every UPDATE of a row of `table` sleeps `seconds` while holding the row lock."""
+def slow_writes(table: str, seconds: float = 0.05, *, on: str = "UPDATE") -> Iterator[None]:
+    """Every `on` (UPDATE or INSERT) of a row of `table` sleeps `seconds` inside its
+    transaction, so concurrent critical sections really overlap."""
+    if on not in {"UPDATE", "INSERT"}:
+        raise ValueError(f"on must be UPDATE or INSERT, not {on!r}")
     with psycopg.connect(_conninfo(), autocommit=True) as conn:
         conn.execute(
             "CREATE OR REPLACE FUNCTION solomo_test_sleep() RETURNS trigger AS $$ "
             f"BEGIN PERFORM pg_sleep({float(seconds)}); RETURN NEW; END $$ LANGUAGE plpgsql"
         )
         conn.execute(
-            f"CREATE TRIGGER solomo_test_slow BEFORE UPDATE ON {table} "
+            f"CREATE TRIGGER solomo_test_slow BEFORE {on} ON {table} "
             "FOR EACH ROW EXECUTE FUNCTION solomo_test_sleep()"
         )
         try:

@@ -27,6 +27,7 @@ from loyalty.services.ledger import (
     points_reverse,
     proportional_points,
 )
+from tests.concurrency import slow_writes
 from tests.loyalty.conftest import assert_ledger_balanced
 from tests.loyalty.factories import member_factory
 
@@ -333,17 +334,6 @@ THREADS = 20  # 100 connections would exhaust PostgreSQL's default max_connectio
 def test_concurrent_redemptions_of_the_whole_balance_succeed_exactly_once():
     member = member_factory()
     _credit(member, 500, "earn:seed")
-    # Inside the critical section (after the balance check, while writing the entry),
-    # every debit now sleeps in the database: without the row lock, many would pass.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            CREATE FUNCTION test_slow_entry() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN PERFORM pg_sleep(0.02); RETURN NEW; END; $$;
-            CREATE TRIGGER test_slow_entry BEFORE INSERT ON loyalty_pointsentry
-            FOR EACH ROW EXECUTE FUNCTION test_slow_entry();
-            """
-        )
     start = threading.Barrier(THREADS)
     local = threading.local()
 
@@ -363,14 +353,14 @@ def test_concurrent_redemptions_of_the_whole_balance_succeed_exactly_once():
         finally:
             connection.close()
 
-    try:
-        with ThreadPoolExecutor(THREADS) as pool:
-            batches = [list(range(t, ATTEMPTS, THREADS)) for t in range(THREADS)]
-            results = [r for batch in pool.map(worker, batches) for r in batch]
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER test_slow_entry ON loyalty_pointsentry")
-            cursor.execute("DROP FUNCTION test_slow_entry()")
+    # Inside the critical section (after the balance check, while writing the entry),
+    # every debit sleeps in the database: without the row lock, many would pass.
+    with (
+        slow_writes("loyalty_pointsentry", seconds=0.02, on="INSERT"),
+        ThreadPoolExecutor(THREADS) as pool,
+    ):
+        batches = [list(range(t, ATTEMPTS, THREADS)) for t in range(THREADS)]
+        results = [r for batch in pool.map(worker, batches) for r in batch]
 
     assert (results.count("ok"), results.count("refused")) == (1, ATTEMPTS - 1)
     assert _balance(member) == 0

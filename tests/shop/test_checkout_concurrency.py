@@ -14,7 +14,7 @@ from oscar.core.loading import get_model
 
 from stores.models import Pickup, PickupSlot
 from stores.selectors import slots_available
-from tests.concurrency import hold_row_locks, run_concurrently, slow_updates
+from tests.concurrency import hold_row_locks, run_concurrently, slow_writes
 from tests.factories import product
 from tests.stores.factories import every_day, stock, store
 
@@ -113,7 +113,7 @@ def test_r14_opposite_line_orders_never_deadlock():
     buyers = [buyer_ready_to_place(shop, [tea, mug]) for _ in range(5)]
     buyers += [buyer_ready_to_place(shop, [mug, tea]) for _ in range(5)]
 
-    with slow_updates("partner_stockrecord", seconds=0.05):
+    with slow_writes("partner_stockrecord", seconds=0.05):
         responses = run_concurrently([place(buyer) for buyer in buyers])
 
     assert not [r for r in responses if isinstance(r, OperationalError)]
