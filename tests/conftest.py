@@ -47,6 +47,19 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _missing_product_image():
+    """Put Oscar's 'missing image' link in the test MEDIA_ROOT once, before any test runs.
+
+    Oscar creates it lazily on the first product without an image and raises
+    ImproperlyConfigured when two threads race to create it, which made the
+    concurrent checkout tests fail when they happened to run first in a process.
+    """
+    from oscar.apps.catalogue.abstract_models import MissingProductImage
+
+    MissingProductImage()
+
+
 # --- No network (R11): a test may only talk to this machine. ---------------------------
 
 _real_connect = socket.socket.connect
