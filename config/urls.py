@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from django.views.static import serve
 
 from shop.communication.views import ServiceWorkerView
+from shop.payment.webhooks import stripe_webhook
 from shop.views import HomeView
 
 # Oscar's error views render its (our mobile) error templates.
@@ -22,6 +23,8 @@ urlpatterns = [
     # At the root so the service worker's scope is the whole site, in every language.
     path("sw.js", ServiceWorkerView.as_view(), name="service-worker"),
     path("api/", include("stores.api.urls")),
+    # Signed by Stripe, in no language (R1); must stay outside i18n_patterns.
+    path("checkout/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
 ]
 
 urlpatterns += i18n_patterns(
@@ -30,6 +33,7 @@ urlpatterns += i18n_patterns(
     path("loyalty/", include("loyalty.urls")),
     path("dashboard/loyalty/", apps.get_app_config("loyalty_dashboard").urls),
     path("dashboard/stores/", include("stores.dashboard.urls")),
+    path("dashboard/payments/", include("shop.payment.dashboard")),
     path("", include("shop.communication.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
     prefix_default_language=False,

@@ -14,7 +14,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.browser import browser  # noqa: F401  (one Chromium per browser test module)
 from tests.celery_worker import Worker
+from tests.fake_stripe import fake_stripe, fast_retries  # noqa: F401  (the offline Stripe, R11)
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 

@@ -30,6 +30,17 @@ STORES_PICKUP_CANCEL_DAYS      5 (days after "ready" before it is cancelled, sto
 LOYALTY_POINTS_EXPIRY_DAYS     365 (days before earned points expire; 0: never)
 LOYALTY_EXPIRY_NOTICE_DAYS     30 (days ahead the "points expiring soon" notice is sent)
 LOYALTY_RETURN_WINDOW_DAYS     14 (days after an order before its points are confirmed)
+STRIPE_SECRET_KEY              unset: card payment hidden (sk_live_... / sk_test_...)
+STRIPE_PUBLISHABLE_KEY         unset (pk_live_... / pk_test_..., given to Stripe.js)
+STRIPE_WEBHOOK_SECRET          unset (whsec_..., verifies /checkout/stripe/webhook/)
+STRIPE_API_BASE                unset: https://api.stripe.com (stripe-mock or a test fake)
+STRIPE_TIMEOUT                 10 (seconds per Stripe API request)
+STRIPE_MAX_NETWORK_RETRIES     2 (retries of a failed request, same idempotency key)
+PAYMENT_HOLD_MINUTES           30 (minutes stock, slot and points are held for an
+                               order awaiting card payment before it is cancelled)
+PAYMENT_RECONCILE_INTERVAL     600 (seconds between Stripe reconciliation runs)
+PAYMENT_TEST_METHOD            False (local settings only: a labelled "test payment"
+                               that stands in for cards; refused in production)
 LOYALTY_VOID_ORDER_STATUSES    Cancelled (comma-separated order statuses that void points)
 LOYALTY_POINT_VALUE            0.01 (money one point is worth when redeemed at checkout)
 LOYALTY_REDEEM_MIN_POINTS      100 (fewest points a checkout may use)
@@ -54,6 +65,7 @@ VAPID_SUBJECT                  mailto: + the DEFAULT_FROM_EMAIL address
 PUSH_TIMEOUT                   5 (seconds)
 MARKETING_POLICY_VERSION       2026-01 (privacy policy version recorded with consent)
 EMAIL_TIMEOUT                  10 (seconds an SMTP connection may block a worker)
+CSP_REPORT_URI                 unset (where browsers POST Content-Security-Policy violations)
 =============================  ==============================================
 
 Bad values stop start-up with an ImproperlyConfigured error naming the variable.
@@ -64,6 +76,7 @@ from pathlib import Path
 
 import environ
 from babel.numbers import list_currencies
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -152,7 +165,7 @@ INSTALLED_APPS = [
     # Forked: store-aware strategy, no-oversell allocation and stock CHECK.
     "shop.partner.apps.PartnerConfig",
     "oscar.apps.basket.apps.BasketConfig",
-    "oscar.apps.payment.apps.PaymentConfig",
+    "shop.payment.apps.PaymentConfig",
     # Forked: Applicator.get_user_offers gives loyalty members their tier's offer.
     "shop.offer.apps.OfferConfig",
     "oscar.apps.order.apps.OrderConfig",
@@ -189,6 +202,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost after security: every response gets the CSP header, static files included.
+    "shop.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -257,6 +272,65 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_MAX_AGE = 31536000
+
+# --- Content-Security-Policy (R34, R35) -------------------------------------------------
+
+# (Not named CSP_*: django-csp 4 reports CSP_* settings as its 3.x configuration.)
+_csp_report_uri = env.str("CSP_REPORT_URI", default="")
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        # Scripts only from our static files, plus inline <script> elements carrying this
+        # response's nonce (`nonce="{{ request.csp_nonce }}"`: Oscar's dashboard initialisers).
+        # Inline event handlers (onclick=...) and javascript: URLs are refused.
+        "script-src": [SELF, NONCE],
+        # Stylesheets and <style> elements: ours, or with the nonce.
+        "style-src": [SELF, NONCE],
+        # style="..." attributes stay allowed: Oscar's templates (basket, checkout, most of
+        # the dashboard) and its vendored widgets set them. An attribute cannot run script,
+        # and anything it could fetch (a background url()) is still held to img-src.
+        "style-src-attr": [UNSAFE_INLINE],
+        # The store locator's Leaflet map loads OpenStreetMap tiles (stores.views.OSM_TILES).
+        "img-src": [SELF, "data:", "https://tile.openstreetmap.org"],
+        "connect-src": [SELF],
+        "frame-src": [NONE],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        **({"report-uri": [_csp_report_uri]} if _csp_report_uri else {}),
+    },
+}
+PAYMENT_PAGE_CSP = {
+    "script-src": ["https://js.stripe.com", "https://*.js.stripe.com"],
+    "frame-src": ["https://js.stripe.com", "https://*.js.stripe.com", "https://hooks.stripe.com"],
+    "connect-src": ["https://api.stripe.com"],
+}
+"""What the card payment page adds to CONTENT_SECURITY_POLICY, and no other page.
+
+Stripe origins are allowed only where Stripe.js runs (R34). The payment view
+(shop/payment/views.py) opts in with django-csp's decorator, which appends these
+sources to the default policy for that response only::
+
+    from csp.decorators import csp_update
+
+    @method_decorator(csp_update(settings.PAYMENT_PAGE_CSP), name="dispatch")
+    class PaymentDetailsView(...): ...
+
+and loads ``<script src="https://js.stripe.com/v3/"></script>`` (never bundled or
+self-hosted), so the page runs scripts only from self and js.stripe.com (R35);
+its own initialisation goes in a static file, with the publishable key and
+client secret passed through ``json_script`` or data- attributes. Stripe's
+card fields live in iframes from js.stripe.com, 3-D Secure challenges in
+iframes from hooks.stripe.com, and Stripe.js calls api.stripe.com (the list in
+Stripe's integration security guide; recent versions of that guide also name
+https://*.js.stripe.com for script-src and frame-src: add it here if the payment
+page's console reports it refused). Everything else (object-src, base-uri,
+form-action, frame-ancestors, the nonce) stays as above. form-action 'self' also
+stops a form from being redirected to another origin: a flow that needs Stripe's
+hosted pages must navigate there from a link or from JavaScript, not from a
+form POST's redirect.
+"""
 
 # --- Cache and Celery ---------------------------------------------------------------------
 
@@ -427,6 +501,18 @@ for _section in OSCAR_DASHBOARD_NAVIGATION:
 
 # Loyalty's marketer pages; they belong to an Oscar dashboard app, so Oscar's own
 # access function checks each page's permissions.
+for _section in OSCAR_DASHBOARD_NAVIGATION:
+    if any(c.get("url_name") == "dashboard:order-list" for c in _section.get("children", [])):
+        _section["children"] = [
+            *_section["children"],
+            {
+                "label": _("Card payments to review"),
+                "url_name": "payment-dashboard:review",
+                "access_fn": lambda user, *args, **kwargs: user.has_perm(
+                    "payment.change_stripepayment"
+                ),
+            },
+        ]
 OSCAR_DASHBOARD_NAVIGATION.append(
     {
         "label": _("Loyalty"),
@@ -456,6 +542,8 @@ THUMBNAIL_KVSTORE = "sorl.thumbnail.kvstores.cached_db_kvstore.KVStore"
 STORES_SLOT_DAYS = env.int("STORES_SLOT_DAYS", default=3)
 STORES_PICKUP_REMIND_DAYS = env.int("STORES_PICKUP_REMIND_DAYS", default=2)
 STORES_PICKUP_CANCEL_DAYS = env.int("STORES_PICKUP_CANCEL_DAYS", default=5)
+# Orders in these statuses are not shown to store staff yet (awaiting card payment).
+STORES_HIDDEN_ORDER_STATUSES = ("Pending payment", "Payment review")
 
 # --- Loyalty ------------------------------------------------------------------------------
 
@@ -513,3 +601,56 @@ LOGGING = {
         "oscar": {"level": LOG_LEVEL},
     },
 }
+
+
+# --- Payments (shop.payment) -------------------------------------------------------------
+# Card payments go through Stripe (PaymentIntents + Payment Element); without both keys
+# card payment is hidden and click & collect orders are paid at pickup. Only
+# shop/payment/gateway.py imports stripe.
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=10.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Webhook signatures: older than this, or this far in the future, is refused (R1).
+STRIPE_WEBHOOK_TOLERANCE = 300
+if bool(STRIPE_SECRET_KEY) != bool(STRIPE_PUBLISHABLE_KEY):
+    raise ImproperlyConfigured("Set both STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY, or neither.")
+PAYMENT_HOLD_MINUTES = env.int("PAYMENT_HOLD_MINUTES", default=30)
+PAYMENT_RECONCILE_INTERVAL = env.float("PAYMENT_RECONCILE_INTERVAL", default=600.0)
+PAYMENT_TEST_METHOD = False  # local.py may turn it on; production.py refuses it
+if PAYMENT_HOLD_MINUTES < 5:
+    raise ImproperlyConfigured("PAYMENT_HOLD_MINUTES must be at least 5 minutes.")
+
+# Order statuses (Oscar's pipeline). A card order waits in "Pending payment" with its stock,
+# slot and points held; the payment confirms it ("Pending") or its cancellation releases
+# everything ("Cancelled"). A payment whose amount or currency differs is held for review.
+OSCAR_INITIAL_ORDER_STATUS = "Pending"
+OSCAR_INITIAL_LINE_STATUS = "Pending"
+OSCAR_ORDER_STATUS_PIPELINE = {
+    "Pending payment": ("Pending", "Payment review", "Cancelled"),
+    "Payment review": ("Pending", "Cancelled"),
+    "Pending": ("Being processed", "Cancelled"),
+    "Being processed": ("Complete", "Cancelled"),
+    "Complete": (),
+    "Cancelled": (),
+}
+OSCAR_LINE_STATUS_PIPELINE = {
+    "Pending": ("Being processed", "Cancelled"),
+    "Being processed": ("Complete", "Cancelled"),
+    "Complete": (),
+    "Cancelled": (),
+}
+OSCAR_ORDER_STATUS_CASCADE = {"Cancelled": "Cancelled"}
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # R5: PaymentIntents and orders that disagree are resolved or flagged to staff;
+        # orders awaiting payment longer than PAYMENT_HOLD_MINUTES are released (R15).
+        "payment-reconcile": {
+            "task": "shop.payment.tasks.payments_reconcile",
+            "schedule": PAYMENT_RECONCILE_INTERVAL,
+            "options": {"expires": PAYMENT_RECONCILE_INTERVAL * 0.9},
+        },
+    }
+)

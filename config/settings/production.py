@@ -59,3 +59,13 @@ TEMPLATES[0]["OPTIONS"]["loaders"] = [  # noqa: F405
     )
 ]
 TEMPLATES[0]["APP_DIRS"] = False  # noqa: F405
+
+# Payments: a live shop verifies every webhook, talks to Stripe itself, never fakes a card.
+if STRIPE_SECRET_KEY and not STRIPE_WEBHOOK_SECRET:  # noqa: F405
+    raise ImproperlyConfigured(
+        "STRIPE_WEBHOOK_SECRET must be set when Stripe keys are (orders are confirmed by webhook)."
+    )
+if STRIPE_API_BASE:  # noqa: F405
+    raise ImproperlyConfigured("STRIPE_API_BASE is for tests and stripe-mock, not production.")
+if env.bool("PAYMENT_TEST_METHOD", default=False):
+    raise ImproperlyConfigured("PAYMENT_TEST_METHOD is for local demos only, not production.")

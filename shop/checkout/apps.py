@@ -4,15 +4,32 @@ from oscar.core.loading import get_class
 
 
 class CheckoutConfig(apps.CheckoutConfig):
-    """Oscar's checkout with a click & collect step (store + slot) and pay at pickup."""
+    """Oscar's checkout with a click & collect step (store + slot), a choice of payment
+    method, and the card pay page of an order awaiting payment (shop.payment.views)."""
 
     name = "shop.checkout"
 
     def ready(self):
         super().ready()
         self.pickup_view = get_class("checkout.views", "PickupView")
+        self.pay_view = get_class("payment.views", "PayView")
+        self.pay_return_view = get_class("payment.views", "PayReturnView")
+        self.pay_cancel_view = get_class("payment.views", "PayCancelView")
 
     def get_urls(self):
         urls = super().get_urls()
         urls.insert(1, path("pickup/", self.pickup_view.as_view(), name="pickup"))
+        urls += [
+            path("pay/<str:order_number>/", self.pay_view.as_view(), name="pay"),
+            path(
+                "pay/<str:order_number>/return/",
+                self.pay_return_view.as_view(),
+                name="pay-return",
+            ),
+            path(
+                "pay/<str:order_number>/cancel/",
+                self.pay_cancel_view.as_view(),
+                name="pay-cancel",
+            ),
+        ]
         return urls

@@ -40,3 +40,21 @@ class PointsForm(forms.Form):
     loyalty.services.redemption against the member's balance and the order total."""
 
     points = forms.IntegerField(label=_("Points to use"), min_value=0, required=False)
+
+
+class PaymentMethodForm(forms.Form):
+    """One of the payment methods offered for this checkout (shop.payment.methods)."""
+
+    method = forms.ChoiceField(
+        label=_("How do you want to pay?"),
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": _("Please choose how you want to pay."),
+            "invalid_choice": _("That way of paying is not offered for this order."),
+        },
+    )
+
+    def __init__(self, *args, methods=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.methods = list(methods)
+        self.fields["method"].choices = [(m.code, m.name) for m in self.methods]

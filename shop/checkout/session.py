@@ -3,6 +3,7 @@ from django.utils.translation import gettext as _
 from oscar.apps.checkout import exceptions
 from oscar.apps.checkout import session as oscar_session
 
+from shop.payment.methods import PaymentMethod, methods_available
 from shop.shipping.methods import ClickAndCollect
 
 from .pickup import PickupChoice, pickup_choice_get
@@ -35,6 +36,37 @@ class CheckoutSessionMixin(oscar_session.CheckoutSessionMixin):
             return
         super().check_a_valid_shipping_address_is_captured()
 
+    # --- Payment method (chosen on the payment-method step) ------------------------------
+
+    def get_payment_methods(self) -> list[PaymentMethod]:
+        return methods_available(pickup=self.is_pickup())
+
+    def get_payment_method(self) -> PaymentMethod | None:
+        """The chosen method if it is still offered, or the only one offered."""
+        methods = self.get_payment_methods()
+        chosen = self.checkout_session.payment_method()
+        match = next((m for m in methods if m.code == chosen), None)
+        if match is None and len(methods) == 1:
+            match = methods[0]
+        return match
+
+    def check_payment_method_is_chosen(self, request=None):
+        if not self.get_payment_methods():
+            # The address step, where click & collect is offered: the shipping-method step
+            # skips itself once an address gives home delivery only (a redirect loop).
+            raise exceptions.FailedPreCondition(
+                url=reverse("checkout:shipping-address"),
+                message=_(
+                    "Card payment is not available in this shop yet: choose click & collect "
+                    "and pay when you pick up your order."
+                ),
+            )
+        if self.get_payment_method() is None:
+            raise exceptions.FailedPreCondition(
+                url=reverse("checkout:payment-method"),
+                message=_("Please choose how you want to pay"),
+            )
+
     def get_shipping_address(self, basket):
         if self.is_pickup():
             return None
@@ -43,4 +75,6 @@ class CheckoutSessionMixin(oscar_session.CheckoutSessionMixin):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["pickup"] = self.get_pickup_choice()
+        ctx["payment_method"] = self.get_payment_method()
+        ctx["payment_methods_count"] = len(self.get_payment_methods())
         return ctx

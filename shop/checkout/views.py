@@ -2,7 +2,6 @@
 
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -12,8 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views import generic
 from oscar.apps.checkout import views as oscar_views
+from oscar.apps.checkout.exceptions import FailedPreCondition
 from oscar.apps.order.exceptions import UnableToPlaceOrder
-from oscar.apps.payment.exceptions import UnableToTakePayment
+from oscar.apps.payment.exceptions import PaymentError, UnableToTakePayment
 from oscar.core.loading import get_class, get_model
 
 from loyalty.models import Member
@@ -25,21 +25,31 @@ from loyalty.services.redemption import (
     redeem_max_points,
     redemption_give_back,
 )
+from shop.payment import gateway
+from shop.payment import methods as payment_methods
+from shop.payment.services import (
+    AWAITING_PAYMENT,
+    card_payment_abandon,
+    card_payment_record,
+    card_payment_start,
+)
+from shop.payment.views import PAY_SESSION_KEY
 from shop.shipping.methods import ClickAndCollect
 from stores.models import Store
 from stores.selectors import chosen_store, haversine_km, slots_available, stores_for_basket
 from stores.services import PickupUnavailable, pickup_create
 
-from .forms import PickupForm, PointsForm
+from .forms import PaymentMethodForm, PickupForm, PointsForm
 from .pickup import basket_use_store_stock, pickup_choice_clear, pickup_choice_save
 
+Basket = get_model("basket", "Basket")
+Order = get_model("order", "Order")
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
 
 # Our mixin (shop.checkout.session), as Oscar's views load it.
 CheckoutSessionMixin = get_class("checkout.session", "CheckoutSessionMixin")
 
-PAY_AT_PICKUP = ("pay-at-pickup", "Pay at pickup")
 LOYALTY_POINTS = ("loyalty-points", "Loyalty points")
 
 
@@ -141,6 +151,41 @@ class PickupView(CheckoutSessionMixin, generic.FormView):
         return redirect("checkout:payment-method")
 
 
+class PaymentMethodView(oscar_views.PaymentMethodView):
+    """Card, pay at pickup or (local demo) test payment; skipped when only one is offered."""
+
+    template_name = "oscar/checkout/payment_method.html"
+    success_url = "checkout:preview"
+
+    def get_success_url(self):
+        return reverse("checkout:preview")
+
+    def get(self, request, *args, **kwargs):
+        methods = self.get_payment_methods()
+        if not methods:
+            # No way to pay this checkout: back to the step that can change it, with the
+            # reason (raised outside Oscar's pre-condition check, so handled here).
+            try:
+                self.check_payment_method_is_chosen(request)
+            except FailedPreCondition as exc:
+                for message in exc.messages:
+                    messages.warning(request, message)
+                return redirect(exc.url)
+        if len(methods) == 1:
+            self.checkout_session.pay_by(methods[0].code)
+            return self.get_success_response()
+        chosen = self.get_payment_method()
+        form = PaymentMethodForm(methods=methods, initial={"method": chosen and chosen.code})
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        form = PaymentMethodForm(request.POST, methods=self.get_payment_methods())
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(form=form))
+        self.checkout_session.pay_by(form.cleaned_data["method"])
+        return self.get_success_response()
+
+
 class PaymentDetailsView(oscar_views.PaymentDetailsView):
     """Payment: loyalty points for part of the order, the rest at pickup (or by card).
 
@@ -153,6 +198,19 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
     """
 
     _points_debit = None
+    _payment_intent = None
+
+    pre_conditions = [
+        *oscar_views.PaymentDetailsView.pre_conditions,
+        "check_payment_method_is_chosen",
+    ]
+
+    def get(self, request, *args, **kwargs):
+        # Nothing is entered on Oscar's payment-details step: the method was chosen
+        # before, card details go into Stripe's own form after the order is placed.
+        if not self.preview:
+            return redirect("checkout:preview")
+        return super().get(request, *args, **kwargs)
 
     # --- Choosing points -------------------------------------------------------------
 
@@ -215,22 +273,110 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
 
     # --- Oscar's hooks ---------------------------------------------------------------
 
+    def submit(self, **kwargs):
+        """Oscar's submit, once per basket (R7).
+
+        Concurrent "place order" posts of one basket queue on the basket's row; the first
+        places the order, the others find it and land where it did (the pay page or the
+        thank-you page) instead of an error.
+        """
+        basket = kwargs["basket"]
+        with transaction.atomic():
+            Basket.objects.select_for_update().filter(pk=basket.pk).first()
+            placed = Order.objects.filter(basket_id=basket.pk).first()
+            if placed is not None:
+                return self.land_on(placed)
+            return super().submit(**kwargs)
+
+    def land_on(self, order):
+        self.checkout_session.flush()
+        if order.status == AWAITING_PAYMENT:
+            return redirect(self.pay_url(order))
+        self.request.session["checkout_order_id"] = order.id
+        return redirect(self.get_success_url())
+
+    def pay_url(self, order) -> str:
+        pay_orders = self.request.session.get(PAY_SESSION_KEY, [])
+        if str(order.number) not in pay_orders:
+            self.request.session[PAY_SESSION_KEY] = [*pay_orders[-4:], str(order.number)]
+        return reverse("checkout:pay", kwargs={"order_number": order.number})
+
     def handle_payment(self, order_number, total, **kwargs):
+        """Points first, then the rest by the chosen method.
+
+        Card: the PaymentIntent is created here (deterministic idempotency key, R6); the
+        card is charged on the pay page once the order exists, so a failure to place the
+        order never leaves a charge without an order.
+        """
+        method = self.get_payment_method()
+        if method is None:
+            raise UnableToTakePayment(_("Please choose how you want to pay."))
         used = self.redeem_points(order_number, total)
-        if self.is_pickup():
-            # Paid in the store: what the points did not pay (allocated, not yet debited).
-            source_type, _created = SourceType.objects.get_or_create(
-                code=PAY_AT_PICKUP[0], defaults={"name": PAY_AT_PICKUP[1]}
+        rest = max(total.incl_tax - used, Decimal("0.00"))
+        try:
+            self.take_rest(method, order_number, rest, total.currency)
+        except Exception:
+            self.give_points_back(order_number)
+            raise
+
+    def take_rest(self, method, order_number, rest, currency):
+        source_type, _created = SourceType.objects.get_or_create(
+            code=method.source_code, defaults={"name": method.source_name}
+        )
+        if rest <= 0:
+            return
+        if method == payment_methods.AT_PICKUP:
+            # Paid in the store: allocated now, debited by staff at handover.
+            self.add_payment_source(
+                Source(source_type=source_type, currency=currency, amount_allocated=rest)
             )
+        elif method == payment_methods.TEST:
             self.add_payment_source(
                 Source(
                     source_type=source_type,
-                    currency=total.currency,
-                    amount_allocated=max(total.incl_tax - used, Decimal("0.00")),
+                    currency=currency,
+                    amount_allocated=rest,
+                    amount_debited=rest,
+                    label=str(method.name),
                 )
             )
-            return
-        super().handle_payment(order_number, total, **kwargs)
+            self.add_payment_event(method.source_name, rest, reference=order_number)
+        elif method == payment_methods.CARD:
+            try:
+                intent = card_payment_start(
+                    order_number=order_number,
+                    amount=rest,
+                    currency=currency,
+                    email=self.get_customer_email(),
+                )
+            except gateway.CardDeclined as exc:
+                raise UnableToTakePayment(exc.message) from exc
+            except gateway.GatewayError as exc:
+                raise PaymentError(exc.message) from exc
+            self._payment_intent = intent
+            self.add_payment_source(
+                Source(
+                    source_type=source_type,
+                    currency=currency,
+                    amount_allocated=rest,
+                    reference=intent["id"],
+                )
+            )
+        else:  # pragma: no cover - methods.ALL is exhaustive
+            raise UnableToTakePayment(_("Please choose how you want to pay."))
+
+    def get_customer_email(self) -> str:
+        if self.request.user.is_authenticated:
+            return self.request.user.email
+        return self.checkout_session.get_guest_email() or ""
+
+    def give_points_back(self, order_number):
+        if self._points_debit is not None:
+            redemption_give_back(
+                debit=self._points_debit,
+                reason=_("Order %(number)s not placed") % {"number": order_number},
+            )
+            self._points_debit = None
 
     def redeem_points(self, order_number, total) -> Decimal:
         """Spend the chosen points on this order; their money value (0 without points)."""
@@ -263,22 +409,31 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
         return value
 
     def place_order(self, *args, **kwargs):
-        """Place the order in one transaction; points spent on it come back if that fails."""
+        """Place the order in one transaction; points spent on it come back if that fails,
+        and a PaymentIntent created for it is cancelled (nothing was charged)."""
+        if self._payment_intent is not None:
+            kwargs["status"] = AWAITING_PAYMENT
         try:
             with transaction.atomic():
-                return self._place_order(*args, **kwargs)
+                order = self._place_order(*args, **kwargs)
+                if self._payment_intent is not None:
+                    card_payment_record(order=order, payment_intent=self._payment_intent)
+                return order
         except Exception:
-            if self._points_debit is not None:
-                redemption_give_back(
-                    debit=self._points_debit,
-                    reason=_("Order %(number)s not placed") % {"number": kwargs["order_number"]},
-                )
-                self._points_debit = None
+            self.give_points_back(kwargs["order_number"])
+            if self._payment_intent is not None:
+                card_payment_abandon(payment_intent_id=self._payment_intent["id"])
             raise
 
     def handle_successful_order(self, order):
         self.checkout_session._unset("loyalty", "points")
-        return super().handle_successful_order(order)
+        if order.status != AWAITING_PAYMENT:
+            return super().handle_successful_order(order)
+        # The card is charged on the pay page; the confirmation is sent once it is paid.
+        self.checkout_session.flush()
+        response = redirect(self.pay_url(order))
+        self.send_signal(self.request, response, order)
+        return response
 
     def _place_order(self, *args, **kwargs):
         """The order, its stock allocation and the pickup slot booking, in one transaction."""

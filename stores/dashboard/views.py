@@ -9,6 +9,7 @@ import datetime as dt
 from functools import wraps
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
@@ -46,7 +47,10 @@ def is_hq(user) -> bool:
 
 def pickups_visible_to(user) -> QuerySet[Pickup]:
     """The pickups `user` may see and change: all for HQ, their partners' stores for staff."""
-    queryset = Pickup.objects.select_related("order", "order__user", "store", "slot")
+    queryset = Pickup.objects.select_related("order", "order__user", "store", "slot").exclude(
+        # Not to prepare before it is paid (card orders awaiting payment or under review).
+        order__status__in=settings.STORES_HIDDEN_ORDER_STATUSES
+    )
     if is_hq(user):
         return queryset
     if user.has_perm("partner.dashboard_access"):

@@ -30,6 +30,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 PRODUCTION = {"DJANGO_SETTINGS_MODULE": "config.settings.production"}
+SITE = {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "shop.example.com"}
 
 
 def test_production_check_deploy_has_no_warnings():
@@ -62,8 +63,23 @@ def test_production_check_deploy_has_no_warnings():
             "SECRET_KEY is too weak for production",
         ),
         ({"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "*"}, "ALLOWED_HOSTS must list"),
+        (
+            {**SITE, "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_PUBLISHABLE_KEY": "pk_live_x"},
+            "STRIPE_WEBHOOK_SECRET must be set when Stripe keys are",
+        ),
+        ({**SITE, "STRIPE_API_BASE": "http://127.0.0.1:12111"}, "STRIPE_API_BASE is for tests"),
+        ({**SITE, "PAYMENT_TEST_METHOD": "True"}, "PAYMENT_TEST_METHOD is for local demos only"),
     ],
-    ids=["no-secret-key", "no-allowed-hosts", "short-key", "insecure-key", "wildcard-host"],
+    ids=[
+        "no-secret-key",
+        "no-allowed-hosts",
+        "short-key",
+        "insecure-key",
+        "wildcard-host",
+        "stripe-without-webhook-secret",
+        "stripe-api-base",
+        "test-payment-method",
+    ],
 )
 def test_production_refuses_insecure_configuration(env, message):
     result = manage("check", **PRODUCTION, **env)
@@ -79,8 +95,21 @@ def test_production_refuses_insecure_configuration(env, message):
         ({"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/"}, "DATABASE_URL has no database"),
         ({"SHOP_CURRENCY": "EURO"}, "SHOP_CURRENCY must be an ISO 4217 currency code"),
         ({"CONN_MAX_AGE": "forever"}, "CONN_MAX_AGE must be an integer"),
+        (
+            {"STRIPE_SECRET_KEY": "sk_test_x"},
+            "Set both STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY",
+        ),
+        ({"PAYMENT_HOLD_MINUTES": "1"}, "PAYMENT_HOLD_MINUTES must be at least 5 minutes"),
     ],
-    ids=["garbage-url", "unsupported-engine", "no-db-name", "unknown-currency", "bad-conn-max-age"],
+    ids=[
+        "garbage-url",
+        "unsupported-engine",
+        "no-db-name",
+        "unknown-currency",
+        "bad-conn-max-age",
+        "one-stripe-key",
+        "short-payment-hold",
+    ],
 )
 def test_bad_environment_values_stop_start_up_naming_the_variable(env, message):
     result = manage("check", **env)

@@ -5,40 +5,15 @@ tap targets of at least 44x44 px for the header, navigation and main actions,
 and 16 px body text. Screenshots land in pytest's tmp_path for a human to look at.
 """
 
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 from oscar.test.factories import ProductImageFactory
 
+from tests.browser import PHONE, browser_marks
 from tests.factories import category, product
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-# live server's fixtures here are still plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-PHONE = {"width": 375, "height": 812}
 MIN_TAP = 44
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
-        reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python")
+pytestmark = browser_marks()
 
 # The controls a shopper must be able to hit with a thumb, per page.
 HEADER_CONTROLS = [
@@ -76,14 +51,6 @@ def shop_pages(live_server):
         "category": live_server.url + groceries.get_absolute_url(),
         "product": live_server.url + items[0].get_absolute_url(),
     }
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def small_controls(page, selectors: list[str]) -> list[str]:

@@ -7,49 +7,14 @@ the store's member of staff signs in, marks the order ready and hands it over
 with that code. Screenshots land in pytest's tmp_path.
 """
 
-import os
 import re
-import shutil
-from pathlib import Path
-
-import pytest
 
 from stores.models import Pickup, PickupStatus
+from tests.browser import PHONE, browser_marks, fits_the_phone
 from tests.factories import product
 from tests.stores.factories import every_day, staff_of, stock, store
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls made by the
-# live server's fixtures here are still plain synchronous code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-PHONE = {"width": 375, "height": 812}
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
-        reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
-    ),
-]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python")
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = browser_marks()
 
 
 def phone_context(browser, live_server):
@@ -61,10 +26,6 @@ def phone_context(browser, live_server):
     )
     context.set_default_timeout(10_000)
     return context
-
-
-def fits_the_phone(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_guest_books_a_pickup_on_a_phone_and_staff_hand_it_over(browser, live_server, tmp_path):

@@ -74,7 +74,7 @@ def test_shopper_collects_an_order_from_the_nearest_store(django_capture_on_comm
         {"store": centre.slug, "slot": slot.starts_at.isoformat(), "confirm": "1"},
         follow=True,
     )
-    assert chose_slot.redirect_chain[-1][0] == reverse("checkout:payment-details")
+    assert chose_slot.redirect_chain[-1][0] == reverse("checkout:preview")
     placed = shopper.post(reverse("checkout:preview"), {"action": "place_order"}, follow=True)
 
     # Then the order is placed with a pickup code, shown on the thank-you page

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.dashboard.catalogue import forms as oscar_forms
+from oscar.forms import widgets as oscar_widgets
 
 
 class StockRecordForm(oscar_forms.StockRecordForm):
@@ -23,3 +24,18 @@ class StockRecordForm(oscar_forms.StockRecordForm):
                 params={"allocated": allocated},
             )
         return num_in_stock
+
+
+class ImageInput(oscar_widgets.ImageInput):
+    """Oscar's image upload widget without its inline onload/onerror handlers (CSP).
+
+    shop/js/dashboard.js does what they did: hide the upload button once a
+    chosen image previews, show it and say so when the file is not an image.
+    """
+
+    template_name = "shop/forms/widgets/image_input.html"
+
+
+class ProductImageForm(oscar_forms.ProductImageForm):
+    class Meta(oscar_forms.ProductImageForm.Meta):
+        widgets = {**oscar_forms.ProductImageForm.Meta.widgets, "original": ImageInput()}

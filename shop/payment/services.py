@@ -1,0 +1,581 @@
+"""Card payments: what happens to an order when its PaymentIntent moves.
+
+The flow (docs in README "Payments"):
+
+1. Checkout's handle_payment creates the PaymentIntent (``card_payment_start``, with a
+   deterministic idempotency key) and the order is placed in "Pending payment" with its
+   stock, pickup slot and points held; ``card_payment_record`` stores the PaymentIntent
+   in the order's transaction. The card is charged afterwards, by Stripe.js on the pay page.
+2. Whoever learns first that the PaymentIntent succeeded -- the browser coming back, the
+   webhook, or the reconciliation job -- calls ``payment_apply``. It locks the payment
+   row, moves its status forward only (R3) and settles the order once: amount and
+   currency must match (R8) or the order is held for review; a paid order goes to
+   "Pending", gets its payment event and its confirmation message.
+3. A cancelled PaymentIntent releases what the order held (``order_release``). A declined
+   attempt does not: the shopper may try another card until the hold expires
+   (PAYMENT_HOLD_MINUTES), when ``payments_reconcile`` cancels it at Stripe and releases.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from oscar.core.loading import get_class, get_model
+
+from stores.services import pickup_cancel
+
+from . import gateway
+from .models import PaymentStatus, StripeEvent, StripePayment, StripeRefund
+from .money import from_minor, quantize, to_minor
+
+logger = logging.getLogger(__name__)
+
+Order = get_model("order", "Order")
+PaymentEventType = get_model("order", "PaymentEventType")
+Source = get_model("payment", "Source")
+SourceType = get_model("payment", "SourceType")
+
+# Order statuses (see OSCAR_ORDER_STATUS_PIPELINE in config/settings/base.py).
+AWAITING_PAYMENT = "Pending payment"
+PAYMENT_REVIEW = "Payment review"
+PAID = "Pending"
+CANCELLED = "Cancelled"
+
+CARD = ("stripe-card", "Card (Stripe)")
+
+# R3: a status never goes back. Webhook events arrive in any order, so an event can only
+# raise the rank; a fresh read from Stripe (authoritative) may also move a payment that is
+# not final back, e.g. "processing" to "requires_payment_method" when a debit failed.
+RANK = {
+    PaymentStatus.REQUIRES_PAYMENT_METHOD: 0,
+    PaymentStatus.REQUIRES_CONFIRMATION: 1,
+    PaymentStatus.REQUIRES_ACTION: 1,
+    PaymentStatus.PROCESSING: 2,
+    PaymentStatus.REQUIRES_CAPTURE: 3,
+    PaymentStatus.SUCCEEDED: 4,
+    PaymentStatus.CANCELED: 4,
+}
+FINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED})
+
+
+class RefundRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+# --- Starting a card payment (called from checkout's handle_payment) ----------------------
+
+
+def card_payment_start(
+    *, order_number: str, amount: Decimal, currency: str, email: str = ""
+) -> dict:
+    """The PaymentIntent for `order_number` (created once, whatever the retries).
+
+    If an earlier placement of this order number failed, its PaymentIntent was cancelled
+    (card_payment_abandon or reconciliation): the next attempt's key gives a new one,
+    still deterministic, so retrying this placement replays it (R6).
+    """
+    for attempt in range(1, MAX_PAYMENT_ATTEMPTS + 1):
+        intent = gateway.payment_intent_create(
+            order_number=order_number,
+            amount_minor=to_minor(amount, currency),
+            currency=currency,
+            description=_("%(shop)s order %(number)s")
+            % {"shop": settings.OSCAR_SHOP_NAME, "number": order_number},
+            email=email,
+            attempt=attempt,
+        )
+        if intent["status"] != PaymentStatus.CANCELED:
+            return intent
+    raise gateway.GatewayError(
+        _("This order could not be placed too many times; please start a new basket."),
+        code="too_many_attempts",
+    )
+
+
+MAX_PAYMENT_ATTEMPTS = 20
+
+
+def card_payment_record(*, order, payment_intent: dict) -> StripePayment:
+    """Store the order's PaymentIntent, in the order's transaction."""
+    currency = payment_intent["currency"].upper()
+    return StripePayment.objects.create(
+        order=order,
+        order_number=order.number,
+        payment_intent_id=payment_intent["id"],
+        amount=from_minor(payment_intent["amount"], currency),
+        currency=currency,
+        status=payment_intent["status"],
+    )
+
+
+def card_payment_abandon(*, payment_intent_id: str) -> None:
+    """The order could not be placed: the PaymentIntent is cancelled (nothing was charged).
+
+    Best effort: if Stripe cannot be reached, reconciliation cancels it later (R5).
+    """
+    try:
+        gateway.payment_intent_cancel(payment_intent_id, reason="abandoned")
+    except gateway.GatewayError as exc:
+        logger.warning("PaymentIntent %s not cancelled now (%s)", payment_intent_id, exc)
+
+
+# --- Applying what Stripe says ------------------------------------------------------------
+
+
+def _moves_forward(current: str, new: str, *, authoritative: bool) -> bool:
+    if current == new or current in FINAL:
+        return False
+    if authoritative:
+        return True
+    return RANK.get(new, -1) > RANK.get(current, -1)
+
+
+@transaction.atomic
+def payment_apply(*, payment_intent: dict, authoritative: bool = False) -> StripePayment | None:
+    """Bring our payment and its order in line with `payment_intent` (Stripe's JSON).
+
+    `authoritative` is for a PaymentIntent just read from Stripe; webhook event payloads
+    may be stale and only move the status forward. Idempotent and safe under concurrency:
+    the payment row is locked, and the order is settled or released once.
+    """
+    payment = (
+        StripePayment.objects.select_for_update(of=("self",))
+        .select_related("order")
+        .filter(payment_intent_id=payment_intent["id"])
+        .first()
+    )
+    if payment is None:
+        return None
+    error = payment_intent.get("last_payment_error") or {}
+    if error.get("message"):
+        payment.last_error = error["message"][:500]
+    new = payment_intent["status"]
+    if _moves_forward(payment.status, new, authoritative=authoritative):
+        payment.status = new
+        if new == PaymentStatus.SUCCEEDED:
+            _settle(payment, payment_intent)
+        elif new == PaymentStatus.CANCELED:
+            _release(payment, reason=_("The card payment was cancelled."))
+    payment.save()
+    return payment
+
+
+def payment_refresh(payment: StripePayment) -> StripePayment:
+    """Read the PaymentIntent from Stripe and apply it (raises GatewayError)."""
+    intent = gateway.payment_intent_retrieve(payment.payment_intent_id)
+    return payment_apply(payment_intent=intent, authoritative=True) or payment
+
+
+def payment_cancel(payment: StripePayment, *, reason: str = "abandoned") -> StripePayment:
+    """Cancel at Stripe, then release the order; if it was paid meanwhile, settle it."""
+    try:
+        intent = gateway.payment_intent_cancel(payment.payment_intent_id, reason=reason)
+    except gateway.GatewayError as exc:
+        if exc.transient:
+            raise
+        # Already succeeded or cancelled at Stripe: apply what it is now.
+        intent = gateway.payment_intent_retrieve(payment.payment_intent_id)
+    return payment_apply(payment_intent=intent, authoritative=True) or payment
+
+
+def _flag(payment: StripePayment, reason: str) -> None:
+    payment.needs_review = True
+    payment.review_reason = reason[:500]
+    logger.error("Payment %s needs review: %s", payment.payment_intent_id, reason)
+
+
+def _settle(payment: StripePayment, intent: dict) -> None:
+    currency = intent["currency"].upper()
+    received = from_minor(intent.get("amount_received") or 0, currency)
+    payment.amount_received = received
+    order = payment.order
+    if order is None:
+        _flag(payment, _("Charged at Stripe but no order exists: refund it or contact the payer."))
+        return
+    order = Order.objects.select_for_update().get(pk=order.pk)
+    if currency != payment.currency or received != payment.amount:
+        # R8: never confirm an order for a different amount than it costs.
+        _flag(
+            payment,
+            _("Received %(got)s %(cur)s for an order of %(want)s %(ocur)s.")
+            % {"got": received, "cur": currency, "want": payment.amount, "ocur": payment.currency},
+        )
+        if order.status == AWAITING_PAYMENT:
+            order.set_status(PAYMENT_REVIEW)
+        return
+    if order.status != AWAITING_PAYMENT:
+        _flag(
+            payment,
+            _("Paid while the order was '%(status)s': re-instate the order or refund.")
+            % {"status": order.status},
+        )
+        return
+    source = order.sources.filter(reference=payment.payment_intent_id).first()
+    if source is not None:
+        source.debit(received, reference=payment.payment_intent_id, status="succeeded")
+    event_type, _created = PaymentEventType.objects.get_or_create(name="Paid")
+    order.payment_events.create(
+        event_type=event_type, amount=received, reference=payment.payment_intent_id
+    )
+    order.set_status(PAID)
+    order_confirmation_send(order)
+
+
+def _release(payment: StripePayment, *, reason: str) -> None:
+    if payment.order is None:
+        return
+    order = Order.objects.select_for_update().get(pk=payment.order_id)
+    if order.status in (AWAITING_PAYMENT, PAYMENT_REVIEW):
+        order_release(order, reason=reason)
+
+
+def order_release(order, *, reason: str) -> None:
+    """An unpaid order is cancelled: its stock, pickup slot and points are given back once."""
+    pickup = getattr(order, "pickup", None)
+    if pickup is not None and pickup.closed_at is None:
+        pickup_cancel(pickup=pickup, now=timezone.now())
+    elif pickup is None:
+        lines = sorted(
+            (line for line in order.lines.select_related("stockrecord") if line.stockrecord_id),
+            key=lambda line: line.stockrecord_id,  # the checkout's lock order (R14)
+        )
+        for line in lines:
+            line.stockrecord.cancel_allocation(line.quantity)
+    order.notes.create(note_type="System", message=reason)
+    # Loyalty's order_status_changed receiver gives back points used on the order.
+    order.set_status(CANCELLED)
+
+
+def order_confirmation_send(order) -> None:
+    """Oscar's "order placed" message, sent when a card order is paid (not when placed)."""
+    OrderDispatcher = get_class("order.utils", "OrderDispatcher")
+    ctx = {"user": order.user, "order": order, "lines": order.lines.all()}
+    try:
+        if order.user_id:
+            path = reverse("customer:order", kwargs={"order_number": order.number})
+        else:
+            path = reverse(
+                "customer:anon-order",
+                kwargs={"order_number": order.number, "hash": order.verification_hash()},
+            )
+    except NoReverseMatch:
+        pass
+    else:
+        ctx["status_path"] = path
+        ctx["status_url"] = f"https://{Site.objects.get_current().domain}{path}"
+    OrderDispatcher(logger=logger).send_order_placed_email_for_user(order, ctx)
+
+
+# --- Webhooks ----------------------------------------------------------------------------
+
+PAYMENT_EVENTS = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.processing",
+        "payment_intent.requires_action",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+        "payment_intent.amount_capturable_updated",
+    }
+)
+REFUND_EVENTS = frozenset(
+    {"charge.refunded", "charge.refund.updated", "refund.created", "refund.updated"}
+)
+
+
+def webhook_process(event: dict) -> str:
+    """Apply one verified event, once (R2): 'applied', 'duplicate' or 'ignored'."""
+    obj = event["data"]["object"]
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                StripeEvent.objects.create(
+                    id=event["id"],
+                    type=event["type"],
+                    object_id=obj.get("id", ""),
+                    created=dt.datetime.fromtimestamp(event["created"], tz=dt.UTC),
+                )
+        except IntegrityError:
+            return "duplicate"
+        if event["type"] in PAYMENT_EVENTS:
+            payment = payment_apply(payment_intent=obj)
+        elif event["type"] in REFUND_EVENTS:
+            pi_id = obj.get("payment_intent") or ""
+            payment = StripePayment.objects.filter(payment_intent_id=pi_id).first()
+            if payment is not None:
+                refunds_sync(payment)
+        else:
+            return "ignored"
+    return "applied" if payment is not None else "ignored"
+
+
+# --- Refunds (R10) -----------------------------------------------------------------------
+
+
+def _record_refund(
+    payment: StripePayment, refund: dict, *, user=None, reason: str = "", attempt=None
+) -> bool:
+    """Record one Stripe refund on our side, once; True if it was new.
+
+    A refund that answers one of our unconfirmed attempts (same attempt key in its
+    metadata, or `attempt` given) completes that attempt instead of adding a row.
+    """
+    if refund.get("status") not in ("succeeded", "pending"):
+        return False
+    if StripeRefund.objects.filter(refund_id=refund["id"]).exists():
+        return False
+    key = (refund.get("metadata") or {}).get("attempt")
+    if attempt is None and key:
+        attempt = StripeRefund.objects.filter(
+            idempotency_key=key, status=StripeRefund.REQUESTED
+        ).first()
+    amount = from_minor(refund["amount"], payment.currency)
+    if attempt is not None:
+        attempt.refund_id, attempt.amount, attempt.status = refund["id"], amount, refund["status"]
+        attempt.save(update_fields=["refund_id", "amount", "status"])
+    else:
+        StripeRefund.objects.create(
+            payment=payment,
+            refund_id=refund["id"],
+            amount=amount,
+            status=refund["status"],
+            reason=reason[:255],
+            created_by=user,
+        )
+    payment.amount_refunded += amount
+    order = payment.order
+    if order is not None:
+        source = order.sources.filter(reference=payment.payment_intent_id).first()
+        if source is not None:
+            source.refund(amount, reference=refund["id"], status=refund["status"])
+        event_type, _created = PaymentEventType.objects.get_or_create(name="Refunded")
+        order.payment_events.create(event_type=event_type, amount=amount, reference=refund["id"])
+    return True
+
+
+def _refund_send(payment: StripePayment, *, key: str, minor: int) -> dict:
+    return gateway.refund_create(
+        payment_intent_id=payment.payment_intent_id,
+        amount_minor=minor,
+        idempotency_key=key,
+        metadata={"order_number": payment.order_number, "attempt": key},
+    )
+
+
+class _AnswerLost(Exception):
+    def __init__(self, key: str, amount: Decimal, cause: gateway.GatewayError):
+        super().__init__(cause.message)
+        self.key, self.amount, self.cause = key, amount, cause
+
+
+def refund_create(
+    *, payment: StripePayment, amount: Decimal, user=None, reason: str = ""
+) -> StripeRefund:
+    """Refund `amount` of a paid order: never more than received, even concurrently (R10).
+
+    The payment row is locked for the Stripe call, so refunds of one payment run one at a
+    time, each with a deterministic key. If Stripe's answer is lost, the attempt is kept
+    ("requested"); until it is confirmed -- by asking again (which replays it), by the
+    refund webhook or by reconciliation -- no other refund of this payment is made, so a
+    lost answer can never turn into two refunds. Returns the refund recorded; its
+    `completed_earlier` is True when it was that earlier attempt, not `amount`.
+    """
+    try:
+        return _refund_locked(payment=payment, amount=amount, user=user, reason=reason)
+    except _AnswerLost as lost:
+        StripeRefund.objects.create(
+            payment_id=payment.pk,
+            idempotency_key=lost.key,
+            amount=lost.amount,
+            status=StripeRefund.REQUESTED,
+            reason=reason[:255],
+            created_by=user,
+        )
+        raise RefundRefused(
+            _(
+                "Stripe did not answer, so the refund of %(amount)s %(cur)s is not "
+                "confirmed. It is checked automatically within minutes; asking again "
+                "completes that same refund, never a second one."
+            )
+            % {"amount": quantize(lost.amount, payment.currency), "cur": payment.currency}
+        ) from lost.cause
+
+
+@transaction.atomic
+def _refund_locked(*, payment, amount, user, reason) -> StripeRefund:
+    payment = StripePayment.objects.select_for_update().get(pk=payment.pk)
+    earlier = payment.refunds.filter(status=StripeRefund.REQUESTED).order_by("pk").first()
+    if earlier is not None:
+        # Finish what was asked before (Stripe replays it) instead of refunding again.
+        try:
+            refund = _refund_send(
+                payment,
+                key=earlier.idempotency_key,
+                minor=to_minor(earlier.amount, payment.currency),
+            )
+        except gateway.GatewayError as exc:
+            raise RefundRefused(exc.message) from exc
+        _record_refund(payment, refund, attempt=earlier)
+        payment.save()
+        earlier.completed_earlier = True
+        return earlier
+    if payment.status != PaymentStatus.SUCCEEDED:
+        raise RefundRefused(_("Only a paid card payment can be refunded."))
+    if amount <= 0:
+        raise RefundRefused(_("Enter an amount above zero."))
+    if amount > payment.refundable:
+        raise RefundRefused(
+            _("At most %(left)s %(cur)s can still be refunded.")
+            % {"left": quantize(payment.refundable, payment.currency), "cur": payment.currency}
+        )
+    minor = to_minor(amount, payment.currency)
+    key = f"re:{payment.payment_intent_id}:{payment.refunds.count() + 1}:{minor}"
+    try:
+        refund = _refund_send(payment, key=key, minor=minor)
+    except gateway.GatewayError as exc:
+        if exc.transient:
+            raise _AnswerLost(key, amount, exc) from exc
+        raise RefundRefused(exc.message) from exc
+    _record_refund(payment, refund, user=user, reason=reason)
+    payment.save()
+    recorded = StripeRefund.objects.get(refund_id=refund["id"])
+    recorded.completed_earlier = False
+    return recorded
+
+
+@transaction.atomic
+def refunds_sync(payment: StripePayment) -> int:
+    """Record refunds made at Stripe (its dashboard, or ours before a timeout); how many."""
+    payment = StripePayment.objects.select_for_update().get(pk=payment.pk)
+    if payment.status != PaymentStatus.SUCCEEDED:
+        # A refund proves the payment succeeded; its own event may not have arrived yet.
+        intent = gateway.payment_intent_retrieve(payment.payment_intent_id)
+        payment_apply(payment_intent=intent, authoritative=True)
+        payment.refresh_from_db()
+        if payment.status != PaymentStatus.SUCCEEDED:
+            return 0
+    added = 0
+    for refund in sorted(
+        gateway.refunds_list(payment_intent_id=payment.payment_intent_id),
+        key=lambda r: r["created"],
+    ):
+        added += _record_refund(payment, refund, reason=_("Refunded at Stripe"))
+    if added:
+        payment.save()
+    return added
+
+
+# --- Reconciliation (R5) and holds (R15) --------------------------------------------------
+
+
+def payments_reconcile(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Make our payments and Stripe agree; returns counts per outcome.
+
+    - unfinished payments: read from Stripe and applied; once older than the hold,
+      cancelled at Stripe and their order released;
+    - orders marked paid whose PaymentIntent did not succeed: flagged to staff;
+    - PaymentIntents at Stripe with our order number but no payment here (the order's
+      transaction failed after Stripe created them): cancelled, or flagged if charged.
+    """
+    now = now or timezone.now()
+    counts = dict.fromkeys(
+        ("refreshed", "released", "flagged", "orphans_cancelled", "refunds_confirmed"), 0
+    )
+    hold = dt.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
+    grace = now - dt.timedelta(minutes=2)  # leave the browser and the webhook a moment
+    unfinished = StripePayment.objects.filter(order__isnull=False, created_at__lt=grace).exclude(
+        status__in=FINAL
+    )
+    for payment in unfinished.iterator():
+        try:
+            payment = payment_refresh(payment)
+            counts["refreshed"] += 1
+            # A payment already processing (money on its way, e.g. a bank debit) is left
+            # to finish: the hold only ends payments nobody completed.
+            expired = (
+                payment.status not in FINAL | {PaymentStatus.PROCESSING}
+                and payment.created_at < now - hold
+            )
+            if expired and payment_cancel(payment).status == PaymentStatus.CANCELED:
+                counts["released"] += 1
+        except gateway.GatewayError as exc:
+            logger.warning("Reconcile %s: %s", payment.payment_intent_id, exc)
+    # Refunds whose answer was lost: asking again with the same key replays them.
+    attempts = StripeRefund.objects.filter(
+        status=StripeRefund.REQUESTED, created_at__lt=grace
+    ).select_related("payment")
+    for attempt in attempts:
+        try:
+            refund_create(payment=attempt.payment, amount=attempt.amount)
+            counts["refunds_confirmed"] += 1
+        except RefundRefused as exc:
+            logger.warning("Reconcile refund %s: %s", attempt.idempotency_key, exc.message)
+    # Paid orders whose PaymentIntent did not succeed.
+    wrong = StripePayment.objects.filter(order__isnull=False, needs_review=False).exclude(
+        Q(status=PaymentStatus.SUCCEEDED) | Q(order__status__in=(AWAITING_PAYMENT, CANCELLED))
+    )
+    for payment in wrong:
+        with transaction.atomic():
+            payment = StripePayment.objects.select_for_update().get(pk=payment.pk)
+            _flag(
+                payment,
+                _("The order is '%(status)s' but its card payment is '%(payment)s'.")
+                % {"status": payment.order.status, "payment": payment.get_status_display()},
+            )
+            payment.save()
+            counts["flagged"] += 1
+    counts["orphans_cancelled"], flagged = _orphans_resolve(
+        since=now - dt.timedelta(days=2), before=grace
+    )
+    counts["flagged"] += flagged
+    return counts
+
+
+def _orphans_resolve(*, since: dt.datetime, before: dt.datetime) -> tuple[int, int]:
+    cancelled = flagged = 0
+    try:
+        intents = list(gateway.payment_intents_list(created_gte=int(since.timestamp())))
+    except gateway.GatewayError as exc:
+        logger.warning("Reconcile: PaymentIntents not listed (%s)", exc)
+        return 0, 0
+    known = set(
+        StripePayment.objects.filter(
+            payment_intent_id__in=[intent["id"] for intent in intents]
+        ).values_list("payment_intent_id", flat=True)
+    )
+    for intent in intents:
+        number = (intent.get("metadata") or {}).get("order_number")
+        if not number or intent["id"] in known or intent["created"] >= before.timestamp():
+            # Not ours, known, or so recent that its order may still be committing.
+            continue
+        if intent["status"] == PaymentStatus.SUCCEEDED:
+            currency = intent["currency"].upper()
+            payment = StripePayment(
+                order=None,
+                order_number=number,
+                payment_intent_id=intent["id"],
+                amount=from_minor(intent["amount"], currency),
+                currency=currency,
+                status=intent["status"],
+                amount_received=from_minor(intent.get("amount_received") or 0, currency),
+            )
+            _flag(
+                payment, _("Charged at Stripe but no order exists: refund it or contact the payer.")
+            )
+            payment.save()
+            flagged += 1
+        elif intent["status"] != PaymentStatus.CANCELED:
+            card_payment_abandon(payment_intent_id=intent["id"])
+            cancelled += 1
+    return cancelled, flagged

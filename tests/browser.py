@@ -1,0 +1,52 @@
+"""What the browser tests share: Debian's Chromium driven by Playwright, at phone size.
+
+A test module does `pytestmark = browser_marks()` and takes the `browser` fixture (one
+Chromium per module, registered in tests/conftest.py). Without Chromium or Playwright the
+tests skip and say why.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls made by the
+# live server's fixtures here are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+PHONE = {"width": 375, "height": 812}
+
+
+def browser_marks(*extra) -> list:
+    """Marks of a browser test module: live server (committed data), Chromium present."""
+    return [
+        pytest.mark.browser,
+        *extra,
+        pytest.mark.django_db(transaction=True),
+        pytest.mark.skipif(
+            not Path(CHROMIUM).exists() or shutil.which("chromium") is None,
+            reason=f"needs Debian's Chromium at {CHROMIUM} (apt-get install chromium)",
+        ),
+    ]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs Playwright for Python")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def fits_the_phone(page) -> bool:
+    return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
