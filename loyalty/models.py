@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -186,8 +187,23 @@ class Rounding(models.TextChoices):
     UP = "up", _("Round up")
 
 
+# The redemption rules start from the LOYALTY_POINT_VALUE, LOYALTY_REDEEM_MIN_POINTS and
+# LOYALTY_REDEEM_MAX_SHARE settings (when the row is created or the fields were added);
+# marketers change them in the dashboard from then on.
+def redeem_point_value_initial() -> Decimal:
+    return settings.LOYALTY_POINT_VALUE
+
+
+def redeem_min_points_initial() -> int:
+    return settings.LOYALTY_REDEEM_MIN_POINTS
+
+
+def redeem_max_share_initial() -> Decimal:
+    return settings.LOYALTY_REDEEM_MAX_SHARE
+
+
 class EarningRule(models.Model):
-    """The programme's earning rule: a single row (see selectors.earning_rule)."""
+    """The programme's earning and redemption rules: a single row (selectors.earning_rule)."""
 
     points_per_unit = models.DecimalField(
         _("points per currency unit"),
@@ -211,6 +227,47 @@ class EarningRule(models.Model):
     referrals_per_year = models.PositiveIntegerField(
         _("rewarded referrals per member and year"), default=10
     )
+    # Redeeming at checkout (loyalty.services.redemption).
+    point_value = models.DecimalField(
+        _("value of one point"),
+        max_digits=8,
+        decimal_places=4,
+        default=redeem_point_value_initial,
+        validators=[
+            MinValueValidator(
+                Decimal("0.0001"),
+                message=_(
+                    "Enter an amount greater than 0: the money one point pays, "
+                    "for example 0.01 so that 100 points pay 1.00."
+                ),
+            )
+        ],
+        help_text=_("Money one point pays at checkout: 0.01 means 100 points pay 1.00."),
+    )
+    redeem_min_points = models.IntegerField(
+        _("fewest points per order"),
+        default=redeem_min_points_initial,
+        validators=[
+            MinValueValidator(
+                0, message=_("Enter 0 or a positive number of points (0: no minimum).")
+            )
+        ],
+        help_text=_("The fewest points a customer may use on one order; 0 for no minimum."),
+    )
+    redeem_max_share = models.DecimalField(
+        _("largest share paid with points"),
+        max_digits=5,
+        decimal_places=2,
+        default=redeem_max_share_initial,
+        validators=[
+            MinValueValidator(0, message=_("Enter a share from 0 to 1, for example 0.5 for half.")),
+            MaxValueValidator(1, message=_("Enter a share from 0 to 1, for example 0.5 for half.")),
+        ],
+        help_text=_(
+            "The largest share of the order total (tax and shipping included) points may pay, "
+            "from 0 to 1: 0.5 is half the order, 0 turns paying with points off."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -218,6 +275,16 @@ class EarningRule(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=Q(points_per_unit__gte=0), name="loyalty_rule_rate_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(point_value__gt=0), name="loyalty_rule_point_value_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(redeem_min_points__gte=0), name="loyalty_rule_redeem_min_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(redeem_max_share__gte=0) & Q(redeem_max_share__lte=1),
+                name="loyalty_rule_redeem_max_share_0_1",
             ),
         ]
 

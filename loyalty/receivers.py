@@ -2,12 +2,18 @@
 back the points used to pay for it (as does a pickup cancelled or left uncollected); a
 collected pickup starts its return window.
 
-The order receiver is temporary: the checkout fork's handle_successful_order will call
-loyalty.services.earning.order_points_award directly (see issue 6).
+Points for an order are promised by the order_placed receiver, and they stay there
+rather than moving into the checkout's handle_successful_order: that hook only runs in
+the checkout view, while a card order is confirmed later, outside any checkout view (by
+the Stripe webhook or the reconciliation job). Oscar's OrderCreator sends order_placed
+for every order, whichever way it is placed, and the checkout places an order in one
+transaction, so the pending points exist if and only if the order does: the receiver is
+the one place that sees every order.
 """
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.signals import request_finished, request_started
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
@@ -15,6 +21,8 @@ from oscar.apps.customer.signals import user_registered
 from oscar.apps.order.signals import order_placed, order_status_changed
 from oscar.core.loading import get_model
 
+from loyalty.models import EarningRule
+from loyalty.selectors import request_cache_reset
 from loyalty.services.earning import (
     order_points_award,
     order_points_collected,
@@ -84,3 +92,19 @@ def _user_registered(sender, user, request=None, **kwargs):
 def _review_saved(sender, instance, **kwargs):
     if instance.status == ProductReview.APPROVED:
         review_bonus_award(review=instance)
+
+
+@receiver(request_started, dispatch_uid="loyalty-request-started")
+def _request_started(sender, **kwargs):
+    request_cache_reset(active=True)
+
+
+@receiver(request_finished, dispatch_uid="loyalty-request-finished")
+def _request_finished(sender, **kwargs):
+    request_cache_reset(active=False)
+
+
+@receiver(post_save, sender=EarningRule, dispatch_uid="loyalty-earning-rule-saved")
+def _earning_rule_saved(sender, instance, **kwargs):
+    # A marketer's change applies from the next read, even within the same request.
+    request_cache_reset()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -21,6 +22,49 @@ def earning_rule() -> EarningRule:
     """The programme's earning rule (created with its defaults the first time)."""
     rule, _created = EarningRule.objects.get_or_create(pk=1)
     return rule
+
+
+@dataclass(frozen=True)
+class RedemptionRule:
+    """What points are worth at checkout, as the marketers set it (EarningRule)."""
+
+    point_value: Decimal
+    min_points: int
+    max_share: Decimal
+
+
+class _RequestCache(threading.local):
+    # Only while an HTTP request is served (receivers.py starts and ends it): a checkout
+    # asks several times per request and must see one value throughout, while a worker
+    # or a shell, living on, must see a marketer's change at once.
+    active = False
+    redemption_rule: RedemptionRule | None = None
+
+
+_request_cache = _RequestCache()
+
+
+def request_cache_reset(*, active: bool | None = None) -> None:
+    """Forget the cached rules; `active`: whether to cache from now on (None: unchanged)."""
+    if active is not None:
+        _request_cache.active = active
+    _request_cache.redemption_rule = None
+
+
+def redemption_rule() -> RedemptionRule:
+    """The redemption rule: one query per HTTP request, a fresh read outside requests."""
+    cached = _request_cache.redemption_rule
+    if cached is not None:
+        return cached
+    rule = earning_rule()
+    current = RedemptionRule(
+        point_value=rule.point_value,
+        min_points=rule.redeem_min_points,
+        max_share=rule.redeem_max_share,
+    )
+    if _request_cache.active:
+        _request_cache.redemption_rule = current
+    return current
 
 
 def multipliers_active() -> list[Multiplier]:

@@ -42,9 +42,12 @@ PAYMENT_RECONCILE_INTERVAL     600 (seconds between Stripe reconciliation runs)
 PAYMENT_TEST_METHOD            False (local settings only: a labelled "test payment"
                                that stands in for cards; refused in production)
 LOYALTY_VOID_ORDER_STATUSES    Cancelled (comma-separated order statuses that void points)
-LOYALTY_POINT_VALUE            0.01 (money one point is worth when redeemed at checkout)
-LOYALTY_REDEEM_MIN_POINTS      100 (fewest points a checkout may use)
-LOYALTY_REDEEM_MAX_SHARE       0.5 (largest share of the order total points may pay, 0-1)
+LOYALTY_POINT_VALUE            0.01 (money one point is worth when redeemed at checkout;
+                               initial value; marketers change it in the dashboard)
+LOYALTY_REDEEM_MIN_POINTS      100 (fewest points a checkout may use; initial value;
+                               marketers change it in the dashboard)
+LOYALTY_REDEEM_MAX_SHARE       0.5 (largest share of the order total points may pay, 0-1;
+                               initial value; marketers change it in the dashboard)
 NOTIFY_MAX_ATTEMPTS            6 (deliveries tried before a message is a dead letter)
 NOTIFY_RETRY_BASE_DELAY        10 (seconds; doubled per attempt, with jitter)
 NOTIFY_RETRY_MAX_DELAY         900 (seconds; below CELERY_VISIBILITY_TIMEOUT)
@@ -553,7 +556,9 @@ LOYALTY_RETURN_WINDOW_DAYS = env.int("LOYALTY_RETURN_WINDOW_DAYS", default=14)
 LOYALTY_VOID_ORDER_STATUSES = env.list("LOYALTY_VOID_ORDER_STATUSES", default=["Cancelled"])
 if min(LOYALTY_POINTS_EXPIRY_DAYS, LOYALTY_EXPIRY_NOTICE_DAYS, LOYALTY_RETURN_WINDOW_DAYS) < 0:
     raise ImproperlyConfigured("LOYALTY_*_DAYS settings must be zero or more days.")
-# Redeeming points at checkout (shop.checkout -> loyalty.services.redemption).
+# Redeeming points at checkout: initial values of the earning rule's redemption fields
+# (loyalty.models.EarningRule, when its row is created); marketers change them in the
+# dashboard, and loyalty.services.redemption reads them from there.
 LOYALTY_POINT_VALUE = Decimal(env.str("LOYALTY_POINT_VALUE", default="0.01"))
 LOYALTY_REDEEM_MIN_POINTS = env.int("LOYALTY_REDEEM_MIN_POINTS", default=100)
 LOYALTY_REDEEM_MAX_SHARE = Decimal(env.str("LOYALTY_REDEEM_MAX_SHARE", default="0.5"))

@@ -16,7 +16,20 @@ class EarningRuleForm(forms.ModelForm):
             "first_order_bonus",
             "review_bonus",
             "birthday_bonus",
+            "point_value",
+            "redeem_min_points",
+            "redeem_max_share",
         ]
+
+    # Shown under their own heading (rules.html); the model validates them, with messages
+    # that say what to enter, and the database refuses what slips past.
+    REDEMPTION_FIELDS = ("point_value", "redeem_min_points", "redeem_max_share")
+
+    def earning_fields(self):
+        return [field for field in self if field.name not in self.REDEMPTION_FIELDS]
+
+    def redemption_fields(self):
+        return [self[name] for name in self.REDEMPTION_FIELDS]
 
 
 class MultiplierForm(forms.ModelForm):

@@ -8,6 +8,16 @@ x the line's best category/range multiplier) x the member's tier multiplier, rou
 once with the rule's rounding mode. Shipping earns nothing. Click & collect and first
 order bonuses are added to the same pending earn, so a partial refund reverses them
 in the same proportion (see the rounding rule in ledger.py).
+
+Points are earned on what the customer paid in money, not on the part paid with points
+(otherwise spending points would earn points). The value of the points used on the
+order is taken off its products' amount (never below zero): that is the earn's base
+amount, and every line's points shrink in that proportion, multipliers kept. E.g. a
+20.00 order with 1000 points used at 0.01 has a base of 10.00 and earns 10 points at
+1 point per unit. The points used are read from the ledger (the order number's
+redemption debit, loyalty.services.redemption), which exists before the order: Oscar
+sends order_placed before the checkout saves the order's payment sources. A refund is
+reversed in proportion to the base, so refunded_total is money refunded.
 """
 
 from __future__ import annotations
@@ -40,6 +50,7 @@ from loyalty.services.ledger import (
 )
 from loyalty.services.members import member_enrol
 from loyalty.services.notifications import member_notify
+from loyalty.services.redemption import order_points_paid_value
 from loyalty.services.referrals import referral_reward_referrer
 
 # The shipping method code of click & collect (shop/shipping's ClickAndCollect.code).
@@ -74,14 +85,20 @@ def _line_factor(line, multipliers) -> Decimal:
 
 
 def order_points_compute(*, order, member: Member) -> tuple[int, Decimal]:
-    """Points the order's products earn for the member, and the amount they are based on."""
+    """Points the order's products earn for the member, and the amount they are based on.
+
+    The base is what the products cost less what points paid (see the module docstring).
+    """
     rule = earning_rule()
     multipliers = multipliers_active()
-    base = Decimal("0.00")
+    products = Decimal("0.00")
     raw = Decimal(0)
     for line in order.lines.select_related("product"):
-        base += line.line_price_incl_tax
+        products += line.line_price_incl_tax
         raw += line.line_price_incl_tax * rule.points_per_unit * _line_factor(line, multipliers)
+    base = max(products - order_points_paid_value(order_number=order.number), Decimal("0.00"))
+    if base < products:
+        raw = raw * base / products
     level = tier_levels().get(member.tier)
     if level is not None:
         raw *= level.points_multiplier

@@ -1,9 +1,12 @@
 """Redeeming points at checkout: part of an order paid with points (issue 6, item 4).
 
-The rules are settings (README, config/settings/base.py):
-- LOYALTY_POINT_VALUE: money one point is worth (0.01: 100 points = 1.00);
-- LOYALTY_REDEEM_MIN_POINTS: the fewest points one order may use;
-- LOYALTY_REDEEM_MAX_SHARE: the largest share of the order total (incl. tax and shipping)
+The rules are on the earning rule, edited by marketers in the dashboard (their first
+values come from the LOYALTY_POINT_VALUE, LOYALTY_REDEEM_MIN_POINTS and
+LOYALTY_REDEEM_MAX_SHARE settings), read through selectors.redemption_rule, once per
+request:
+- point_value: money one point is worth (0.01: 100 points = 1.00);
+- redeem_min_points: the fewest points one order may use;
+- redeem_max_share: the largest share of the order total (incl. tax and shipping)
   points may pay; the points allowed are rounded down, so points never pay more.
 
 The checkout fork (shop.checkout.views.PaymentDetailsView) calls `order_points_redeem`
@@ -22,12 +25,12 @@ from __future__ import annotations
 
 from decimal import ROUND_FLOOR, Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from loyalty.models import EntryKind, Member, PointsEntry
+from loyalty.selectors import redemption_rule
 from loyalty.services.errors import LoyaltyError
 from loyalty.services.ledger import _already_reversed, _lock_member, points_debit, points_reverse
 
@@ -40,13 +43,15 @@ class RedemptionRefused(LoyaltyError):
 
 def points_value(points: int) -> Decimal:
     """The money `points` pay for, rounded down to the cent."""
-    return (Decimal(points) * settings.LOYALTY_POINT_VALUE).quantize(CENT, rounding=ROUND_FLOOR)
+    value = Decimal(points) * redemption_rule().point_value
+    return value.quantize(CENT, rounding=ROUND_FLOOR)
 
 
 def redeem_max_points(*, balance: int, order_total: Decimal) -> int:
     """The most points an order of `order_total` may use with this balance."""
-    share = Decimal(order_total) * settings.LOYALTY_REDEEM_MAX_SHARE
-    cap = int((share / settings.LOYALTY_POINT_VALUE).to_integral_value(rounding=ROUND_FLOOR))
+    rule = redemption_rule()
+    share = Decimal(order_total) * rule.max_share
+    cap = int((share / rule.point_value).to_integral_value(rounding=ROUND_FLOOR))
     return max(min(balance, cap), 0)
 
 
@@ -54,10 +59,10 @@ def redeem_check(*, balance: int, points: object, order_total: Decimal) -> int:
     """`points` as a valid number of points to use, or RedemptionRefused with the reason."""
     if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
         raise RedemptionRefused(_("Enter a whole number of points greater than zero."))
-    minimum = settings.LOYALTY_REDEEM_MIN_POINTS
-    if points < minimum:
+    rule = redemption_rule()
+    if points < rule.min_points:
         raise RedemptionRefused(
-            _("Use at least %(minimum)s points, or none.") % {"minimum": minimum}
+            _("Use at least %(minimum)s points, or none.") % {"minimum": rule.min_points}
         )
     if points > balance:
         raise RedemptionRefused(
@@ -68,10 +73,8 @@ def redeem_check(*, balance: int, points: object, order_total: Decimal) -> int:
     if points > allowed:
         raise RedemptionRefused(
             _("Points can pay up to %(share)s%% of this order: %(allowed)s points at most.")
-            % {
-                "share": (settings.LOYALTY_REDEEM_MAX_SHARE * 100).normalize(),
-                "allowed": allowed,
-            }
+            # Fixed-point: normalize() alone writes 50 as 5E+1.
+            % {"share": f"{(rule.max_share * 100).normalize():f}", "allowed": allowed}
         )
     return points
 
@@ -133,3 +136,12 @@ def order_redemption_reverse(*, order_number: str, reason: str) -> list[PointsEn
 def order_redeemed_points(*, order_number: str) -> int:
     """Points an order number still holds (debited and not given back)."""
     return sum(abs(d.amount) - _already_reversed(d) for d in _order_debits(order_number))
+
+
+def order_points_paid_value(*, order_number: str) -> Decimal:
+    """The money the points still held by `order_number` paid, at today's point value.
+
+    Read from the ledger, not from the order's payment source: Oscar sends order_placed
+    before the checkout saves the sources, and the debit exists before the order.
+    """
+    return points_value(order_redeemed_points(order_number=order_number))

@@ -17,6 +17,7 @@ from oscar.apps.payment.exceptions import PaymentError, UnableToTakePayment
 from oscar.core.loading import get_class, get_model
 
 from loyalty.models import Member
+from loyalty.selectors import redemption_rule
 from loyalty.services.errors import LoyaltyError
 from loyalty.services.redemption import (
     order_points_redeem,
@@ -267,7 +268,7 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
         ctx["points_used_value"] = points_value(points)
         ctx["amount_left_to_pay"] = max(total.incl_tax - points_value(points), 0)
         ctx["points_max"] = redeem_max_points(balance=member.balance, order_total=total.incl_tax)
-        ctx["points_min"] = settings.LOYALTY_REDEEM_MIN_POINTS
+        ctx["points_min"] = redemption_rule().min_points
         ctx.setdefault("points_form", PointsForm(initial={"points": points or None}))
         return ctx
 

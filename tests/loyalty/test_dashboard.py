@@ -4,11 +4,14 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.forms.models import model_to_dict
 from django.urls import reverse
 from oscar.test.factories import UserFactory
 
-from loyalty.models import EntryKind, Multiplier, Tier, TierLevel
+from loyalty.dashboard.forms import EarningRuleForm
+from loyalty.models import EarningRule, EntryKind, Multiplier, Tier, TierLevel
 from loyalty.selectors import earning_rule
+from loyalty.services.redemption import points_value
 from loyalty.services.tiers import tier_levels_ensure
 from tests.factories import category
 from tests.loyalty.factories import member_factory
@@ -53,6 +56,9 @@ def test_a_marketer_changes_the_earning_rules(client, marketer):
             "first_order_bonus": 0,
             "review_bonus": 5,
             "birthday_bonus": 50,
+            "point_value": "0.02",
+            "redeem_min_points": 0,
+            "redeem_max_share": "1",
         },
     )
 
@@ -63,6 +69,67 @@ def test_a_marketer_changes_the_earning_rules(client, marketer):
         "half_up",
         0,
     )
+    assert (rule.point_value, rule.redeem_min_points, rule.redeem_max_share) == (
+        Decimal("0.02"),
+        0,
+        Decimal("1"),
+    )
+
+
+def test_the_redemption_rules_start_from_the_settings(client, marketer, settings):
+    settings.LOYALTY_POINT_VALUE = Decimal("0.005")
+    settings.LOYALTY_REDEEM_MIN_POINTS = 250
+    settings.LOYALTY_REDEEM_MAX_SHARE = Decimal("0.3")
+    EarningRule.objects.all().delete()
+
+    page = client.get(reverse("loyalty_dashboard:loyalty-rules"))
+
+    form = page.context["form"]
+    assert (
+        form.initial["point_value"],
+        form.initial["redeem_min_points"],
+        form.initial["redeem_max_share"],
+    ) == (Decimal("0.005"), 250, Decimal("0.3"))
+    assert "Paying with points" in page.content.decode()
+
+
+INVALID_REDEMPTION = [
+    (
+        "point_value",
+        "0",
+        "Enter an amount greater than 0: the money one point pays, "
+        "for example 0.01 so that 100 points pay 1.00.",
+    ),
+    (
+        "point_value",
+        "-0.01",
+        "Enter an amount greater than 0: the money one point pays, "
+        "for example 0.01 so that 100 points pay 1.00.",
+    ),
+    ("redeem_max_share", "1.5", "Enter a share from 0 to 1, for example 0.5 for half."),
+    ("redeem_max_share", "50", "Enter a share from 0 to 1, for example 0.5 for half."),
+    ("redeem_max_share", "-0.1", "Enter a share from 0 to 1, for example 0.5 for half."),
+    ("redeem_min_points", "-1", "Enter 0 or a positive number of points (0: no minimum)."),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "message"), INVALID_REDEMPTION)
+def test_invalid_redemption_rules_get_a_form_error_and_change_nothing(
+    client, marketer, field, value, message
+):
+    # Given the rules as they are, and a post that also changes a valid field
+    before = model_to_dict(earning_rule())
+    data = {**EarningRuleForm(instance=earning_rule()).initial, "signup_bonus": 999}
+
+    response = client.post(reverse("loyalty_dashboard:loyalty-rules"), {**data, field: value})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {field: [message]}
+    page = response.content.decode()
+    assert "Nothing was saved: please correct the values marked below." in page
+    assert message in page
+    assert model_to_dict(earning_rule()) == before
+    assert points_value(1000) == Decimal("10.00")
 
 
 def test_the_dashboard_menu_shows_loyalty_to_a_marketer(client, marketer):

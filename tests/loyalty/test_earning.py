@@ -22,6 +22,7 @@ from loyalty.services.earning import (
     pending_confirm_due,
 )
 from loyalty.services.ledger import points_credit
+from loyalty.services.redemption import order_points_redeem, redemption_give_back
 from loyalty.services.tiers import tier_levels_ensure
 from tests.factories import category, product
 from tests.loyalty.factories import member_factory, order_for
@@ -123,6 +124,104 @@ def test_click_and_collect_and_first_order_bonuses(db):
 
     assert PendingEarn.objects.get(order=first).points == 10 + 50 + 200
     assert PendingEarn.objects.get(order=second).points == 10
+
+
+# --- Points earned on what was paid in money, not on the points used ---------------------
+
+
+def _points_paying(member, *, number: str, points: int, total: str):
+    """What the checkout does before placing order `number`: the points debit."""
+    points_credit(member=member, amount=points, reason="Earned", idempotency_key=f"seed:{number}")
+    return order_points_redeem(
+        member=member, order_number=number, points=points, order_total=Decimal(total)
+    )
+
+
+def _redemption_rules(point_value="0.01", max_share="0.5"):
+    rule = earning_rule()
+    rule.point_value, rule.redeem_max_share = Decimal(point_value), Decimal(max_share)
+    rule.save()
+
+
+def test_the_part_paid_with_points_earns_nothing(shopper):
+    # Given 1000 points worth 0.01 used on a 20.00 order, and 1.5 points per unit
+    _redemption_rules(point_value="0.01")
+    rule = earning_rule()
+    rule.points_per_unit = Decimal("1.50")
+    rule.save()
+    _points_paying(shopper, number="100042", points=1000, total="20.00")
+
+    # When the order is placed
+    order = order_for(shopper.user, (product("Munster", price="20.00"), 1), number="100042")
+
+    # Then its points are earned on the 10.00 paid in money: 15 points, not 30
+    pending = PendingEarn.objects.get(order=order)
+    assert (pending.base_amount, pending.points) == (Decimal("10.00"), 15)
+
+
+def test_multipliers_keep_their_weight_on_the_part_paid_in_money(shopper):
+    # Given cheese at x2, a 10.00 cheese and a 10.00 bread (30 points without points used)
+    _redemption_rules(point_value="0.01")
+    cheese = category("Cheese")
+    Multiplier.objects.create(name="Cheese week", category=cheese, factor=Decimal("2"))
+    munster = product("Munster", price="10.00", categories=[cheese])
+    bread = product("Bread", price="10.00")
+    _points_paying(shopper, number="100043", points=500, total="20.00")
+
+    # When 500 points pay 5.00 of the 20.00
+    order = order_for(shopper.user, (munster, 1), (bread, 1), number="100043")
+
+    # Then every line earns on three quarters of its price: 30 x 15.00 / 20.00 = 22.5 -> 22
+    pending = PendingEarn.objects.get(order=order)
+    assert (pending.base_amount, pending.points) == (Decimal("15.00"), 22)
+
+
+def test_an_order_paid_entirely_with_points_earns_only_its_bonuses(db):
+    rule = earning_rule()
+    rule.click_collect_bonus, rule.first_order_bonus = 50, 0
+    rule.save()
+    _redemption_rules(point_value="0.01", max_share="1")
+    member = member_factory()
+    _points_paying(member, number="100044", points=1000, total="10.00")
+
+    order = order_for(
+        member.user,
+        (product("Tarte", price="10.00"), 1),
+        number="100044",
+        shipping_method=ClickAndCollect(),
+    )
+
+    pending = PendingEarn.objects.get(order=order)
+    assert (pending.base_amount, pending.points) == (Decimal("0.00"), 50)
+
+
+def test_points_given_back_before_the_order_do_not_lower_its_base(shopper):
+    # A first attempt's debit was given back (placing failed); the order paid in money only
+    debit = _points_paying(shopper, number="100045", points=1000, total="20.00")
+    redemption_give_back(debit=debit, reason="Order 100045 not placed")
+
+    order = order_for(shopper.user, (product("Munster", price="20.00"), 1), number="100045")
+
+    pending = PendingEarn.objects.get(order=order)
+    assert (pending.base_amount, pending.points) == (Decimal("20.00"), 20)
+
+
+def test_a_partial_refund_of_an_order_partly_paid_with_points_reverses_in_proportion(shopper):
+    # Given a 30.00 order with 1000 points paying 10.00: 20 points on the 20.00 paid in money
+    _redemption_rules(point_value="0.01")
+    _points_paying(shopper, number="100046", points=1000, total="30.00")
+    order = order_for(shopper.user, (product("Munster", price="10.00"), 3), number="100046")
+    assert PendingEarn.objects.get(order=order).points == 20
+    pending_confirm_due(at=timezone.now() + timedelta(days=30))
+    balance = _member(shopper).balance
+
+    # When 5.00 of the money is refunded, replayed 10 times (R21)
+    for _ in range(10):
+        order_points_refund(order=order, refunded_total=Decimal("5.00"))
+
+    # Then a quarter of the points is taken back, once: floor(20 x 5.00 / 20.00) = 5
+    assert _member(shopper).balance == balance - 5
+    assert shopper.entries.filter(kind=EntryKind.REVERSAL).count() == 1
 
 
 def test_points_are_confirmed_by_the_task_after_the_return_window(shopper, settings):

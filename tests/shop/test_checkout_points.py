@@ -1,15 +1,23 @@
 """Redeeming loyalty points at checkout: points + pay at pickup (issue 6, item 4)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from oscar.apps.order.signals import order_status_changed
 from oscar.core.loading import get_model
+from oscar.test.factories import UserFactory
 
-from loyalty.models import EntryKind, Member, PointsEntry
+from loyalty.dashboard.forms import EarningRuleForm
+from loyalty.models import EntryKind, Member, PendingEarn, PointsEntry
+from loyalty.selectors import earning_rule
+from loyalty.services.earning import order_points_refund, pending_confirm_due
 from loyalty.services.ledger import points_credit, points_debit
 from loyalty.services.redemption import (
     RedemptionRefused,
@@ -68,10 +76,18 @@ def debits(member):
     return list(member.entries.filter(kind=EntryKind.REDEEM).values_list("amount", flat=True))
 
 
-def test_points_and_pay_at_pickup_end_to_end(client, settings):
-    settings.LOYALTY_POINT_VALUE = Decimal("0.01")
-    settings.LOYALTY_REDEEM_MIN_POINTS = 100
-    settings.LOYALTY_REDEEM_MAX_SHARE = Decimal("0.5")
+def redemption_rules(*, point_value="0.01", min_points=100, max_share="0.5"):
+    """The marketers' redemption rules (the dashboard's Earning rules page)."""
+    rule = earning_rule()
+    rule.point_value = Decimal(point_value)
+    rule.redeem_min_points = min_points
+    rule.redeem_max_share = Decimal(max_share)
+    rule.save()
+    return rule
+
+
+def test_points_and_pay_at_pickup_end_to_end(client):
+    redemption_rules(point_value="0.01", min_points=100, max_share="0.5")
     member = shopper(balance=1500)
     ready_to_pay(client, member, price="20.00")
 
@@ -128,14 +144,14 @@ def test_points_and_pay_at_pickup_end_to_end(client, settings):
     ("points", "message"),
     [
         (2000, "You have 1500 points; you cannot use 2000."),
-        (1200, "1000 points at most"),
+        (1200, "Points can pay up to 50% of this order: 1000 points at most."),
         (50, "Use at least 100 points, or none."),
         (-5, "greater than or equal to 0"),
         ("many", "Enter a whole number"),
     ],
 )
-def test_bad_points_get_a_form_message_and_move_nothing(client, settings, points, message):
-    settings.LOYALTY_REDEEM_MAX_SHARE = Decimal("0.5")
+def test_bad_points_get_a_form_message_and_move_nothing(client, points, message):
+    redemption_rules(point_value="0.01", min_points=100, max_share="0.5")
     member = shopper(balance=1500)
     ready_to_pay(client, member, price="20.00")
 
@@ -246,6 +262,103 @@ def test_guests_are_not_offered_points(client):
     assert use_points(client, 500).status_code == 302
     place(client)
     assert not PointsEntry.objects.exists()
+
+
+# --- The marketers' redemption rules, and earning on what was paid in money ---------------
+
+
+def marketer():
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="loyalty", codename="change_earningrule")
+    )
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def rules_posted(client, **changes):
+    """Post the dashboard's Earning rules form: today's values with `changes`."""
+    data = {**EarningRuleForm(instance=earning_rule()).initial, **changes}
+    return client.post(reverse("loyalty_dashboard:loyalty-rules"), data)
+
+
+def test_redemption_rules_changed_in_the_dashboard_apply_to_the_next_checkout_page(client):
+    # Given a member with 1500 points at checkout with a 20.00 basket, at the initial rules
+    redemption_rules(point_value="0.01", min_points=100, max_share="0.5")
+    member = shopper(balance=1500)
+    ready_to_pay(client, member, price="20.00")
+    assert client.get(reverse("checkout:preview")).context["points_max"] == 1000
+
+    # When a marketer makes a point worth 0.02, with 50 points at least and a quarter at most
+    response = rules_posted(
+        marketer(), point_value="0.02", redeem_min_points=50, redeem_max_share="0.25"
+    )
+    assert response.status_code == 302
+
+    # Then the member's next page allows 250 points at most (a quarter of 20.00 at 0.02)
+    assert client.get(reverse("checkout:preview")).context["points_max"] == 250
+    assert "Use at least 50 points, or none." in use_points(client, 40).content.decode()
+    assert (
+        "Points can pay up to 25% of this order: 250 points at most."
+        in use_points(client, 300).content.decode()
+    )
+    # 200 points now pay 4.00, and 16.00 is left to pay at pickup
+    assert use_points(client, 200).status_code == 302
+    preview = client.get(reverse("checkout:preview"))
+    assert (preview.context["points_used_value"], preview.context["amount_left_to_pay"]) == (
+        Decimal("4.00"),
+        Decimal("16.00"),
+    )
+    place(client)
+    order = Order.objects.get()
+    sources = {s.source_type.code: s.amount_allocated for s in order.sources.all()}
+    assert sources == {"loyalty-points": Decimal("4.00"), "pay-at-pickup": Decimal("16.00")}
+    member.refresh_from_db()
+    assert (member.balance, debits(member)) == (1300, [-200])
+
+
+def test_the_checkout_preview_reads_the_redemption_rules_once(client):
+    member = shopper(balance=1500)
+    ready_to_pay(client, member, price="20.00")
+    use_points(client, 500)
+    client.get(reverse("checkout:preview"))  # warm
+
+    with CaptureQueriesContext(connection) as ctx:
+        preview = client.get(reverse("checkout:preview"))
+
+    assert preview.context["points_used_value"] == Decimal("5.00")
+    rule_reads = [q for q in ctx.captured_queries if "loyalty_earningrule" in q["sql"]]
+    assert len(rule_reads) == 1
+
+
+def test_points_are_earned_on_the_money_paid_not_on_the_points(client):
+    # Given 2 points per unit, no bonuses, and a point worth 0.01
+    rule = redemption_rules(point_value="0.01", min_points=100, max_share="0.5")
+    rule.points_per_unit = Decimal("2.00")
+    rule.click_collect_bonus = rule.first_order_bonus = 0
+    rule.save()
+    member = shopper(balance=1500)
+    ready_to_pay(client, member, price="20.00")
+
+    # When 1000 points pay 10.00 of a 20.00 order
+    use_points(client, 1000)
+    place(client)
+
+    # Then the points are earned on the 10.00 paid in money: 20 points, not 40
+    order = Order.objects.get()
+    pending = PendingEarn.objects.get(order=order)
+    assert (pending.base_amount, pending.points) == (Decimal("10.00"), 20)
+    member.refresh_from_db()
+    assert (member.balance, member.pending) == (500, 20)
+
+    # And a refund of 5.00 of that money, once confirmed, takes back half of them, once
+    pending_confirm_due(at=timezone.now() + timedelta(days=60))
+    for _ in range(10):
+        order_points_refund(order=order, refunded_total=Decimal("5.00"))
+    member.refresh_from_db()
+    assert member.balance == 500 + 20 - 10
+    assert member.entries.filter(kind=EntryKind.REVERSAL).count() == 1
 
 
 # --- Concurrency on PostgreSQL (R18 at the checkout) ----------------------------------------

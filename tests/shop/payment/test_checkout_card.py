@@ -36,6 +36,7 @@ from tests.shop.payment.helpers import (
     webhook,
 )
 from tests.shop.test_checkout_pickup import choose_pickup, open_store, start_checkout
+from tests.shop.test_checkout_points import redemption_rules
 from tests.stores.factories import stock
 
 Basket = get_model("basket", "Basket")
@@ -84,10 +85,9 @@ def redemptions(member_) -> list[tuple[str, int]]:
 
 
 @pytest.fixture
-def points_rules(settings):
-    settings.LOYALTY_POINT_VALUE = Decimal("0.01")
-    settings.LOYALTY_REDEEM_MIN_POINTS = 100
-    settings.LOYALTY_REDEEM_MAX_SHARE = Decimal("0.5")
+def points_rules():
+    """The marketers' redemption rules: 1 point = 0.01, at least 100, at most half."""
+    redemption_rules(point_value="0.01", min_points=100, max_share="0.5")
 
 
 # --- R6: one PaymentIntent per order, whoever retries ----------------------------------------
