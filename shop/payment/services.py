@@ -25,7 +25,8 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.sites.models import Site
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Greatest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -39,7 +40,10 @@ from .money import from_minor, quantize, to_minor
 
 logger = logging.getLogger(__name__)
 
+ConditionalOffer = get_model("offer", "ConditionalOffer")
 Order = get_model("order", "Order")
+Voucher = get_model("voucher", "Voucher")
+VoucherApplication = get_model("voucher", "VoucherApplication")
 PaymentEventType = get_model("order", "PaymentEventType")
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
@@ -252,9 +256,30 @@ def order_release(order, *, reason: str) -> None:
         )
         for line in lines:
             line.stockrecord.cancel_allocation(line.quantity)
+    _discounts_release(order)
     order.notes.create(note_type="System", message=reason)
     # Loyalty's order_status_changed receiver gives back points used on the order.
     order.set_status(CANCELLED)
+
+
+def _discounts_release(order) -> None:
+    """The order's vouchers and offers count as unused again: a single-use voucher (a
+    loyalty reward, say) is not lost with an unpaid order, and offer caps are not eaten."""
+    for application in VoucherApplication.objects.filter(order=order):
+        Voucher.objects.filter(pk=application.voucher_id, num_orders__gt=0).update(
+            num_orders=F("num_orders") - 1
+        )
+        application.delete()
+    for discount in order.discounts.all():
+        ConditionalOffer.objects.filter(pk=discount.offer_id).update(
+            num_applications=Greatest(F("num_applications") - (discount.frequency or 0), 0),
+            num_orders=Greatest(F("num_orders") - 1, 0),
+            total_discount=F("total_discount") - discount.amount,
+        )
+        if discount.voucher_id:
+            Voucher.objects.filter(pk=discount.voucher_id).update(
+                total_discount=F("total_discount") - discount.amount
+            )
 
 
 def order_confirmation_send(order) -> None:

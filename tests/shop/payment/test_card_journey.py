@@ -1,5 +1,7 @@
 """A guest pays a home-delivery order by card, through Stripe's flow, end to end."""
 
+from decimal import Decimal
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
@@ -7,9 +9,18 @@ from django.test import Client
 from django.urls import reverse
 from oscar.core.loading import get_model
 
+from loyalty.models import Reward, RewardKind
+from loyalty.services.ledger import points_credit
+from loyalty.services.rewards import reward_redeem
 from shop.payment.models import PaymentStatus, StripePayment
 from tests.factories import product, shipping_country
-from tests.shop.payment.helpers import ADDRESS, delivery_checkout, place_order
+from tests.loyalty.factories import member_factory
+from tests.shop.payment.helpers import (
+    ADDRESS,
+    delivery_checkout,
+    member_delivery_checkout,
+    place_order,
+)
 
 Order = get_model("order", "Order")
 
@@ -113,3 +124,40 @@ def test_a_signed_in_shopper_finds_pay_now_on_an_order_awaiting_payment(client, 
     other.force_login(user)
     assert other.get(pay_url).status_code == 200
     assert Client().get(pay_url).status_code == 404
+
+
+def test_a_reward_voucher_used_on_an_unpaid_order_is_usable_again_once_it_is_cancelled(
+    client, fake_stripe
+):
+    # A member spent 500 points on a 10 € voucher and applies it to a card order
+    member = member_factory()
+    points_credit(member=member, amount=500, reason="Orders", idempotency_key="e:1")
+    reward = Reward.objects.create(
+        name="10 € off", kind=RewardKind.DISCOUNT, points_cost=500, value="10.00"
+    )
+    voucher = reward_redeem(member=member, reward=reward, idempotency_key="r:1").voucher
+    member_delivery_checkout(client, member.user, price="30.00")
+    client.post(reverse("basket:vouchers-add"), {"code": voucher.code})
+    place_order(client)
+    order = Order.objects.get()
+    assert order.total_incl_tax == Decimal("20.00")
+    offer = voucher.offers.get()
+    voucher.refresh_from_db()
+    offer.refresh_from_db()
+    assert (voucher.num_orders, offer.num_orders, voucher.applications.count()) == (1, 1, 1)
+
+    # When they give up on paying
+    client.post(reverse("checkout:pay-cancel", kwargs={"order_number": order.number}))
+
+    # Then the voucher counts as unused again and can be applied to the next basket
+    voucher.refresh_from_db()
+    offer.refresh_from_db()
+    assert (voucher.num_orders, voucher.total_discount) == (0, Decimal("0.00"))
+    assert (offer.num_orders, offer.num_applications, offer.total_discount) == (
+        0,
+        0,
+        Decimal("0.00"),
+    )
+    assert voucher.applications.count() == 0
+    is_available, _message = voucher.is_available_to_user(member.user)
+    assert is_available is True
