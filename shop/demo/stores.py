@@ -15,6 +15,7 @@ from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
 from shop.checkout.pickup import basket_use_store_stock
+from shop.payment.messages import payment_event_type
 from shop.shipping.methods import ClickAndCollect
 from stores.messages import EVENT_TYPES, pickup_event_type
 from stores.models import ExceptionalDay, OpeningPeriod, Pickup, PickupStatus, Service, Store
@@ -117,6 +118,7 @@ def stores_seed(*, partners: dict) -> StoresTally:
     tally = StoresTally(skipped=[])
     for code in EVENT_TYPES:
         pickup_event_type(code)  # the click & collect messages, editable in the dashboard
+    payment_event_type()  # "order cancelled: payment not completed"
     addresses = {spec.code: spec for spec in SHOPS}
     today = timezone.localdate()
     for spec in STORES:

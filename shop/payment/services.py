@@ -35,6 +35,7 @@ from oscar.core.loading import get_class, get_model
 from stores.services import pickup_cancel
 
 from . import gateway
+from .messages import payment_expired_notify
 from .models import PaymentStatus, StripeEvent, StripePayment, StripeRefund
 from .money import from_minor, quantize, to_minor
 
@@ -534,6 +535,7 @@ def payments_reconcile(*, now: dt.datetime | None = None) -> dict[str, int]:
             )
             if expired and payment_cancel(payment).status == PaymentStatus.CANCELED:
                 counts["released"] += 1
+                payment_expired_notify(payment.order)
         except gateway.GatewayError as exc:
             logger.warning("Reconcile %s: %s", payment.payment_intent_id, exc)
     # Refunds whose answer was lost: asking again with the same key replays them.

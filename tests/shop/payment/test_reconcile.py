@@ -332,6 +332,13 @@ def test_an_unpaid_order_is_released_when_its_hold_expires(client, fake_stripe, 
         "The card payment was cancelled."
     ]
     assert confirmations(order) == []
+    # and the member is told, once, on the channels they chose
+    told = OutboxMessage.objects.filter(event_code="PAYMENT_EXPIRED")
+    assert list(told.values_list("channel", "recipient", "subject")) == [
+        ("email", "member@example.com", f"Your order {order.number} was cancelled")
+    ]
+    services.payments_reconcile(now=minutes_later(30))
+    assert told.count() == 1
 
     # The shopper's late return finds the order cancelled, nothing charged
     page = client.get(pay_url(order))
