@@ -36,6 +36,8 @@ STRIPE_WEBHOOK_SECRET          unset (whsec_..., verifies /checkout/stripe/webho
 STRIPE_API_BASE                unset: https://api.stripe.com (stripe-mock or a test fake)
 STRIPE_TIMEOUT                 10 (seconds per Stripe API request)
 STRIPE_MAX_NETWORK_RETRIES     2 (retries of a failed request, same idempotency key)
+STRIPE_SHOP_TAG                solomo (metadata on our PaymentIntents; set one per
+                               environment when several share a Stripe account)
 PAYMENT_HOLD_MINUTES           30 (minutes stock, slot and points are held for an
                                order awaiting card payment before it is cancelled)
 PAYMENT_RECONCILE_INTERVAL     600 (seconds between Stripe reconciliation runs)
@@ -618,6 +620,9 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 STRIPE_TIMEOUT = env.float("STRIPE_TIMEOUT", default=10.0)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+# Written on every PaymentIntent; reconciliation only touches PaymentIntents carrying it,
+# so shops or environments sharing one Stripe account leave each other's payments alone.
+STRIPE_SHOP_TAG = env.str("STRIPE_SHOP_TAG", default="solomo")
 # Webhook signatures: older than this, or this far in the future, is refused (R1).
 STRIPE_WEBHOOK_TOLERANCE = 300
 if bool(STRIPE_SECRET_KEY) != bool(STRIPE_PUBLISHABLE_KEY):

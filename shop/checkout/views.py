@@ -348,7 +348,6 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
                     order_number=order_number,
                     amount=rest,
                     currency=currency,
-                    email=self.get_customer_email(),
                 )
             except gateway.CardDeclined as exc:
                 raise UnableToTakePayment(exc.message) from exc
@@ -365,11 +364,6 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
             )
         else:  # pragma: no cover - methods.ALL is exhaustive
             raise UnableToTakePayment(_("Please choose how you want to pay."))
-
-    def get_customer_email(self) -> str:
-        if self.request.user.is_authenticated:
-            return self.request.user.email
-        return self.checkout_session.get_guest_email() or ""
 
     def give_points_back(self, order_number):
         if self._points_debit is not None:

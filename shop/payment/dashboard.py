@@ -6,10 +6,12 @@ the finance group, not to store staff). Every change is a POST with CSRF (R40).
 """
 
 from decimal import Decimal
+from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required, permission_required
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -27,6 +29,8 @@ class RefundForm(forms.Form):
         label=gettext_lazy("Amount to refund"), min_value=Decimal("0.01"), decimal_places=3
     )
     reason = forms.CharField(label=gettext_lazy("Reason"), max_length=255)
+    # One per form shown (payment_tags.refund_token): the refund's idempotency key.
+    token = forms.RegexField(regex=r"^[0-9a-f]{32}$", required=False)
 
     def __init__(self, *args, payment: StripePayment, **kwargs):
         super().__init__(*args, **kwargs)
@@ -37,7 +41,13 @@ def staff_with(perm: str):
     """Signed in (else the login page), staff, and holding `perm` (else 403)."""
 
     def decorate(view):
-        return login_required(permission_required(perm, raise_exception=True)(view))
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not (request.user.is_staff and request.user.has_perm(perm)):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapper)
 
     return decorate
 
@@ -64,6 +74,7 @@ def refund(request, pk: int):
             amount=form.cleaned_data["amount"],
             user=request.user,
             reason=form.cleaned_data["reason"],
+            token=form.cleaned_data["token"],
         )
     except RefundRefused as exc:
         messages.error(request, exc.message)

@@ -84,11 +84,14 @@ def _call(fn, *args, **kwargs) -> dict:
             transient=True,
         ) from exc
     except stripe.StripeError as exc:
+        # Stripe's own text is for developers (API key hints, parameter names): logged,
+        # never shown. Only a card decline's message is written for the card holder.
         status = exc.http_status or 0
         code = exc.code or type(exc).__name__
         logger.warning("Stripe error %s (%s): %s", status, code, exc.user_message or exc)
         raise GatewayError(
-            exc.user_message or "The payment service refused the request.",
+            "The payment service refused the request; nothing was charged. Please try "
+            "again, or choose another way to pay.",
             code=code,
             transient=status >= 500 or status == 409,
         ) from exc
@@ -121,21 +124,27 @@ def payment_intent_create(
     amount_minor: int,
     currency: str,
     description: str,
-    email: str = "",
     metadata: dict | None = None,
     attempt: int = 1,
 ) -> dict:
     """The PaymentIntent as it is now: a replayed create answers Stripe's first response,
-    so the PaymentIntent is read again (it may have been cancelled since)."""
+    so the PaymentIntent is read again (it may have been cancelled since).
+
+    Everything sent under the key is fixed by the order number, amount and currency
+    (no e-mail, no translated text): a retry after the shopper changed something else
+    must replay, not be refused as the same key with other parameters.
+    """
     params: dict = {
         "amount": amount_minor,
         "currency": currency.lower(),
         "automatic_payment_methods": {"enabled": True},
         "description": description,
-        "metadata": {"order_number": order_number, **(metadata or {})},
+        "metadata": {
+            "order_number": order_number,
+            "shop": settings.STRIPE_SHOP_TAG,
+            **(metadata or {}),
+        },
     }
-    if email:
-        params["receipt_email"] = email
     key = payment_intent_key(
         order_number=order_number, amount_minor=amount_minor, currency=currency, attempt=attempt
     )
@@ -236,6 +245,16 @@ def webhook_event(payload: bytes, signature: str | None, *, now: float | None = 
         event = stripe.Webhook.construct_event(payload, signature, secret, tolerance)
     except stripe.SignatureVerificationError as exc:
         raise SignatureInvalid(str(exc.user_message or "Invalid signature.")) from None
-    except ValueError:
-        raise SignatureInvalid("The body is not JSON.") from None
-    return event.to_dict()
+    except (ValueError, TypeError, AttributeError, KeyError):
+        raise SignatureInvalid("The body is not a Stripe event.") from None
+    event = event.to_dict() if hasattr(event, "to_dict") else event
+    data = event.get("data") if isinstance(event, dict) else None
+    if not (
+        isinstance(event.get("id"), str)
+        and isinstance(event.get("type"), str)
+        and isinstance(event.get("created"), int)
+        and isinstance(data, dict)
+        and isinstance(data.get("object"), dict)
+    ):
+        raise SignatureInvalid("The body is not a Stripe event.")
+    return event

@@ -1,11 +1,19 @@
-"""Pay at pickup is settled when staff hand the order over (stores' pickup_collected)."""
+"""Payments and the order's life: pay at pickup is settled at handover; an unpaid order
+cancelled (by us or by staff) gives everything back; a prepaid pickup that is cancelled or
+left uncollected is put in front of staff for its refund."""
 
+from django.db import transaction
+from django.db.models import F
 from django.dispatch import receiver
+from django.utils.translation import gettext as _
+from oscar.apps.order.signals import order_status_changed
 from oscar.core.loading import get_model
 
-from stores.signals import pickup_collected
+from stores.signals import pickup_cancelled, pickup_collected
 
+from . import services
 from .methods import AT_PICKUP
+from .models import PaymentStatus, StripePayment
 
 PaymentEventType = get_model("order", "PaymentEventType")
 
@@ -22,3 +30,39 @@ def _pickup_collected(sender, pickup, order, collected_at, **kwargs):
         order.payment_events.create(
             event_type=event_type, amount=due, reference=f"pickup:{pickup.pk}"
         )
+
+
+@receiver(order_status_changed, dispatch_uid="payment-order-cancelled-unpaid")
+def _order_cancelled_unpaid(sender, order, old_status, new_status, **kwargs):
+    if new_status != services.CANCELLED or old_status not in (
+        services.AWAITING_PAYMENT,
+        services.PAYMENT_REVIEW,
+    ):
+        return
+    services.order_released(order)
+    payment = StripePayment.objects.filter(order=order).first()
+    if payment is None:
+        return
+    if payment.status == PaymentStatus.SUCCEEDED:
+        # Money was received (held for review): staff decide on the refund.
+        StripePayment.objects.filter(pk=payment.pk).update(
+            needs_review=True,
+            review_reason=_("Order cancelled after its payment was received: refund it."),
+        )
+    elif payment.status != PaymentStatus.CANCELED:
+        # Cancelled on Oscar's order page: the card must not be charged any more. If Stripe
+        # cannot be reached now, reconciliation cancels it later.
+        pi = payment.payment_intent_id
+        transaction.on_commit(lambda: services.card_payment_abandon(payment_intent_id=pi))
+
+
+@receiver(pickup_cancelled, dispatch_uid="payment-pickup-cancelled")
+def _pickup_cancelled(sender, pickup, order, status, **kwargs):
+    # A click & collect order paid by card that the customer will never get: staff refund.
+    StripePayment.objects.filter(
+        order=order, status=PaymentStatus.SUCCEEDED, needs_review=False
+    ).exclude(amount_refunded__gte=F("amount_received")).update(
+        needs_review=True,
+        review_reason=_("Paid by card, but the pickup was %(status)s: refund it.")
+        % {"status": status},
+    )

@@ -32,12 +32,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
+from loyalty.services.earning import order_points_refund
 from stores.services import pickup_cancel
 
 from . import gateway
 from .messages import payment_expired_notify
 from .models import PaymentStatus, StripeEvent, StripePayment, StripeRefund
-from .money import from_minor, quantize, to_minor
+from .money import AmountError, from_minor, quantize, to_minor
 
 logger = logging.getLogger(__name__)
 
@@ -81,9 +82,7 @@ class RefundRefused(Exception):
 # --- Starting a card payment (called from checkout's handle_payment) ----------------------
 
 
-def card_payment_start(
-    *, order_number: str, amount: Decimal, currency: str, email: str = ""
-) -> dict:
+def card_payment_start(*, order_number: str, amount: Decimal, currency: str) -> dict:
     """The PaymentIntent for `order_number` (created once, whatever the retries).
 
     If an earlier placement of this order number failed, its PaymentIntent was cancelled
@@ -95,9 +94,8 @@ def card_payment_start(
             order_number=order_number,
             amount_minor=to_minor(amount, currency),
             currency=currency,
-            description=_("%(shop)s order %(number)s")
-            % {"shop": settings.OSCAR_SHOP_NAME, "number": order_number},
-            email=email,
+            # Not translated: the same on every retry of this order (see the gateway).
+            description=f"{settings.OSCAR_SHOP_NAME} order {order_number}",
             attempt=attempt,
         )
         if intent["status"] != PaymentStatus.CANCELED:
@@ -152,7 +150,8 @@ def payment_apply(*, payment_intent: dict, authoritative: bool = False) -> Strip
 
     `authoritative` is for a PaymentIntent just read from Stripe; webhook event payloads
     may be stale and only move the status forward. Idempotent and safe under concurrency:
-    the payment row is locked, and the order is settled or released once.
+    the payment row is locked, and the order is settled or released once; the payment
+    returned has `transitioned` True for the one call that moved it.
     """
     payment = (
         StripePayment.objects.select_for_update(of=("self",))
@@ -166,11 +165,13 @@ def payment_apply(*, payment_intent: dict, authoritative: bool = False) -> Strip
     if error.get("message"):
         payment.last_error = error["message"][:500]
     new = payment_intent["status"]
-    if _moves_forward(payment.status, new, authoritative=authoritative):
+    payment.transitioned = _moves_forward(payment.status, new, authoritative=authoritative)
+    if payment.transitioned:
         payment.status = new
         if new == PaymentStatus.SUCCEEDED:
             _settle(payment, payment_intent)
         elif new == PaymentStatus.CANCELED:
+            payment.save()  # before the order's receivers look at it
             _release(payment, reason=_("The card payment was cancelled."))
     payment.save()
     return payment
@@ -246,7 +247,20 @@ def _release(payment: StripePayment, *, reason: str) -> None:
 
 
 def order_release(order, *, reason: str) -> None:
-    """An unpaid order is cancelled: its stock, pickup slot and points are given back once."""
+    """An unpaid order is cancelled; order_released (run by the status change, whoever
+    makes it) gives back its stock, pickup slot, vouchers and points once."""
+    order.notes.create(note_type="System", message=reason)
+    order.set_status(CANCELLED)
+
+
+def order_released(order) -> None:
+    """What an order cancelled before it was paid gives back: stock allocation, pickup
+    slot, voucher and offer usage (points: loyalty's own order_status_changed receiver).
+
+    Runs once per order: it is called on the one status change from "Pending payment"
+    or "Payment review" to "Cancelled" (receivers.py), by this module or by staff on
+    Oscar's order page.
+    """
     pickup = getattr(order, "pickup", None)
     if pickup is not None and pickup.closed_at is None:
         pickup_cancel(pickup=pickup, now=timezone.now())
@@ -258,9 +272,6 @@ def order_release(order, *, reason: str) -> None:
         for line in lines:
             line.stockrecord.cancel_allocation(line.quantity)
     _discounts_release(order)
-    order.notes.create(note_type="System", message=reason)
-    # Loyalty's order_status_changed receiver gives back points used on the order.
-    order.set_status(CANCELLED)
 
 
 def _discounts_release(order) -> None:
@@ -349,45 +360,78 @@ def webhook_process(event: dict) -> str:
 # --- Refunds (R10) -----------------------------------------------------------------------
 
 
+REFUND_DONE = ("succeeded", "pending")
+REFUND_UNDONE = ("failed", "canceled")
+
+
+def _refund_accounting(payment: StripePayment, amount: Decimal, reference: str, status: str):
+    """Our side of money going back (`amount` > 0) or a refund failing (`amount` < 0)."""
+    payment.amount_refunded += amount
+    order = payment.order
+    if order is None:
+        return
+    source = order.sources.filter(reference=payment.payment_intent_id).first()
+    if source is not None:
+        source.refund(amount, reference=reference, status=status)
+    name = "Refunded" if amount > 0 else "Refund failed"
+    event_type, _created = PaymentEventType.objects.get_or_create(name=name)
+    order.payment_events.create(event_type=event_type, amount=abs(amount), reference=reference)
+    # R21: the order's pending points shrink with what was refunded (cumulative, so a
+    # replay or a later refund takes back exactly the difference).
+    order_points_refund(order=order, refunded_total=max(payment.amount_refunded, Decimal(0)))
+
+
 def _record_refund(
     payment: StripePayment, refund: dict, *, user=None, reason: str = "", attempt=None
-) -> bool:
-    """Record one Stripe refund on our side, once; True if it was new.
+) -> StripeRefund | None:
+    """Bring our record of one Stripe refund in line with Stripe, once.
 
-    A refund that answers one of our unconfirmed attempts (same attempt key in its
-    metadata, or `attempt` given) completes that attempt instead of adding a row.
+    Returns the row for a refund that went (or is going) through, None otherwise. A refund
+    answering one of our unconfirmed attempts (its attempt key in the metadata, or
+    `attempt` given) completes that attempt instead of adding a row; a refund that fails
+    later (refund.updated: failed/canceled) is taken off again.
     """
-    if refund.get("status") not in ("succeeded", "pending"):
-        return False
-    if StripeRefund.objects.filter(refund_id=refund["id"]).exists():
-        return False
+    status = refund.get("status")
+    amount = from_minor(refund["amount"], payment.currency)
+    existing = StripeRefund.objects.filter(refund_id=refund["id"]).first()
     key = (refund.get("metadata") or {}).get("attempt")
     if attempt is None and key:
         attempt = StripeRefund.objects.filter(
             idempotency_key=key, status=StripeRefund.REQUESTED
         ).first()
-    amount = from_minor(refund["amount"], payment.currency)
+    if existing is not None:
+        if attempt is not None and attempt.pk != existing.pk:
+            attempt.delete()  # the webhook recorded it first: one row for one refund
+        if status in REFUND_UNDONE and existing.status in REFUND_DONE:
+            existing.status = status
+            existing.save(update_fields=["status"])
+            _refund_accounting(payment, -existing.amount, refund["id"], status)
+            return None
+        if status in REFUND_DONE and existing.status != status:
+            existing.status = status
+            existing.save(update_fields=["status"])
+        return existing if existing.status in REFUND_DONE else None
+    if status not in REFUND_DONE:
+        if attempt is not None:
+            attempt.refund_id, attempt.status = refund["id"], status
+            attempt.save(update_fields=["refund_id", "status"])
+        return None
     if attempt is not None:
-        attempt.refund_id, attempt.amount, attempt.status = refund["id"], amount, refund["status"]
+        attempt.refund_id, attempt.amount, attempt.status = refund["id"], amount, status
         attempt.save(update_fields=["refund_id", "amount", "status"])
+        row = attempt
     else:
-        StripeRefund.objects.create(
+        row = StripeRefund.objects.create(
             payment=payment,
             refund_id=refund["id"],
+            idempotency_key=key or None,  # ours carry it; Stripe dashboard refunds do not
             amount=amount,
-            status=refund["status"],
+            status=status,
             reason=reason[:255],
             created_by=user,
         )
-    payment.amount_refunded += amount
-    order = payment.order
-    if order is not None:
-        source = order.sources.filter(reference=payment.payment_intent_id).first()
-        if source is not None:
-            source.refund(amount, reference=refund["id"], status=refund["status"])
-        event_type, _created = PaymentEventType.objects.get_or_create(name="Refunded")
-        order.payment_events.create(event_type=event_type, amount=amount, reference=refund["id"])
-    return True
+    _refund_accounting(payment, amount, refund["id"], status)
+    return row
 
 
 def _refund_send(payment: StripePayment, *, key: str, minor: int) -> dict:
@@ -399,85 +443,119 @@ def _refund_send(payment: StripePayment, *, key: str, minor: int) -> dict:
     )
 
 
-class _AnswerLost(Exception):
-    def __init__(self, key: str, amount: Decimal, cause: gateway.GatewayError):
-        super().__init__(cause.message)
-        self.key, self.amount, self.cause = key, amount, cause
-
-
 def refund_create(
-    *, payment: StripePayment, amount: Decimal, user=None, reason: str = ""
+    *, payment: StripePayment, amount: Decimal, user=None, reason: str = "", token: str = ""
 ) -> StripeRefund:
     """Refund `amount` of a paid order: never more than received, even concurrently (R10).
 
     The payment row is locked for the Stripe call, so refunds of one payment run one at a
-    time, each with a deterministic key. If Stripe's answer is lost, the attempt is kept
-    ("requested"); until it is confirmed -- by asking again (which replays it), by the
-    refund webhook or by reconciliation -- no other refund of this payment is made, so a
-    lost answer can never turn into two refunds. Returns the refund recorded; its
-    `completed_earlier` is True when it was that earlier attempt, not `amount`.
+    time, each with a deterministic key: `token` (one per refund form shown, so a double
+    click refunds once) or the refund's sequence number. If Stripe's answer is lost, the
+    attempt is kept ("requested"); until it is confirmed -- by asking again (which
+    replays it), by the refund webhook or by reconciliation -- no other refund of this
+    payment is made, so a lost answer never turns into two refunds. Returns the refund
+    recorded; its `completed_earlier` is True when it was that earlier attempt.
+    Raises RefundRefused with a message for staff; whatever it recorded stays recorded.
     """
-    try:
-        return _refund_locked(payment=payment, amount=amount, user=user, reason=reason)
-    except _AnswerLost as lost:
-        StripeRefund.objects.create(
-            payment_id=payment.pk,
-            idempotency_key=lost.key,
-            amount=lost.amount,
-            status=StripeRefund.REQUESTED,
-            reason=reason[:255],
-            created_by=user,
+    with transaction.atomic():
+        row, error = _refund_locked(
+            payment=payment, amount=amount, user=user, reason=reason, token=token
         )
-        raise RefundRefused(
-            _(
-                "Stripe did not answer, so the refund of %(amount)s %(cur)s is not "
-                "confirmed. It is checked automatically within minutes; asking again "
-                "completes that same refund, never a second one."
-            )
-            % {"amount": quantize(lost.amount, payment.currency), "cur": payment.currency}
-        ) from lost.cause
+    if error:
+        raise RefundRefused(error)
+    return row
 
 
-@transaction.atomic
-def _refund_locked(*, payment, amount, user, reason) -> StripeRefund:
+def _refund_locked(*, payment, amount, user, reason, token) -> tuple[StripeRefund | None, str]:
     payment = StripePayment.objects.select_for_update().get(pk=payment.pk)
     earlier = payment.refunds.filter(status=StripeRefund.REQUESTED).order_by("pk").first()
     if earlier is not None:
-        # Finish what was asked before (Stripe replays it) instead of refunding again.
-        try:
-            refund = _refund_send(
-                payment,
-                key=earlier.idempotency_key,
-                minor=to_minor(earlier.amount, payment.currency),
-            )
-        except gateway.GatewayError as exc:
-            raise RefundRefused(exc.message) from exc
-        _record_refund(payment, refund, attempt=earlier)
-        payment.save()
-        earlier.completed_earlier = True
-        return earlier
+        return _refund_replay(payment, earlier)
     if payment.status != PaymentStatus.SUCCEEDED:
         raise RefundRefused(_("Only a paid card payment can be refunded."))
     if amount <= 0:
         raise RefundRefused(_("Enter an amount above zero."))
+    try:
+        minor = to_minor(amount, payment.currency)
+    except AmountError:
+        raise RefundRefused(
+            _("Enter an amount %(cur)s can be paid in (e.g. %(example)s).")
+            % {"cur": payment.currency, "example": quantize(Decimal("12.5"), payment.currency)}
+        ) from None
+    key = (
+        f"re:{payment.payment_intent_id}:{token}"
+        if token
+        else (f"re:{payment.payment_intent_id}:{payment.refunds.count() + 1}:{minor}")
+    )
+    done = StripeRefund.objects.filter(idempotency_key=key).first()
+    if done is not None:  # the same form submitted twice
+        done.completed_earlier = False
+        return done, ""
     if amount > payment.refundable:
         raise RefundRefused(
             _("At most %(left)s %(cur)s can still be refunded.")
             % {"left": quantize(payment.refundable, payment.currency), "cur": payment.currency}
         )
-    minor = to_minor(amount, payment.currency)
-    key = f"re:{payment.payment_intent_id}:{payment.refunds.count() + 1}:{minor}"
     try:
         refund = _refund_send(payment, key=key, minor=minor)
     except gateway.GatewayError as exc:
-        if exc.transient:
-            raise _AnswerLost(key, amount, exc) from exc
-        raise RefundRefused(exc.message) from exc
-    _record_refund(payment, refund, user=user, reason=reason)
+        if not exc.transient:
+            raise RefundRefused(exc.message) from exc
+        # Stripe may have made it: keep the attempt (committed with this transaction).
+        StripeRefund.objects.create(
+            payment=payment,
+            idempotency_key=key,
+            amount=amount,
+            status=StripeRefund.REQUESTED,
+            reason=reason[:255],
+            created_by=user,
+        )
+        return None, _(
+            "Stripe did not answer, so the refund of %(amount)s %(cur)s is not "
+            "confirmed. It is checked automatically within minutes; asking again "
+            "completes that same refund, never a second one."
+        ) % {"amount": quantize(amount, payment.currency), "cur": payment.currency}
+    row = _record_refund(payment, refund, user=user, reason=reason)
     payment.save()
-    recorded = StripeRefund.objects.get(refund_id=refund["id"])
-    recorded.completed_earlier = False
-    return recorded
+    if row is None:
+        return None, _("Stripe did not complete the refund (%(status)s).") % {
+            "status": refund.get("status")
+        }
+    row.completed_earlier = False
+    return row, ""
+
+
+def _refund_replay(payment, earlier) -> tuple[StripeRefund | None, str]:
+    """Finish the refund asked for before whose answer was lost (Stripe replays it)."""
+    try:
+        refund = _refund_send(
+            payment, key=earlier.idempotency_key, minor=to_minor(earlier.amount, payment.currency)
+        )
+    except gateway.GatewayError as exc:
+        if exc.transient:
+            return None, exc.message
+        # Stripe refuses it (e.g. refunded meanwhile in Stripe's dashboard): it never
+        # happened, so it stops holding back other refunds.
+        earlier.status = "failed"
+        earlier.save(update_fields=["status"])
+        return None, _(
+            "The earlier refund of %(amount)s %(cur)s, which Stripe had not confirmed, "
+            "was refused by Stripe (%(reason)s); nothing was refunded. Check the total, "
+            "then refund again if more is due."
+        ) % {
+            "amount": quantize(earlier.amount, payment.currency),
+            "cur": payment.currency,
+            "reason": exc.message,
+        }
+    row = _record_refund(payment, refund, attempt=earlier)
+    payment.save()
+    if row is None:
+        earlier.refresh_from_db()
+        return None, _("Stripe did not complete the refund (%(status)s).") % {
+            "status": refund.get("status")
+        }
+    row.completed_earlier = True
+    return row, ""
 
 
 @transaction.atomic
@@ -491,14 +569,14 @@ def refunds_sync(payment: StripePayment) -> int:
         payment.refresh_from_db()
         if payment.status != PaymentStatus.SUCCEEDED:
             return 0
-    added = 0
+    known = set(payment.refunds.values_list("refund_id", "status"))
     for refund in sorted(
         gateway.refunds_list(payment_intent_id=payment.payment_intent_id),
         key=lambda r: r["created"],
     ):
-        added += _record_refund(payment, refund, reason=_("Refunded at Stripe"))
-    if added:
-        payment.save()
+        _record_refund(payment, refund, reason=_("Refunded at Stripe"))
+    payment.save()
+    added = len(set(payment.refunds.values_list("refund_id", "status")) - known)
     return added
 
 
@@ -582,7 +660,10 @@ def _orphans_resolve(*, since: dt.datetime, before: dt.datetime) -> tuple[int, i
         ).values_list("payment_intent_id", flat=True)
     )
     for intent in intents:
-        number = (intent.get("metadata") or {}).get("order_number")
+        metadata = intent.get("metadata") or {}
+        number = metadata.get("order_number")
+        if metadata.get("shop") != settings.STRIPE_SHOP_TAG:
+            continue  # another shop or environment on the same Stripe account
         if not number or intent["id"] in known or intent["created"] >= before.timestamp():
             # Not ours, known, or so recent that its order may still be committing.
             continue

@@ -18,11 +18,12 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views import generic
+from django.views.decorators.cache import never_cache
 from oscar.core.loading import get_model
 
 from . import gateway
 from .models import PaymentStatus, StripePayment
-from .services import AWAITING_PAYMENT, payment_cancel, payment_refresh
+from .services import AWAITING_PAYMENT, payment_apply, payment_cancel, payment_refresh
 
 Order = get_model("order", "Order")
 
@@ -53,6 +54,7 @@ class OrderPaymentMixin:
 
 
 @method_decorator(csp_update(settings.PAYMENT_PAGE_CSP), name="dispatch")
+@method_decorator(never_cache, name="dispatch")  # it carries the PaymentIntent's secret
 class PayView(OrderPaymentMixin, generic.TemplateView):
     """The one page whose policy lets Stripe.js run (R35): scripts from self and Stripe."""
 
@@ -60,14 +62,19 @@ class PayView(OrderPaymentMixin, generic.TemplateView):
 
     def get(self, request, *args, **kwargs):
         payment = self.get_payment()
-        if payment.status == PaymentStatus.SUCCEEDED and payment.order.status != AWAITING_PAYMENT:
-            return self.thank_you(payment)
         intent, unavailable = None, ""
         if payment.status not in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED):
             try:
                 intent = gateway.payment_intent_retrieve(payment.payment_intent_id)
             except gateway.GatewayError as exc:
                 unavailable = exc.message
+            else:
+                # Paid or cancelled meanwhile (the webhook may be late): say so, not a form.
+                payment = payment_apply(payment_intent=intent, authoritative=True) or payment
+        if payment.status == PaymentStatus.SUCCEEDED and payment.order.status != AWAITING_PAYMENT:
+            return self.thank_you(payment)
+        if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED):
+            intent = None
         return self.render_to_response(
             self.get_context_data(payment=payment, intent=intent, unavailable=unavailable)
         )
@@ -131,8 +138,6 @@ class PayCancelView(OrderPaymentMixin, generic.View):
 
     def post(self, request, *args, **kwargs):
         payment = self.get_payment()
-        # A second click (or the back button) must not put the items back again.
-        was_cancelled = payment.status == PaymentStatus.CANCELED
         try:
             payment = payment_cancel(payment, reason="requested_by_customer")
         except gateway.GatewayError as exc:
@@ -141,7 +146,19 @@ class PayCancelView(OrderPaymentMixin, generic.View):
         if payment.status == PaymentStatus.SUCCEEDED:
             messages.info(request, _("This order was already paid, so it was not cancelled."))
             return self.thank_you(payment)
-        restored = 0 if was_cancelled else self.restore_basket(payment.order)
+        if payment.status != PaymentStatus.CANCELED:
+            # Stripe does not cancel a payment already on its way (processing).
+            messages.info(
+                request,
+                _(
+                    "Your payment is already being processed, so this order cannot be "
+                    "cancelled now; we email you as soon as it is confirmed."
+                ),
+            )
+            return redirect("checkout:pay", order_number=payment.order.number)
+        # Only the request that cancelled it puts the items back (not a second click).
+        moved = getattr(payment, "transitioned", False)
+        restored = self.restore_basket(payment.order) if moved else 0
         messages.success(
             request,
             _("Order %(number)s is cancelled and nothing was charged.")

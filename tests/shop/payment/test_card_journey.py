@@ -40,7 +40,8 @@ def test_guest_pays_a_delivery_order_by_card(client, fake_stripe):
     payment = StripePayment.objects.get(order=order)
     intent = fake_stripe.payment_intents[payment.payment_intent_id]
     assert (intent["amount"], intent["currency"]) == (2500, "eur")
-    assert intent["metadata"] == {"order_number": order.number}
+    assert intent["metadata"] == {"order_number": order.number, "shop": "solomo"}
+    assert intent["description"] == f"Solomo order {order.number}"  # fixed under its key
 
     page = client.get(response["Location"])
     assert page.status_code == 200

@@ -1,5 +1,6 @@
 """Staff refund a card payment from Oscar's order page and resolve payments under review."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from django.urls import reverse
 from oscar.core.loading import get_model
 
 from shop.payment.models import StripePayment
+from stores.signals import pickup_cancelled
 from tests.shop.payment.helpers import delivery_checkout, place_order
 
 Order = get_model("order", "Order")
@@ -137,3 +139,32 @@ def test_a_payment_under_review_is_listed_until_staff_say_what_they_did(fake_str
         "Received 24.00 EUR for an order of 25.00 EUR. -> refunded the difference in Stripe"
     )
     assert list(staff.get(reverse("payment-dashboard:review")).context["payments"]) == []
+
+
+def test_the_same_refund_form_submitted_twice_refunds_once(fake_stripe):
+    payment = paid_order(fake_stripe)
+    staff = staff_client()
+    url = reverse("payment-dashboard:refund", kwargs={"pk": payment.pk})
+    page = staff.get(reverse("dashboard:order-detail", kwargs={"number": payment.order.number}))
+    token = re.search(rb'name="token" value="([0-9a-f]{32})"', page.content).group(1).decode()
+
+    for _click in range(2):
+        staff.post(url, {"amount": "10.00", "reason": "torn bag", "token": token})
+
+    assert [r["amount"] for r in fake_stripe.refunds.values()] == [1000]
+    payment.refresh_from_db()
+    assert payment.amount_refunded == Decimal("10.000")
+    assert payment.refunds.get().idempotency_key == f"re:{payment.payment_intent_id}:{token}"
+
+
+def test_a_prepaid_pickup_left_uncollected_is_put_in_front_of_staff_for_its_refund(
+    fake_stripe,
+):
+    payment = paid_order(fake_stripe)
+    order = payment.order
+
+    pickup_cancelled.send(sender=None, pickup=None, order=order, status="uncollected")
+
+    payment.refresh_from_db()
+    assert payment.needs_review is True
+    assert payment.review_reason == "Paid by card, but the pickup was uncollected: refund it."
