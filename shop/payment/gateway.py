@@ -210,6 +210,17 @@ def refund_create(
     )
 
 
+def refunds_since(*, created_gte: int) -> Iterator[dict]:
+    """Every refund created since `created_gte` (a Unix time), newest first."""
+    params: dict = {"limit": 100, "created": {"gte": created_gte}}
+    while True:
+        page = _call(_client().v1.refunds.list, params=params)
+        yield from page["data"]
+        if not page.get("has_more") or not page["data"]:
+            return
+        params = {**params, "starting_after": page["data"][-1]["id"]}
+
+
 def refunds_list(*, payment_intent_id: str) -> list[dict]:
     page = _call(
         _client().v1.refunds.list, params={"payment_intent": payment_intent_id, "limit": 100}

@@ -616,6 +616,8 @@ def payments_reconcile(*, now: dt.datetime | None = None) -> dict[str, int]:
                 payment_expired_notify(payment.order)
         except gateway.GatewayError as exc:
             logger.warning("Reconcile %s: %s", payment.payment_intent_id, exc)
+    # Refunds made or changed at Stripe whose webhook we never got (Stripe's dashboard).
+    counts["refunds_synced"] = _refunds_catch_up(since=now - dt.timedelta(days=2))
     # Refunds whose answer was lost: asking again with the same key replays them.
     attempts = StripeRefund.objects.filter(
         status=StripeRefund.REQUESTED, created_at__lt=grace
@@ -645,6 +647,33 @@ def payments_reconcile(*, now: dt.datetime | None = None) -> dict[str, int]:
     )
     counts["flagged"] += flagged
     return counts
+
+
+def _refunds_catch_up(*, since: dt.datetime) -> int:
+    """Sync the payments that have a refund at Stripe we have not recorded as it is."""
+    try:
+        refunds = list(gateway.refunds_since(created_gte=int(since.timestamp())))
+    except gateway.GatewayError as exc:
+        logger.warning("Reconcile: refunds not listed (%s)", exc)
+        return 0
+    recorded = dict(
+        StripeRefund.objects.filter(refund_id__in=[r["id"] for r in refunds]).values_list(
+            "refund_id", "status"
+        )
+    )
+    stale = {
+        r.get("payment_intent")
+        for r in refunds
+        if recorded.get(r["id"]) != r["status"]
+        and (r["id"] in recorded or r["status"] in REFUND_DONE)
+    }
+    synced = 0
+    for payment in StripePayment.objects.filter(payment_intent_id__in=stale - {None}):
+        try:
+            synced += refunds_sync(payment)
+        except gateway.GatewayError as exc:
+            logger.warning("Reconcile refunds of %s: %s", payment.payment_intent_id, exc)
+    return synced
 
 
 def _orphans_resolve(*, since: dt.datetime, before: dt.datetime) -> tuple[int, int]:

@@ -55,6 +55,7 @@ NOTHING = {
     "flagged": 0,
     "orphans_cancelled": 0,
     "refunds_confirmed": 0,
+    "refunds_synced": 0,
 }
 
 
@@ -160,7 +161,8 @@ def test_a_payment_is_left_to_the_browser_and_webhook_for_two_minutes(client, fa
     order.refresh_from_db()
     assert order.status == "Pending payment"
     assert [r[:2] for r in fake_stripe.requests if r[0] == "GET"] == [
-        ("GET", "/v1/payment_intents")  # the orphan search only
+        ("GET", "/v1/refunds"),  # refunds made at Stripe
+        ("GET", "/v1/payment_intents"),  # the orphan search
     ]
 
 
@@ -540,3 +542,22 @@ def test_the_reconcile_task_runs_in_a_real_worker(fake_stripe):
     assert payment_events(order) == [("Paid", Decimal("25.00"))]
     assert confirmations(order) == [("email", "guest@example.com")]
     assert fake_stripe.payment_intents[orphan]["status"] == "canceled"
+
+
+def test_a_refund_made_in_stripes_dashboard_whose_webhook_was_lost_is_recorded(client, fake_stripe):
+    order, payment = placed_card_order(client)
+    fake_stripe.customer_pays(payment.payment_intent_id)
+    services.payments_reconcile(now=minutes_later(3))  # settles the order
+    refund = stripe_api(fake_stripe).v1.refunds.create(
+        params={"payment_intent": payment.payment_intent_id, "amount": 700}
+    )
+
+    counts = services.payments_reconcile(now=minutes_later(4))
+
+    assert counts == {**NOTHING, "refunds_synced": 1}
+    payment.refresh_from_db()
+    assert payment.amount_refunded == Decimal("7.000")
+    assert payment_events(order) == [("Paid", Decimal("25.00")), ("Refunded", Decimal("7.00"))]
+    assert list(payment.refunds.values_list("refund_id", flat=True)) == [refund.id]
+    # Recorded once: the next run finds nothing to do
+    assert services.payments_reconcile(now=minutes_later(5)) == NOTHING
