@@ -17,15 +17,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import (
-    Exists,
     F,
-    OuterRef,
     Prefetch,
     QuerySet,
-    Subquery,
     prefetch_related_objects,
 )
 from django.db.models.functions import Coalesce
+from django.http import HttpRequest
 from django.utils import timezone
 
 from .models import ExceptionalDay, OpeningPeriod, PickupSlot, Store
@@ -82,18 +80,28 @@ def stores_near(
     reads the neighbourhood (an index on latitude, longitude) and haversine is
     computed for few rows. Boxes crossing the antimeridian are not split: near
     ±180° the search widens to the whole band of longitudes.
-    """
-    from django.apps import apps
 
-    StockRecord = apps.get_model("partner", "StockRecord")
-    base = Store.objects.active()
+    Queries: one when the first box is enough; otherwise one more tells whether
+    there are more than `limit` such stores at all, and if not, it has read them
+    all (a product in stock in few stores costs two queries, not a widening to
+    the whole world); only then does the box widen, one query per step.
+    """
+    base = Store.objects.active().order_by()  # sorted here by distance, not by name
     if product is not None:
-        records = StockRecord.objects.filter(partner=OuterRef("partner_id"), product=product)
-        available = records.annotate(free=F("num_in_stock") - F("num_allocated")).filter(free__gt=0)
-        base = base.filter(Exists(available)).annotate(stock=Subquery(available.values("free")[:1]))
-    radius = 5.0
-    while True:
-        rows = list(base.in_box(**_box(lat, lng, radius)))
+        # A join to the product's stock records rather than two subqueries per store.
+        # Oscar only makes (partner, partner_sku) unique, so a store may come back
+        # once per record of the product: the rows are deduplicated below.
+        base = (
+            base.filter(partner__stockrecords__product=product)
+            .annotate(
+                # Oscar's counts are nullable: nothing allocated (NULL) is 0 (_free_stock).
+                stock=Coalesce(F("partner__stockrecords__num_in_stock"), 0)
+                - Coalesce(F("partner__stockrecords__num_allocated"), 0)
+            )
+            .filter(stock__gt=0)
+        )
+
+    def nearest_first(rows: list[Store]) -> list[NearbyStore]:
         found = sorted(
             (
                 NearbyStore(
@@ -105,10 +113,25 @@ def stores_near(
             ),
             key=lambda item: (item.distance_km, item.store.pk),
         )
+        unique: dict[int, NearbyStore] = {}
+        for item in found:
+            unique.setdefault(item.store.pk, item)
+        return list(unique.values())
+
+    radius = 5.0
+    counted = False
+    while True:
+        found = nearest_first(list(base.in_box(**_box(lat, lng, radius))))
         within = [item for item in found if item.distance_km <= radius]
         covers_world = radius >= math.pi * EARTH_RADIUS_KM
         if len(within) >= limit or covers_world:
             return (found if covers_world else within)[:limit]
+        if not counted:
+            counted = True
+            # Unordered, so the database stops at limit + 1 rows.
+            everywhere = list(base[: limit + 1])
+            if len(everywhere) <= limit:
+                return nearest_first(everywhere)
         radius *= 4
 
 
@@ -415,3 +438,21 @@ def chosen_store(*, session: object, user: object) -> Store | None:
             Store.objects.active().select_related("partner").filter(preferences__user=user).first()
         )
     return None
+
+
+# Where chosen_store_for_request keeps its answer on the request.
+_REQUEST_STORE_ATTR = "_stores_chosen_store"
+
+
+def chosen_store_for_request(request: HttpRequest) -> Store | None:
+    """`chosen_store` for the request's session and user, read from the database once per request.
+
+    The pricing strategy and the product page's store block both need it. A
+    choice made during the request (`store_choose`) shows from the next request.
+    """
+    if not hasattr(request, _REQUEST_STORE_ATTR):
+        store = chosen_store(
+            session=getattr(request, "session", None), user=getattr(request, "user", None)
+        )
+        setattr(request, _REQUEST_STORE_ATTR, store)
+    return getattr(request, _REQUEST_STORE_ATTR)

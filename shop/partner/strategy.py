@@ -5,7 +5,7 @@ from functools import cached_property
 from oscar.apps.partner import strategy as oscar_strategy
 
 from stores.models import Store
-from stores.selectors import chosen_store
+from stores.selectors import chosen_store_for_request
 
 
 class UseChosenStoreStockRecord:
@@ -22,7 +22,7 @@ class UseChosenStoreStockRecord:
     def chosen_store(self) -> Store | None:
         if self.request is None or not hasattr(self.request, "session"):
             return None
-        return chosen_store(session=self.request.session, user=self.request.user)
+        return chosen_store_for_request(self.request)
 
     @cached_property
     def store_partner_ids(self) -> frozenset[int]:

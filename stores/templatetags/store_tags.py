@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from stores.links import pickup_link_url
 from stores.models import Pickup
 from stores.places import place_lookup
-from stores.selectors import chosen_store, stores_near
+from stores.selectors import chosen_store_for_request, stores_near
 from stores.services import ACTIVE, pickup_qr_payload
 
 register = template.Library()
@@ -24,7 +24,8 @@ DEFAULT_PLACE = "Strasbourg"
 
 @register.inclusion_tag("stores/partials/product_stores.html")
 def product_stores(request: HttpRequest, product: Any) -> dict[str, Any]:
-    mine = chosen_store(session=request.session, user=request.user)
+    # The pricing strategy has usually read it already for this request.
+    mine = chosen_store_for_request(request)
     if mine is not None:
         lat, lng = mine.latitude, mine.longitude
     else:

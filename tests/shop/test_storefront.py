@@ -1,6 +1,7 @@
 """The mobile-first storefront shell: pages render, carry no inline script or CDN asset,
-speak French under /fr/, and listings cost a fixed number of queries."""
+speak French under /fr/, and listings and the product page cost a fixed number of queries."""
 
+import datetime as dt
 from html.parser import HTMLParser
 
 import pytest
@@ -12,7 +13,9 @@ from django.urls import reverse
 from django.utils import translation
 from oscar.test.factories import ProductImageFactory
 
+from stores.selectors import SESSION_STORE_KEY
 from tests.factories import category, product
+from tests.stores.factories import every_day, exceptional_day, stock, store
 
 pytestmark = pytest.mark.django_db
 
@@ -244,3 +247,65 @@ def test_listing_queries_do_not_grow_with_the_number_of_products(client, page):
     # Then both cost the same, fixed number of queries
     assert with_24 == with_6
     assert with_24 == LISTING_QUERIES[page]
+
+
+def _add_stores_with_stock(item, start: int, stop: int) -> list:
+    """Stores around Strasbourg's centre (a few hundred metres apart), open every day with a
+    special day tomorrow, each with some of `item` in stock."""
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    added = []
+    for i in range(start, stop):
+        shop = store(f"Store {i}", lat=48.5734 + i * 0.002, lng=7.7521, hours=every_day())
+        exceptional_day(shop, tomorrow, [("10:00", "12:00")], reason="Inventory")
+        stock(shop, item, i + 1)
+        added.append(shop)
+    return added
+
+
+def _store_stock_lines(html: str) -> int:
+    return html.split('<ul class="store-stock">', 1)[1].split("</ul>", 1)[0].count("<li>")
+
+
+# The product page with its store block ("In stock in these stores"): Oscar's 16 queries
+# plus one for the nearest stores with the product in stock (their stock is joined, their
+# hours are not read); with a chosen store, plus the session and that store, read once.
+PRODUCT_QUERIES = {"visitor": 17, "my store": 19}
+
+
+@pytest.mark.parametrize("who", ["visitor", "my store"])
+def test_product_page_queries_do_not_grow_with_the_number_of_stores(client, who):
+    # Given a product in stock in 4 stores with opening hours, then in 16
+    mug = product("Mug", stock=5)
+    first = _add_stores_with_stock(mug, 0, 4)
+    if who == "my store":
+        session = client.session
+        session[SESSION_STORE_KEY] = first[0].pk
+        session.save()
+    url = mug.get_absolute_url()
+    with_4 = _queries(client, url)
+
+    _add_stores_with_stock(mug, 4, 16)
+    with_16 = _queries(client, url)
+
+    # Then both cost the same, fixed number of queries, and the block lists 3 stores
+    assert with_16 == with_4
+    assert with_16 == PRODUCT_QUERIES[who]
+    assert _store_stock_lines(client.get(url).content.decode()) == 3
+
+
+def test_product_page_in_stock_in_fewer_stores_than_it_lists_costs_one_query_more(client):
+    # Given a product in stock in 2 stores only (the block lists up to 3, and looks for 4)
+    mug = product("Mug", stock=5)
+    _add_stores_with_stock(mug, 0, 2)
+    store("Elsewhere", lat=48.8566, lng=2.3522)  # sells no mugs
+
+    # When a visitor opens its page
+    queries = _queries(client, mug.get_absolute_url())
+
+    # Then one more query finds there are no others, instead of widening the search
+    # step by step to the whole world (seven queries)
+    assert queries == PRODUCT_QUERIES["visitor"] + 1
+    html = client.get(mug.get_absolute_url()).content.decode()
+    assert _store_stock_lines(html) == 2
+    assert "Store 0</a> · 1 in stock" in html
+    assert "Store 1</a> · 2 in stock" in html

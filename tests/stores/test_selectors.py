@@ -67,6 +67,56 @@ def test_stores_near_with_a_product_keeps_stores_with_free_stock_and_says_how_mu
     assert [(n.store, n.stock) for n in near] == [(krutenau, 1), (centre, 3)]
 
 
+def test_stores_near_counts_stock_with_no_allocation_recorded_as_free():
+    # Oscar leaves num_allocated NULL until something is allocated (the demo's stock)
+    mug = product("Mug", stock=0)
+    centre = store("Centre", lat=48.5819, lng=7.7507)
+    record = stock(centre, mug, 4)
+    type(record).objects.filter(pk=record.pk).update(num_allocated=None)
+
+    near = stores_near(lat=48.5800, lng=7.7590, limit=10, product=mug)
+
+    assert [(n.store, n.stock) for n in near] == [(centre, 4)]
+
+
+def test_stores_near_a_product_in_few_stores_reads_them_all_in_two_queries(
+    django_assert_num_queries,
+):
+    # Given a mug in stock in two stores, one of them holding it under two SKUs
+    mug = product("Mug", stock=0)
+    centre = store("Centre", lat=48.5819, lng=7.7507)
+    paris_store = store("Paris", lat=48.8566, lng=2.3522)
+    store("Krutenau", lat=48.5800, lng=7.7590)  # does not sell it
+    stock(centre, mug, 3)
+    StockRecord.objects.create(
+        partner=centre.partner,
+        product=mug,
+        partner_sku="centre-mug-2",
+        price="9.99",
+        num_in_stock=3,
+        num_allocated=0,
+    )
+    stock(paris_store, mug, 1)
+
+    # When the 10 nearest with stock are asked for
+    with django_assert_num_queries(2):  # the first box; then: are there more than 10 at all?
+        near = stores_near(lat=48.5819, lng=7.7507, limit=10, product=mug)
+
+    # Then both, once each, nearest first
+    assert [(n.store, n.stock) for n in near] == [(centre, 3), (paris_store, 1)]
+
+
+def test_stores_near_costs_one_query_when_the_first_box_has_enough(django_assert_num_queries):
+    mug = product("Mug", stock=0)
+    for i in range(12):
+        stock(store(lat=48.5819 + i * 0.001, lng=7.7507), mug, 1)
+
+    with django_assert_num_queries(1):
+        near = stores_near(lat=48.5819, lng=7.7507, limit=10, product=mug)
+
+    assert len(near) == 10
+
+
 def test_slots_follow_opening_hours_after_the_preparation_time():
     shop = store(
         hours={Weekday.MONDAY: [("09:00", "12:00"), ("14:00", "15:00")]},
