@@ -9,7 +9,9 @@ from django.views.static import serve
 
 from shop.communication.views import ServiceWorkerView
 from shop.payment.webhooks import stripe_webhook
+from shop.security.ratelimits import pickup_hand_over_limited
 from shop.views import HomeView
+from stores.dashboard import urls as stores_dashboard_urls
 
 # Oscar's error views render its (our mobile) error templates.
 handler403 = "oscar.views.handler403"
@@ -32,7 +34,16 @@ urlpatterns += i18n_patterns(
     path("stores/", include("stores.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("dashboard/loyalty/", apps.get_app_config("loyalty_dashboard").urls),
-    path("dashboard/stores/", include("stores.dashboard.urls")),
+    # The hand-over checks a pickup code: rate limited (R37) around stores' own view.
+    path(
+        "dashboard/stores/",
+        include(
+            (
+                pickup_hand_over_limited(stores_dashboard_urls.urlpatterns),
+                stores_dashboard_urls.app_name,
+            )
+        ),
+    ),
     path("dashboard/payments/", include("shop.payment.dashboard")),
     path("", include("shop.communication.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),

@@ -9,10 +9,12 @@ where a missing service fails the run.
 import ipaddress
 import os
 import socket
+import uuid
 
 import pytest
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
 
 from tests.browser import browser  # noqa: F401  (one Chromium per browser test module)
 from tests.celery_worker import Worker
@@ -47,6 +49,21 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_rate_limit_counters(settings):
+    """Each test counts rate-limited attempts (R37) from zero: the counters live in the
+    cache, which tests share, and most tests post from the same address (127.0.0.1)."""
+    settings.RATELIMIT_CACHE_PREFIX = f"ratelimit:{uuid.uuid4().hex}:"
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request to a /fr/ page activates French
+    in the thread, and reverse() in a later test on the same worker would give /fr/ URLs."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True, scope="session")

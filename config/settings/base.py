@@ -71,6 +71,8 @@ PUSH_TIMEOUT                   5 (seconds)
 MARKETING_POLICY_VERSION       2026-01 (privacy policy version recorded with consent)
 EMAIL_TIMEOUT                  10 (seconds an SMTP connection may block a worker)
 CSP_REPORT_URI                 unset (where browsers POST Content-Security-Policy violations)
+TRUSTED_PROXY_COUNT            0 (reverse proxies in front that append to X-Forwarded-For;
+                               0: the client IP for lockouts and rate limits is REMOTE_ADDR)
 =============================  ==============================================
 
 Bad values stop start-up with an ImproperlyConfigured error naming the variable.
@@ -156,7 +158,8 @@ INSTALLED_APPS = [
     "django.contrib.sites",
     "django.contrib.flatpages",
     "django.contrib.humanize",
-    "oscar.config.Shop",
+    # Oscar's, with the password reset requests rate limited (R37; not a fork).
+    "shop.security.apps.OscarShopConfig",
     "oscar.apps.analytics.apps.AnalyticsConfig",
     # Forked: click & collect step, pickup created with the order, pay at pickup.
     "shop.checkout.apps.CheckoutConfig",
@@ -169,7 +172,8 @@ INSTALLED_APPS = [
     "shop.communication.apps.CommunicationConfig",
     # Forked: store-aware strategy, no-oversell allocation and stock CHECK.
     "shop.partner.apps.PartnerConfig",
-    "oscar.apps.basket.apps.BasketConfig",
+    # Oscar's, with the voucher code checks rate limited (R37; not a fork).
+    "shop.security.apps.BasketConfig",
     "shop.payment.apps.PaymentConfig",
     # Forked: Applicator.get_user_offers gives loyalty members their tier's offer.
     "shop.offer.apps.OfferConfig",
@@ -198,6 +202,7 @@ INSTALLED_APPS = [
     "treebeard",
     "sorl.thumbnail",
     "django_tables2",
+    "axes",
     # Ours
     "shop.apps.ShopConfig",
     "loyalty.apps.LoyaltyConfig",
@@ -219,6 +224,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
     "oscar.apps.basket.middleware.BasketMiddleware",
+    # Last: turns a locked-out login (R36) into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -244,6 +251,8 @@ TEMPLATES = [
 ]
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses locked-out logins before any password is checked (R36).
+    "shop.security.lockout.LockoutBackend",
     "oscar.apps.customer.auth_backends.EmailBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -468,6 +477,40 @@ CELERY_BEAT_SCHEDULE["communication-sweep-outbox"] = {
     "schedule": NOTIFY_SWEEP_INTERVAL,
     "options": {"expires": NOTIFY_SWEEP_INTERVAL},
 }
+
+# --- Login lockout and rate limits (R36, R37; shop.security) ------------------------------
+# The client IP that both count by: REMOTE_ADDR unless TRUSTED_PROXY_COUNT proxies (a load
+# balancer, a CDN) each append to X-Forwarded-For; then the entry that many from the right.
+# Like TRUST_X_FORWARDED_PROTO it is opt-in: without a proxy that overwrites the header,
+# anyone could send a fresh address with every attempt.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or a number of proxies.")
+# django-axes: 5 failed logins of one username from one IP lock that pair out for 15 minutes
+# (Oscar's customer login, its checkout sign-in and the Django admin alike). Attempts are
+# rows in the database, so a lockout survives restarts and a Redis outage. The 15 minutes
+# run from the 5th failure: attempts during the lockout do not extend it, so the time the
+# page gives holds. Staff can clear a lockout in the admin (Axes > Access attempts).
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = 0.25  # hours: 15 minutes
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "shop.security.lockout.login_username"
+AXES_CLIENT_IP_CALLABLE = "shop.security.client_ip.client_ip"
+AXES_LOCKOUT_CALLABLE = "shop.security.lockout.lockout_response"
+# Failures only: a row per successful login would be a log of personal data for nothing.
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner in every manage.py command; failures are still logged (axes logger).
+AXES_VERBOSE = False
+# django-ratelimit: counters in the default cache, Redis when REDIS_URL is set (shared by
+# every process); the demo's local-memory cache counts per process. It is not in
+# INSTALLED_APPS: all it would add are system checks that refuse that local-memory cache.
+# A Redis outage lets attempts through rather than refusing every voucher and reset (R25);
+# logins stay guarded by the lockout, which is in the database.
+RATELIMIT_IP_META_KEY = "shop.security.client_ip.client_ip"
+RATELIMIT_FAIL_OPEN = True
+RATELIMIT_CACHE_PREFIX = "ratelimit:"
 
 # --- Email --------------------------------------------------------------------------------
 

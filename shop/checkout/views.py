@@ -35,6 +35,7 @@ from shop.payment.services import (
     card_payment_start,
 )
 from shop.payment.views import PAY_SESSION_KEY
+from shop.security.ratelimits import POINTS_REDEMPTION, attempt_over_limit, too_many_attempts
 from shop.shipping.methods import ClickAndCollect
 from stores.models import Store
 from stores.selectors import chosen_store, haversine_km, slots_available, stores_for_basket
@@ -52,6 +53,13 @@ SourceType = get_model("payment", "SourceType")
 CheckoutSessionMixin = get_class("checkout.session", "CheckoutSessionMixin")
 
 LOYALTY_POINTS = ("loyalty-points", "Loyalty points")
+
+
+class IndexView(oscar_views.IndexView):
+    def get_form_kwargs(self):
+        # "I am a returning customer, and my password is" signs in through authenticate():
+        # with the request, those passwords count towards the login lockout (R36) too.
+        return {**super().get_form_kwargs(), "request": self.request}
 
 
 class ShippingAddressView(oscar_views.ShippingAddressView):
@@ -233,6 +241,11 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
     def handle_payment_details_submission(self, request):
         if request.POST.get("action") != "use_points":
             return super().handle_payment_details_submission(request)
+        wait = attempt_over_limit(request, POINTS_REDEMPTION)  # R37
+        if wait is not None:
+            return too_many_attempts(
+                request, POINTS_REDEMPTION, wait_seconds=wait, back_url=reverse("checkout:preview")
+            )
         form = PointsForm(request.POST)
         member = self.get_member()
         if member is None:
