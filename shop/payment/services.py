@@ -32,7 +32,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
-from loyalty.services.earning import order_points_refund
+from loyalty.services.earning import order_points_refund, order_points_void
+from loyalty.services.redemption import order_redemption_reverse
 from stores.services import pickup_cancel
 
 from . import gateway
@@ -260,7 +261,14 @@ def order_released(order) -> None:
     Runs once per order: it is called on the one status change from "Pending payment"
     or "Payment review" to "Cancelled" (receivers.py), by this module or by staff on
     Oscar's order page.
+
+    Points first: a checkout locks the member's row, then stock rows; releasing in the
+    same order means a hold expiring while the same member checks out cannot deadlock
+    (R14). Loyalty's own receivers then find nothing left to do (each step is once).
     """
+    reason = _("Order %(number)s cancelled") % {"number": order.number}
+    order_redemption_reverse(order_number=order.number, reason=reason)
+    order_points_void(order=order)
     pickup = getattr(order, "pickup", None)
     if pickup is not None and pickup.closed_at is None:
         pickup_cancel(pickup=pickup, now=timezone.now())

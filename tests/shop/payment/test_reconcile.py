@@ -27,11 +27,13 @@ from shop.payment import services
 from shop.payment.models import PaymentStatus, StripeEvent, StripePayment
 from stores.services import pickup_slot_book
 from tests.celery_worker import Worker
+from tests.concurrency import run_concurrently, slow_writes
 from tests.factories import product
 from tests.fake_stripe import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.loyalty.conftest import assert_ledger_balanced
 from tests.loyalty.factories import member_factory
 from tests.shop.payment.helpers import (
+    ADDRESS,
     confirmations,
     delivery_checkout,
     member_delivery_checkout,
@@ -561,3 +563,46 @@ def test_a_refund_made_in_stripes_dashboard_whose_webhook_was_lost_is_recorded(c
     assert list(payment.refunds.values_list("refund_id", flat=True)) == [refund.id]
     # Recorded once: the next run finds nothing to do
     assert services.payments_reconcile(now=minutes_later(5)) == NOTHING
+
+
+# --- R14: a hold expiring while the same member checks out -----------------------------------
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_hold_expiring_while_the_same_member_checks_out_again_does_not_deadlock(fake_stripe):
+    """Release and checkout both take the member's row and the stock rows; they take them
+    in the same order (member first), so running them together never deadlocks."""
+    member = member_factory(email="member@example.com")
+    points_credit(member=member, amount=2000, reason="Earned", idempotency_key="seed")
+    first = Client()
+    lamp = member_delivery_checkout(first, member.user, price="20.00", quantity=1, stock=5)
+    use_points(first, 500)
+    place_order(first)
+    expiring = Order.objects.get()
+    # The same member, on another phone, about to buy the lamp again with points
+    second = Client()
+    second.force_login(member.user)
+    second.post(reverse("basket:add", kwargs={"pk": lamp.pk}), {"quantity": 1})
+    second.post(reverse("checkout:shipping-address"), ADDRESS, follow=True)
+    use_points(second, 500)
+
+    with slow_writes("partner_stockrecord", 0.3):
+        results = run_concurrently(
+            [
+                lambda: services.payments_reconcile(now=after_the_hold()),
+                lambda: place_order(second),
+            ]
+        )
+
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert results[0]["released"] == 1
+    assert results[1].status_code == 302
+    expiring.refresh_from_db()
+    assert expiring.status == "Cancelled"
+    (new,) = Order.objects.exclude(pk=expiring.pk)
+    assert new.status == "Pending payment"
+    assert lamp.stockrecords.get().num_allocated == 1  # the new order's only
+    member.refresh_from_db()
+    assert member.balance == 1500  # 500 back from the cancelled order, 500 on the new one
+    assert_ledger_balanced()
