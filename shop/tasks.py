@@ -2,6 +2,10 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
+# shop.security is not an installed app (its AppConfigs are Oscar's, renamed), so Celery's
+# autodiscovery does not see its tasks module: registered from here.
+from shop.security.tasks import prune_access_attempts  # noqa: E402, F401
+
 HEARTBEAT_CACHE_KEY = "celery:heartbeat"
 
 

@@ -71,6 +71,7 @@ PUSH_TIMEOUT                   5 (seconds)
 MARKETING_POLICY_VERSION       2026-01 (privacy policy version recorded with consent)
 EMAIL_TIMEOUT                  10 (seconds an SMTP connection may block a worker)
 CSP_REPORT_URI                 unset (where browsers POST Content-Security-Policy violations)
+SECURITY_ACCESS_ATTEMPT_DAYS   1 (days failed-login records are kept after the cool-off)
 TRUSTED_PROXY_COUNT            0 (reverse proxies in front that append to X-Forwarded-For;
                                0: the client IP for lockouts and rate limits is REMOTE_ADDR)
 =============================  ==============================================
@@ -511,6 +512,14 @@ AXES_VERBOSE = False
 RATELIMIT_IP_META_KEY = "shop.security.client_ip.client_ip"
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_CACHE_PREFIX = "ratelimit:"
+# Failed-login records are personal data (username, IP, user agent): kept only this many
+# days beyond the cool-off, then deleted by a daily beat task.
+SECURITY_ACCESS_ATTEMPT_DAYS = env.int("SECURITY_ACCESS_ATTEMPT_DAYS", default=1)
+CELERY_BEAT_SCHEDULE["security-prune-access-attempts"] = {
+    "task": "shop.security.tasks.prune_access_attempts",
+    "schedule": 86400.0,
+    "options": {"expires": 80000},
+}
 
 # --- Email --------------------------------------------------------------------------------
 

@@ -8,9 +8,10 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.test import RequestFactory
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from shop.security.client_ip import client_ip
+from shop.security.tasks import access_attempts_prune
 from tests.factories import product
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +201,20 @@ def test_the_checkout_sign_in_counts_towards_the_lockout_too(client, ann):
     assert checkout_sign_in(PASSWORD).status_code == 429
     assert customer_login(client, "ann@example.com", PASSWORD).status_code == 429
     assert not signed_in(client)
+
+
+def test_failed_login_records_are_deleted_a_day_after_the_cool_off(db):
+    """They hold a username, an IP and a user agent: kept only while they can matter."""
+    now = timezone.now()
+    for label, age in (("old", dt.timedelta(days=1, minutes=16)), ("recent", dt.timedelta(days=1))):
+        attempt = AccessAttempt.objects.create(
+            username=f"{label}@example.com",
+            ip_address="203.0.113.7",
+            user_agent="phone",
+            failures_since_start=5,
+        )
+        AccessAttempt.objects.filter(pk=attempt.pk).update(attempt_time=now - age)
+
+    assert access_attempts_prune(now=now) == 1
+    assert list(AccessAttempt.objects.values_list("username", flat=True)) == ["recent@example.com"]
+    assert access_attempts_prune(now=now) == 0
