@@ -9,6 +9,18 @@ Country = get_model("address", "Country")
 Category = get_model("catalogue", "Category")
 
 
+# A shipping address in France, as the checkout's form posts it.
+ADDRESS = {
+    "first_name": "Léa",
+    "last_name": "Muller",
+    "line1": "12 rue des Juifs",
+    "line4": "Strasbourg",
+    "postcode": "67000",
+    "country": "FR",
+    "phone_number": "",
+}
+
+
 def shipping_country(code: str = "FR") -> "Country":
     names = {"FR": ("FRA", "250", "France"), "GB": ("GBR", "826", "United Kingdom")}
     a3, numeric, name = names[code]

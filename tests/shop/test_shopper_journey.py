@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 from oscar.core.loading import get_model
 
-from tests.factories import category, product, shipping_country
+from tests.factories import ADDRESS, category, product, shipping_country
 
 Order = get_model("order", "Order")
 
@@ -47,15 +47,7 @@ def test_guest_browses_searches_and_checks_out(client, settings):
     assert response["Location"] == reverse("checkout:shipping-address")
     response = client.post(
         reverse("checkout:shipping-address"),
-        {
-            "first_name": "Léa",
-            "last_name": "Muller",
-            "line1": "12 rue des Juifs",
-            "line4": "Strasbourg",
-            "postcode": "67000",
-            "country": "FR",
-            "phone_number": "",
-        },
+        ADDRESS,
         follow=True,
     )
     assert response.status_code == 200

@@ -23,7 +23,7 @@ from oscar.test.factories import UserFactory
 
 from shop.communication.models import OutboxMessage
 from tests.conftest import IN_CI, _service_missing
-from tests.factories import product, shipping_country
+from tests.factories import ADDRESS, product, shipping_country
 from tests.shop.communication.conftest import with_sms
 from tests.shop.communication.services import (
     RedisServer,
@@ -119,14 +119,7 @@ def place_guest_order(item, email: str) -> float:
     client.post(reverse("checkout:index"), {"username": email, "options": "anonymous"})
     client.post(
         reverse("checkout:shipping-address"),
-        {
-            "first_name": "Léa",
-            "last_name": "Muller",
-            "line1": "12 rue des Juifs",
-            "line4": "Strasbourg",
-            "postcode": "67000",
-            "country": "FR",
-        },
+        ADDRESS,
         follow=True,  # through the shipping method step, as a browser would
     )
     response = client.post(reverse("checkout:preview"), {"action": "place_order"})

@@ -4,25 +4,17 @@ import json
 from decimal import Decimal
 
 import stripe
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from oscar.core.loading import get_model
 
 from shop.communication.models import OutboxMessage
-from tests.factories import product, shipping_country
+from tests.factories import ADDRESS, product, shipping_country
 from tests.fake_stripe import SECRET_KEY, FakeStripe
 
 Order = get_model("order", "Order")
-
-ADDRESS = {
-    "first_name": "Léa",
-    "last_name": "Muller",
-    "line1": "12 rue des Juifs",
-    "line4": "Strasbourg",
-    "postcode": "67000",
-    "country": "FR",
-    "phone_number": "",
-}
 
 
 def delivery_checkout(client: Client, *, price: str = "12.50", quantity: int = 2, stock: int = 5):
@@ -147,3 +139,24 @@ def confirmations(order) -> list[tuple[str, str]]:
 
 def payment_events(order) -> list[tuple[str, Decimal]]:
     return [(e.event_type.name, e.amount) for e in order.payment_events.order_by("pk")]
+
+
+# --- Staff ---------------------------------------------------------------------------------
+
+FINANCE = ("order.view_order", "payment.add_striperefund", "payment.change_stripepayment")
+
+
+def staff_client(*perms: str, raise_request_exception: bool = True) -> Client:
+    """A signed-in staff member with `perms` ("app.codename"); FINANCE is what the finance
+    group would have."""
+    user = get_user_model().objects.create_user(
+        username="ops", email="ops@example.com", password="pw", is_staff=True
+    )
+    for perm in perms:
+        app_label, codename = perm.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    client = Client(raise_request_exception=raise_request_exception)
+    client.force_login(user)
+    return client

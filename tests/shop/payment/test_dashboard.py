@@ -4,15 +4,13 @@ import re
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
 from oscar.core.loading import get_model
 
 from shop.payment.models import StripePayment
 from stores.signals import pickup_cancelled
-from tests.shop.payment.helpers import delivery_checkout, place_order
+from tests.shop.payment.helpers import FINANCE, paid_delivery_order, staff_client
 
 Order = get_model("order", "Order")
 
@@ -20,39 +18,13 @@ pytestmark = pytest.mark.django_db
 
 
 def paid_order(fake_stripe) -> StripePayment:
-    shopper = Client()
-    delivery_checkout(shopper)  # 2 x 12.50
-    place_order(shopper)
-    order = Order.objects.get()
-    payment = order.stripe_payment
-    fake_stripe.customer_pays(payment.payment_intent_id)
-    shopper.get(reverse("checkout:pay-return", kwargs={"order_number": order.number}))
-    payment.refresh_from_db()
-    assert payment.status == "succeeded"
+    _order, payment = paid_delivery_order(Client(), fake_stripe)  # 2 x 12.50
     return payment
-
-
-FINANCE = ("order.view_order", "payment.add_striperefund", "payment.change_stripepayment")
-
-
-def staff_client(*, perms=FINANCE) -> Client:
-    """A staff member with `perms` ("app.codename"), as the finance group would have."""
-    user = get_user_model().objects.create_user(
-        username="ops", email="ops@example.com", password="pw", is_staff=True
-    )
-    for perm in perms:
-        app_label, codename = perm.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_staff_refund_part_of_an_order_from_its_page(fake_stripe):
     payment = paid_order(fake_stripe)
-    staff = staff_client()
+    staff = staff_client(*FINANCE)
     page = staff.get(reverse("dashboard:order-detail", kwargs={"number": payment.order.number}))
     assert page.status_code == 200
     assert b"Refund to the card" in page.content
@@ -81,7 +53,7 @@ def test_staff_refund_part_of_an_order_from_its_page(fake_stripe):
 
 def test_refund_above_what_is_left_is_refused_with_the_amount_left(fake_stripe):
     payment = paid_order(fake_stripe)
-    staff = staff_client()
+    staff = staff_client(*FINANCE)
     url = reverse("payment-dashboard:refund", kwargs={"pk": payment.pk})
     staff.post(url, {"amount": "20.00", "reason": "goodwill"}, follow=True)
 
@@ -97,7 +69,7 @@ def test_refund_above_what_is_left_is_refused_with_the_amount_left(fake_stripe):
 
 def test_staff_without_the_finance_permissions_and_visitors_cannot_refund(fake_stripe):
     payment = paid_order(fake_stripe)
-    orders_only = staff_client(perms=("order.view_order",))
+    orders_only = staff_client("order.view_order")
     url = reverse("payment-dashboard:refund", kwargs={"pk": payment.pk})
 
     page = orders_only.get(
@@ -120,7 +92,7 @@ def test_a_payment_under_review_is_listed_until_staff_say_what_they_did(fake_str
     StripePayment.objects.filter(pk=payment.pk).update(
         needs_review=True, review_reason="Received 24.00 EUR for an order of 25.00 EUR."
     )
-    staff = staff_client()
+    staff = staff_client(*FINANCE)
     page = staff.get(reverse("payment-dashboard:review"))
     assert list(page.context["payments"]) == [payment]
     url = reverse("payment-dashboard:resolve", kwargs={"pk": payment.pk})
@@ -143,7 +115,7 @@ def test_a_payment_under_review_is_listed_until_staff_say_what_they_did(fake_str
 
 def test_the_same_refund_form_submitted_twice_refunds_once(fake_stripe):
     payment = paid_order(fake_stripe)
-    staff = staff_client()
+    staff = staff_client(*FINANCE)
     url = reverse("payment-dashboard:refund", kwargs={"pk": payment.pk})
     page = staff.get(reverse("dashboard:order-detail", kwargs={"number": payment.order.number}))
     token = re.search(rb'name="token" value="([0-9a-f]{32})"', page.content).group(1).decode()

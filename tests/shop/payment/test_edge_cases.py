@@ -6,8 +6,6 @@ import contextlib
 from decimal import Decimal
 
 import pytest
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
@@ -28,6 +26,7 @@ from tests.shop.payment.helpers import (
     pay_cancel,
     pay_return,
     place_order,
+    staff_client,
     stripe_api,
 )
 
@@ -37,27 +36,15 @@ Basket = get_model("basket", "Basket")
 pytestmark = pytest.mark.django_db
 
 
-def staff(*perms: str) -> Client:
-    user = get_user_model().objects.create_user(
-        username="ops", email="ops@example.com", password="pw", is_staff=True
-    )
-    for perm in perms:
-        app_label, codename = perm.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
-    client = Client(raise_request_exception=False)
-    client.force_login(user)
-    return client
-
-
 def test_refund_amount_finer_than_the_currency_is_refused_not_a_server_error(
     fake_stripe,
 ):
     """RefundForm accepts 3 decimals, but EUR has 2: to_minor() raises AmountError inside
     _refund_locked, which nobody catches -> HTTP 500 instead of an error message."""
     order, payment = paid_delivery_order(Client(), fake_stripe)  # 25.00 EUR
-    finance = staff("order.view_order", "payment.add_striperefund")
+    finance = staff_client(
+        "order.view_order", "payment.add_striperefund", raise_request_exception=False
+    )
 
     response = finance.post(
         reverse("payment-dashboard:refund", kwargs={"pk": payment.pk}),
@@ -135,7 +122,8 @@ def test_staff_cancelling_an_unpaid_card_order_releases_its_stock(client, fake_s
     order = Order.objects.get()
     record = beans.stockrecords.get()
     assert record.num_allocated == 2
-    ops = staff("order.view_order")  # what Oscar's order page asks for
+    # what Oscar's order page asks for
+    ops = staff_client("order.view_order", raise_request_exception=False)
 
     ops.post(
         reverse("dashboard:order-detail", kwargs={"number": order.number}),
