@@ -10,7 +10,7 @@ from django.views.static import serve
 from shop.communication.views import ServiceWorkerView
 from shop.payment.webhooks import stripe_webhook
 from shop.security.ratelimits import pickup_hand_over_limited
-from shop.views import HomeView
+from shop.views import CategoriesView, HomeView
 from stores.dashboard import urls as stores_dashboard_urls
 
 # Oscar's error views render its (our mobile) error templates.
@@ -31,6 +31,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("", HomeView.as_view(), name="home"),
+    path("categories/", CategoriesView.as_view(), name="categories"),
     path("stores/", include("stores.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("dashboard/loyalty/", apps.get_app_config("loyalty_dashboard").urls),

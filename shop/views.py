@@ -21,3 +21,10 @@ class HomeView(TemplateView):
             products_browsable().order_by("-date_created", "-pk")[:FEATURED_PRODUCTS]
         )
         return context
+
+
+class CategoriesView(TemplateView):
+    """Every category, top level first with its subcategories, one tap each (the tab bar's
+    "Categories"). Oscar's `category_tree` tag builds it in one query."""
+
+    template_name = "shop/categories.html"

@@ -84,10 +84,10 @@ def test_page_fits_a_phone_and_is_thumb_friendly(browser, shop_pages, name, tmp_
     body_font = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
     assert body_font >= 16
     assert small_controls(page, HEADER_CONTROLS + PAGE_CONTROLS[name]) == []
-    # Search, basket and account sit in the tab bar, at the bottom of the screen.
+    # Categories, stores, basket and account sit in the tab bar, at the bottom of the screen.
     tabbar = page.locator(".tabbar").bounding_box()
     assert tabbar["y"] + tabbar["height"] == pytest.approx(PHONE["height"], abs=1)
-    for href in ("/search/", "/basket/", "/accounts/login/"):
+    for href in ("/categories/", "/stores/", "/basket/", "/accounts/login/"):
         assert page.locator(f'.tabbar a[href="{href}"]').is_visible()
     assert errors == []
     context.close()
