@@ -6,8 +6,16 @@ class SearchInput(forms.TextInput):
     input_type = "search"
 
 
+MAX_QUERY_LENGTH = 200
+
+
 class ProductSearchForm(forms.Form):
-    """The search box and the sort order of product listings (GET, never saved)."""
+    """The search box and the sort order of product listings (GET, never saved).
+
+    A query longer than MAX_QUERY_LENGTH (a pasted paragraph, a crafted URL) is cut at the
+    last whole word within it and searched; `query_shortened` tells the page to say so,
+    rather than the form turning invalid and the page listing every product.
+    """
 
     RELEVANCY = "relevancy"
     NEWEST = "newest"
@@ -26,7 +34,6 @@ class ProductSearchForm(forms.Form):
 
     q = forms.CharField(
         required=False,
-        max_length=200,
         label=_("Search"),
         widget=SearchInput(
             attrs={
@@ -34,6 +41,7 @@ class ProductSearchForm(forms.Form):
                 "class": "form-control",
                 "autocomplete": "off",
                 "enterkeyhint": "search",
+                "maxlength": MAX_QUERY_LENGTH,
             }
         ),
     )
@@ -44,10 +52,20 @@ class ProductSearchForm(forms.Form):
         widget=forms.Select(attrs={"class": "form-control", "data-autosubmit": "true"}),
     )
 
+    query_shortened = False
+
+    def clean_q(self) -> str:
+        query = " ".join(self.cleaned_data["q"].split())
+        if len(query) > MAX_QUERY_LENGTH:
+            cut = query[: MAX_QUERY_LENGTH + 1].rsplit(" ", 1)[0]
+            query = cut if 0 < len(cut) <= MAX_QUERY_LENGTH else query[:MAX_QUERY_LENGTH]
+            self.query_shortened = True
+        return query
+
     @property
     def query(self) -> str:
         if self.is_valid():
-            return " ".join(self.cleaned_data["q"].split())
+            return self.cleaned_data["q"]
         return ""
 
     @property

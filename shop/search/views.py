@@ -48,6 +48,7 @@ class ProductListView(ListView):
         context["form"] = self.form
         context["search_form"] = self.form
         context["query"] = self.form.query
+        context["query_shortened"] = self.form.is_valid() and self.form.query_shortened
         # Oscar's templates call the page both `page` and `page_obj`.
         context["page"] = context["page_obj"]
         return context

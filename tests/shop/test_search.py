@@ -124,3 +124,36 @@ def test_listing_pages_cost_the_same_queries_for_6_or_24_products(client, page):
     # Then the page costs the same small number of queries: no query per product
     assert with_24 == with_6
     assert with_24 <= 14
+
+
+def test_an_over_long_search_is_shortened_at_a_word_and_says_so(client):
+    product("Alsace Riesling 2022", description="A dry white wine from Alsace.")
+    product("Tea towel")
+    # Words of 5 characters and a space: the 34th word would end at character 202.
+    query = "wine " + " ".join(["alsac"] * 36) + " " + "x" * 300
+
+    response = client.get(reverse("search:search"), {"q": query})
+
+    assert response.status_code == 200
+    assert response.context["query_shortened"] is True
+    shortened = response.context["query"]
+    assert len(shortened) == 196
+    assert shortened == "wine " + " ".join(["alsac"] * 32)
+    # Searched, not ignored: the tea towel is not listed as if nothing had been typed.
+    assert [p.title for p in response.context["results"]] == ["Alsace Riesling 2022"]
+    assert "Your search was too long: only its first 200 characters were used." in (
+        response.content.decode()
+    )
+
+
+def test_a_single_over_long_word_is_cut_at_the_limit(client):
+    response = client.get(reverse("search:search"), {"q": "a" * 500})
+
+    assert response.context["query"] == "a" * 200
+    assert response.context["query_shortened"] is True
+
+
+def test_a_search_within_the_limit_is_not_flagged(client):
+    response = client.get(reverse("search:search"), {"q": "riesling"})
+
+    assert response.context["query_shortened"] is False
