@@ -2,6 +2,7 @@
 speak French under /fr/, and listings and the product page cost a fixed number of queries."""
 
 import datetime as dt
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -309,3 +310,15 @@ def test_product_page_in_stock_in_fewer_stores_than_it_lists_costs_one_query_mor
     assert _store_stock_lines(html) == 2
     assert "Store 0</a> · 1 in stock" in html
     assert "Store 1</a> · 2 in stock" in html
+
+
+def test_product_page_shows_one_price_line_when_prices_include_tax(client):
+    item = product("Munster", price="12.90")
+
+    html = client.get(item.get_absolute_url()).content.decode()
+
+    info = re.search(r'<table class="table table-sm product-detail__info">.*?</table>', html, re.S)
+    rows = re.findall(r'<th scope="row">([^<]+)</th><td>([^<]+)</td>', info.group(0))
+    assert [(name, value) for name, value in rows if "rice" in name or "ax" in name] == [
+        ("Price", "€12.90")
+    ]
