@@ -11,6 +11,19 @@ from .ratelimits import PASSWORD_RESET, VOUCHER_CODES, urls_with_limit
 
 
 class OscarShopConfig(OscarShop):
+    def ready(self) -> None:
+        super().ready()
+        from axes.models import AccessAttempt
+        from django.db.models.signals import pre_save
+
+        from .lockout import access_attempt_without_form_data
+
+        pre_save.connect(
+            access_attempt_without_form_data,
+            sender=AccessAttempt,
+            dispatch_uid="security-access-attempt-without-form-data",
+        )
+
     def get_urls(self) -> list:
         return urls_with_limit(
             super().get_urls(),
