@@ -74,6 +74,8 @@ CSP_REPORT_URI                 unset (where browsers POST Content-Security-Polic
 SECURITY_ACCESS_ATTEMPT_DAYS   1 (days failed-login records are kept after the cool-off)
 TRUSTED_PROXY_COUNT            0 (reverse proxies in front that append to X-Forwarded-For;
                                0: the client IP for lockouts and rate limits is REMOTE_ADDR)
+HEALTH_TOKEN                   unset (Bearer token that shows /health/'s details to a
+                               monitor; at least 32 characters; staff see them signed in)
 =============================  ==============================================
 
 Bad values stop start-up with an ImproperlyConfigured error naming the variable.
@@ -520,6 +522,11 @@ CELERY_BEAT_SCHEDULE["security-prune-access-attempts"] = {
     "schedule": 86400.0,
     "options": {"expires": 80000},
 }
+# /health/ answers anyone with a bare {"status": "ok"}; its details (database, cache, the
+# worker heartbeat) need a signed-in member of staff or `Authorization: Bearer <HEALTH_TOKEN>`.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+if HEALTH_TOKEN and len(HEALTH_TOKEN) < 32:
+    raise ImproperlyConfigured("HEALTH_TOKEN must be at least 32 random characters, or unset.")
 
 # --- Email --------------------------------------------------------------------------------
 
