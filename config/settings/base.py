@@ -544,6 +544,9 @@ OSCAR_SHOP_TAGLINE = _("Buy on your phone, pick up near you")
 OSCAR_DEFAULT_CURRENCY = _currency_from_env()
 OSCAR_ALLOW_ANON_CHECKOUT = True
 OSCAR_ALLOW_ANON_REVIEWS = False
+# Reviews wait for a moderator (dashboard, Reviews) before they are published, and only an
+# approved review earns loyalty's review bonus (once per review).
+OSCAR_MODERATE_REVIEWS = True
 OSCAR_PRODUCTS_PER_PAGE = 24
 OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
 OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
