@@ -1,4 +1,4 @@
-"""Rate limits on guessable codes and on password reset emails (R37), with django-ratelimit.
+"""Rate limits on guessable codes and on emails to typed addresses (R37), with django-ratelimit.
 
 Counters live in the default cache (Redis in production, shared by every process) in
 fixed windows. An attempt over a limit gets a 429 page saying when to try again, and the
