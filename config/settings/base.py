@@ -68,6 +68,9 @@ VAPID_PUBLIC_KEY               unset: Web Push off (base64url application server
 VAPID_PRIVATE_KEY              unset (base64url raw or DER private key)
 VAPID_SUBJECT                  mailto: + the DEFAULT_FROM_EMAIL address
 PUSH_TIMEOUT                   5 (seconds)
+PUSH_ALLOWED_HOSTS             fcm.googleapis.com,updates.push.services.mozilla.com,
+                               *.push.apple.com,*.notify.windows.com (push services a
+                               subscription's https endpoint may name; "*." = any subdomain)
 MARKETING_POLICY_VERSION       2026-01 (privacy policy version recorded with consent)
 EMAIL_TIMEOUT                  10 (seconds an SMTP connection may block a worker)
 CSP_REPORT_URI                 unset (where browsers POST Content-Security-Policy violations)
@@ -473,6 +476,20 @@ VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
 VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
 VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="")
 PUSH_TIMEOUT = env.float("PUSH_TIMEOUT", default=5.0)
+# The worker POSTs to whatever endpoint a browser subscribed with: only these push services
+# (Chrome and other Chromium browsers via FCM, Firefox, Safari, Edge via Windows), over
+# https, at public addresses.
+PUSH_ALLOWED_HOSTS = env.list(
+    "PUSH_ALLOWED_HOSTS",
+    default=[
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "*.push.apple.com",
+        "*.notify.windows.com",
+    ],
+)
+# Not from the environment: only tests that deliver to a local fake push service turn it off.
+PUSH_ENDPOINT_CHECKS = True
 MARKETING_POLICY_VERSION = env.str("MARKETING_POLICY_VERSION", default="2026-01")
 # Re-sends outbox messages the broker never got (Redis down at commit) or lost.
 CELERY_BEAT_SCHEDULE["communication-sweep-outbox"] = {
