@@ -68,12 +68,17 @@ VAPID_PUBLIC_KEY               unset: Web Push off (base64url application server
 VAPID_PRIVATE_KEY              unset (base64url raw or DER private key)
 VAPID_SUBJECT                  mailto: + the DEFAULT_FROM_EMAIL address
 PUSH_TIMEOUT                   5 (seconds)
+PUSH_ALLOWED_HOSTS             fcm.googleapis.com,updates.push.services.mozilla.com,
+                               *.push.apple.com,*.notify.windows.com (push services a
+                               subscription's https endpoint may name; "*." = any subdomain)
 MARKETING_POLICY_VERSION       2026-01 (privacy policy version recorded with consent)
 EMAIL_TIMEOUT                  10 (seconds an SMTP connection may block a worker)
 CSP_REPORT_URI                 unset (where browsers POST Content-Security-Policy violations)
 SECURITY_ACCESS_ATTEMPT_DAYS   1 (days failed-login records are kept after the cool-off)
 TRUSTED_PROXY_COUNT            0 (reverse proxies in front that append to X-Forwarded-For;
                                0: the client IP for lockouts and rate limits is REMOTE_ADDR)
+HEALTH_TOKEN                   unset (Bearer token that shows /health/'s details to a
+                               monitor; at least 32 characters; staff see them signed in)
 =============================  ==============================================
 
 Bad values stop start-up with an ImproperlyConfigured error naming the variable.
@@ -471,6 +476,20 @@ VAPID_PUBLIC_KEY = env.str("VAPID_PUBLIC_KEY", default="")
 VAPID_PRIVATE_KEY = env.str("VAPID_PRIVATE_KEY", default="")
 VAPID_SUBJECT = env.str("VAPID_SUBJECT", default="")
 PUSH_TIMEOUT = env.float("PUSH_TIMEOUT", default=5.0)
+# The worker POSTs to whatever endpoint a browser subscribed with: only these push services
+# (Chrome and other Chromium browsers via FCM, Firefox, Safari, Edge via Windows), over
+# https, at public addresses.
+PUSH_ALLOWED_HOSTS = env.list(
+    "PUSH_ALLOWED_HOSTS",
+    default=[
+        "fcm.googleapis.com",
+        "updates.push.services.mozilla.com",
+        "*.push.apple.com",
+        "*.notify.windows.com",
+    ],
+)
+# Not from the environment: only tests that deliver to a local fake push service turn it off.
+PUSH_ENDPOINT_CHECKS = True
 MARKETING_POLICY_VERSION = env.str("MARKETING_POLICY_VERSION", default="2026-01")
 # Re-sends outbox messages the broker never got (Redis down at commit) or lost.
 CELERY_BEAT_SCHEDULE["communication-sweep-outbox"] = {
@@ -520,6 +539,11 @@ CELERY_BEAT_SCHEDULE["security-prune-access-attempts"] = {
     "schedule": 86400.0,
     "options": {"expires": 80000},
 }
+# /health/ answers anyone with a bare {"status": "ok"}; its details (database, cache, the
+# worker heartbeat) need a signed-in member of staff or `Authorization: Bearer <HEALTH_TOKEN>`.
+HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
+if HEALTH_TOKEN and len(HEALTH_TOKEN) < 32:
+    raise ImproperlyConfigured("HEALTH_TOKEN must be at least 32 random characters, or unset.")
 
 # --- Email --------------------------------------------------------------------------------
 
@@ -537,6 +561,9 @@ OSCAR_SHOP_TAGLINE = _("Buy on your phone, pick up near you")
 OSCAR_DEFAULT_CURRENCY = _currency_from_env()
 OSCAR_ALLOW_ANON_CHECKOUT = True
 OSCAR_ALLOW_ANON_REVIEWS = False
+# Reviews wait for a moderator (dashboard, Reviews) before they are published, and only an
+# approved review earns loyalty's review bonus (once per review).
+OSCAR_MODERATE_REVIEWS = True
 OSCAR_PRODUCTS_PER_PAGE = 24
 OSCAR_THUMBNAILER = "oscar.core.thumbnails.SorlThumbnail"
 OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL

@@ -176,6 +176,14 @@ def send_push(message: OutboxMessage) -> str:
         raise PermanentDeliveryError("the push subscription was removed")
     if not push_enabled():
         raise PermanentDeliveryError("Web Push is not configured (VAPID keys missing)")
+    from .push import EndpointRefused, EndpointUnresolved, endpoint_check
+
+    try:
+        endpoint_check(subscription.endpoint)  # again: settings and DNS may have changed
+    except EndpointRefused as exc:
+        raise SubscriptionGone(f"push endpoint refused: {exc}") from exc
+    except EndpointUnresolved as exc:
+        raise TransientDeliveryError(f"push service unreachable: {exc}") from exc
     payload = {"title": message.subject, "body": message.body, "url": message.url or "/"}
     try:
         response = webpush(

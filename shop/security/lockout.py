@@ -3,6 +3,11 @@
 Five failed logins for one username from one address lock that pair out for fifteen
 minutes (settings: AXES_*). Oscar's customer login and the Django admin login both go
 through django.contrib.auth.authenticate(), which asks LockoutBackend first.
+
+Only who, from where and when is kept: axes would also store the form data of each
+failed login, and Oscar's `login-password` field is not one it masks, so typed passwords
+(sometimes the right one under a mistyped address) would sit in the database and the
+admin. access_attempt_without_form_data() keeps those columns empty.
 """
 
 import datetime as dt
@@ -15,6 +20,17 @@ from django.db.models import Max
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+
+
+def access_attempt_without_form_data(sender, instance: AccessAttempt, **kwargs) -> None:
+    """pre_save of axes' AccessAttempt: store no GET or POST data of a failed login.
+
+    Every way axes writes a row (a first failure's create, a later failure's save() that
+    appends to the data) goes through save(), so nothing typed is ever written; no
+    masking list to keep up with each form's field names.
+    """
+    instance.get_data = ""
+    instance.post_data = ""
 
 
 class LockoutBackend(AxesStandaloneBackend):

@@ -1,4 +1,4 @@
-"""Rate limits on guessable codes and on password reset emails (R37), with django-ratelimit.
+"""Rate limits on guessable codes and on emails to typed addresses (R37), with django-ratelimit.
 
 Counters live in the default cache (Redis in production, shared by every process) in
 fixed windows. An attempt over a limit gets a 429 page saying when to try again, and the
@@ -9,7 +9,12 @@ view does nothing. Where each limit is applied:
   (shop.checkout.views.PaymentDetailsView);
 - PICKUP_CODES: a hand-over with the pickup code (stores' dashboard "status" URL, wrapped
   by pickup_hand_over_limited in config/urls.py: stores never imports shop);
-- PASSWORD_RESET: POST /password-reset/ (shop.security.apps.OscarShopConfig).
+- PASSWORD_RESET: POST /password-reset/ (shop.security.apps.OscarShopConfig);
+- REGISTRATION: POST /accounts/register/, and the sign-up form of /accounts/login/ (a
+  new account gets a welcome email);
+- STOCK_ALERTS: POST /accounts/alerts/create/<product>/ by a guest (a confirmation email
+  to the address typed; a signed-in customer's alert sends none and is not counted).
+  Both in shop.security.apps.OscarShopConfig, around Oscar's customer app's views.
 
 No page sends an SMS on demand (they follow order and pickup events, once each), so
 there is no SMS limit to apply.
@@ -30,6 +35,16 @@ from django_ratelimit.core import get_usage
 
 def _reset_email(group: str, request: HttpRequest) -> str:
     # As Oscar's and Django's reset forms look the address up: without regard to case.
+    return request.POST.get("email", "").strip().lower()
+
+
+def _registration_email(group: str, request: HttpRequest) -> str:
+    # /accounts/register/ has no form prefix; the login page's sign-up form has "registration".
+    value = request.POST.get("email", request.POST.get("registration-email", ""))
+    return value.strip().lower()
+
+
+def _alert_email(group: str, request: HttpRequest) -> str:
     return request.POST.get("email", "").strip().lower()
 
 
@@ -71,11 +86,32 @@ PASSWORD_RESET = Limit(
 )
 
 
+# Each new account gets a welcome email: per address asking and per email address, as for
+# password resets. A typo is retried at once, so an address gets a few tries.
+REGISTRATION = Limit(
+    "registration",
+    "10/h",
+    ("ip", _registration_email),
+    _("Too many accounts have been requested."),
+)
+# A guest's stock alert sends a confirmation email to whatever address was typed.
+STOCK_ALERTS = Limit(
+    "stock-alerts",
+    "5/h",
+    ("ip", _alert_email),
+    _("Too many stock alerts have been requested."),
+)
+
+
 def attempt_over_limit(request: HttpRequest, limit: Limit) -> int | None:
     """Count this attempt against `limit`; the seconds until it may be retried if it is
-    over the limit for any key, else None."""
+    over the limit for any key, else None. A key function that finds nothing to count by
+    (a blank field, which the form refuses anyway) is skipped: all blanks would otherwise
+    share one counter."""
     waits = []
     for key in limit.keys:
+        if callable(key) and not key(limit.group, request):
+            continue
         usage = get_usage(request, group=limit.group, key=key, rate=limit.rate, increment=True)
         if usage is not None and usage["should_limit"]:
             waits.append(max(usage["time_left"], 1))
@@ -100,18 +136,26 @@ def too_many_attempts(
     return response
 
 
-def refuse_posts_over_limit(limit: Limit, *, back_url_name: str) -> Callable:
-    """View decorator: a POST over `limit` gets the 429 page instead of the view."""
+def refuse_posts_over_limit(
+    limit: Limit,
+    *,
+    back_url_name: str | None = None,
+    counts: Callable[[HttpRequest], bool] | None = None,
+) -> Callable:
+    """View decorator: a POST over `limit` gets the 429 page instead of the view.
+
+    Only the POSTs `counts` accepts are counted (default: all). The page links back to
+    `back_url_name`, or to the view's own URL (its GET shows the form again).
+    """
 
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method == "POST":
+            if request.method == "POST" and (counts is None or counts(request)):
                 wait = attempt_over_limit(request, limit)
                 if wait is not None:
-                    return too_many_attempts(
-                        request, limit, wait_seconds=wait, back_url=reverse(back_url_name)
-                    )
+                    back = reverse(back_url_name) if back_url_name else request.path
+                    return too_many_attempts(request, limit, wait_seconds=wait, back_url=back)
             return view(request, *args, **kwargs)
 
         return wrapper
@@ -119,9 +163,16 @@ def refuse_posts_over_limit(limit: Limit, *, back_url_name: str) -> Callable:
     return decorator
 
 
-def urls_with_limit(urls: list, *, name: str, limit: Limit, back_url_name: str) -> list:
+def urls_with_limit(
+    urls: list,
+    *,
+    name: str,
+    limit: Limit,
+    back_url_name: str | None = None,
+    counts: Callable[[HttpRequest], bool] | None = None,
+) -> list:
     """`urls` (an Oscar app's) with the view of the pattern called `name` rate limited."""
-    limited = refuse_posts_over_limit(limit, back_url_name=back_url_name)
+    limited = refuse_posts_over_limit(limit, back_url_name=back_url_name, counts=counts)
     found = [p for p in urls if isinstance(p, URLPattern) and p.name == name]
     if len(found) != 1:
         raise LookupError(f"Oscar has no single URL named {name!r} to rate limit.")
@@ -129,6 +180,23 @@ def urls_with_limit(urls: list, *, name: str, limit: Limit, back_url_name: str) 
         URLPattern(p.pattern, limited(p.callback), p.default_args, p.name) if p in found else p
         for p in urls
     ]
+
+
+def _signs_up(request: HttpRequest) -> bool:
+    # The login page holds two forms; only its sign-up form creates an account.
+    return "registration_submit" in request.POST
+
+
+def _is_guest(request: HttpRequest) -> bool:
+    return not request.user.is_authenticated
+
+
+def customer_urls_limited(urls: list) -> list:
+    """Oscar's customer app's URL patterns, with the views that email an address anyone
+    may type limited: sign-up (REGISTRATION) and a guest's stock alert (STOCK_ALERTS)."""
+    urls = urls_with_limit(urls, name="register", limit=REGISTRATION)
+    urls = urls_with_limit(urls, name="login", limit=REGISTRATION, counts=_signs_up)
+    return urls_with_limit(urls, name="alert-create", limit=STOCK_ALERTS, counts=_is_guest)
 
 
 def pickup_hand_over_limited(urls: list) -> list:

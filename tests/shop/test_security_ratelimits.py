@@ -1,4 +1,5 @@
-"""R37: rate limits on voucher codes, points at checkout, pickup codes and password resets.
+"""R37: rate limits on voucher codes, points at checkout, pickup codes, and on the pages that
+email an address anyone may type: password resets, sign-ups and guests' stock alerts.
 
 Each limit lets exactly N attempts through in its window and refuses the next with a
 429 page, doing nothing.
@@ -227,3 +228,144 @@ def test_the_refusal_page_speaks_french(client):
 
     assert response.status_code == 429
     assert "Trop de tentatives" in response.content.decode()
+
+
+# --- Registration: 10 an hour per address asking, and per email address ------------------
+
+NEW_PASSWORD = "a long enough new password 42"
+
+
+def register(email, ip=HERE):
+    """Oscar's sign-up page, from a fresh browser (a new account is signed in)."""
+    from django.test import Client
+
+    return Client().post(
+        reverse("customer:register"),
+        {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        REMOTE_ADDR=ip,
+    )
+
+
+def sign_up_on_the_login_page(email, ip=HERE):
+    from django.test import Client
+
+    return Client().post(
+        reverse("customer:login"),
+        {
+            "registration-email": email,
+            "registration-password1": NEW_PASSWORD,
+            "registration-password2": NEW_PASSWORD,
+            "registration_submit": "1",
+        },
+        REMOTE_ADDR=ip,
+    )
+
+
+def emails_to(address: str) -> int:
+    return OutboxMessage.objects.filter(channel="email", recipient=address).count()
+
+
+def test_the_eleventh_sign_up_from_one_address_in_an_hour_is_refused(clock):
+    for n in range(10):
+        assert register(f"new{n}@example.com").status_code == 302
+    assert emails_to("new0@example.com") == 1  # the welcome email, through the outbox
+
+    response = register("new10@example.com")
+
+    assert refused(response, "Too many accounts have been requested.")
+    assert 1 <= int(response["Retry-After"]) <= 3600
+    assert not get_user_model().objects.filter(email="new10@example.com").exists()
+    assert emails_to("new10@example.com") == 0
+    assert register("new10@example.com", ip=ELSEWHERE).status_code == 302
+
+    clock.now += 3601
+    assert register("new11@example.com").status_code == 302
+
+
+def test_sign_ups_on_the_login_page_count_too_but_sign_ins_do_not():
+    for n in range(10):
+        assert sign_up_on_the_login_page(f"new{n}@example.com").status_code == 302
+
+    assert refused(
+        sign_up_on_the_login_page("new10@example.com"), "Too many accounts have been requested."
+    )
+    assert refused(register("new11@example.com"), "Too many accounts have been requested.")
+    assert get_user_model().objects.filter(email__startswith="new").count() == 10
+
+    # Signing in from the same address is not a sign-up (the login lockout guards it)
+    from django.test import Client
+
+    response = Client().post(
+        reverse("customer:login"),
+        {"login-username": "new0@example.com", "login-password": NEW_PASSWORD, "login_submit": "1"},
+        REMOTE_ADDR=HERE,
+    )
+    assert response.status_code == 302
+
+
+def test_the_eleventh_sign_up_for_one_email_in_an_hour_is_refused_from_anywhere():
+    assert register("ann@example.com", ip="192.0.2.0").status_code == 302
+    for n in range(1, 10):
+        # Already registered: the form says so, and no email goes out
+        assert register("ann@example.com", ip=f"192.0.2.{n}").status_code == 200
+
+    assert refused(
+        register("ANN@example.com", ip="192.0.2.99"), "Too many accounts have been requested."
+    )
+    assert emails_to("ann@example.com") == 1
+
+
+# --- Stock alerts: a guest's 5 an hour per address asking, and per email address ---------
+
+
+def stock_alert(client, item, email="", ip=HERE):
+    return client.post(
+        reverse("customer:alert-create", kwargs={"pk": item.pk}), {"email": email}, REMOTE_ADDR=ip
+    )
+
+
+def test_the_sixth_guest_stock_alert_from_one_address_in_an_hour_is_refused(client, clock):
+    from oscar.apps.customer.models import ProductAlert
+
+    item = product("Mug", stock=0)
+    for n in range(5):
+        response = stock_alert(client, item, f"guest{n}@example.com")
+        assert response.status_code == 302
+        assert emails_to(f"guest{n}@example.com") == 1  # the confirmation email
+
+    response = stock_alert(client, item, "victim@example.com")
+
+    assert refused(response, "Too many stock alerts have been requested.")
+    assert f'href="{reverse("customer:alert-create", kwargs={"pk": item.pk})}"' in (
+        response.content.decode()
+    )
+    assert emails_to("victim@example.com") == 0
+    assert ProductAlert.objects.count() == 5
+    assert stock_alert(client, item, "victim@example.com", ip=ELSEWHERE).status_code == 302
+
+    clock.now += 3601
+    assert stock_alert(client, item, "guest9@example.com").status_code == 302
+
+
+def test_the_sixth_stock_alert_for_one_email_in_an_hour_is_refused_from_anywhere(client):
+    items = [product(f"Mug {n}", stock=0) for n in range(6)]
+    for n, item in enumerate(items[:5]):
+        stock_alert(client, item, "victim@example.com", ip=f"192.0.2.{n}")
+
+    response = stock_alert(client, items[5], "Victim@example.com", ip="192.0.2.99")
+
+    assert refused(response, "Too many stock alerts have been requested.")
+    assert emails_to("victim@example.com") == 1
+
+
+def test_a_signed_in_customer_s_stock_alerts_send_no_email_and_are_not_limited(client):
+    from oscar.apps.customer.models import ProductAlert
+
+    client.force_login(get_user_model().objects.create_user("ann", "ann@example.com", "pw"))
+    items = [product(f"Mug {n}", stock=0) for n in range(7)]
+
+    statuses = [stock_alert(client, item).status_code for item in items]
+
+    assert statuses == [302] * 7
+    assert ProductAlert.objects.filter(user__email="ann@example.com").count() == 7
+    assert OutboxMessage.objects.count() == 0

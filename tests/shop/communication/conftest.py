@@ -4,6 +4,7 @@ from oscar.test.factories import UserFactory
 from shop.communication import outbox
 from shop.communication.models import PushSubscription
 from shop.communication.preferences import preference_update
+from tests.shop.communication.fake_dns import fake_dns  # noqa: F401  (a fixture for these tests)
 
 
 @pytest.fixture(autouse=True)

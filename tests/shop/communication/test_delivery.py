@@ -164,6 +164,7 @@ def test_retry_delays_grow_exponentially_with_jitter(settings):
 
 def test_push_is_encrypted_and_sent_with_vapid(settings, customer):
     settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = vapid_keys()
+    settings.PUSH_ENDPOINT_CHECKS = False  # the fake push service is plain http on loopback
     with push_service(status=201) as service:
         subscription = with_push(customer, endpoint=f"{service.base_url}/push/abc")
         message = record(
@@ -187,6 +188,7 @@ def test_push_is_encrypted_and_sent_with_vapid(settings, customer):
 @pytest.mark.parametrize("status", [404, 410])
 def test_push_to_an_expired_subscription_deletes_it(settings, customer, status):
     settings.VAPID_PUBLIC_KEY, settings.VAPID_PRIVATE_KEY = vapid_keys()
+    settings.PUSH_ENDPOINT_CHECKS = False  # the fake push service is plain http on loopback
     with push_service(status=status) as service:
         subscription = with_push(customer, endpoint=f"{service.base_url}/push/gone")
         message = record(

@@ -73,12 +73,13 @@ def test_invalid_settings_are_refused_with_a_reason(signed_in, form, error):
     assert error in response.content.decode()
 
 
-def subscription_json(endpoint="https://push.example.net/send/abc"):
+def subscription_json(endpoint="https://fcm.googleapis.com/fcm/send/abc"):
     p256dh, auth = subscriber_keys()
     return {"endpoint": endpoint, "expirationTime": None, "keys": {"p256dh": p256dh, "auth": auth}}
 
 
-def test_a_phone_subscribes_and_unsubscribes(signed_in, customer):
+def test_a_phone_subscribes_and_unsubscribes(signed_in, customer, fake_dns):
+    fake_dns.records["fcm.googleapis.com"] = ["142.250.74.42"]
     url = reverse("communication:push")
     payload = subscription_json()
 
