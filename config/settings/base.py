@@ -555,7 +555,7 @@ OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "p
 
 # The notification outbox (shop.communication) sits next to Oscar's email templates.
 # Its URLs are not an Oscar dashboard app's, so the menu items say who may see them
-# (README "Roles and permissions").
+# (README "Notifications").
 OSCAR_DASHBOARD_NAVIGATION = [dict(section) for section in OSCAR_DASHBOARD_NAVIGATION]
 for _section in OSCAR_DASHBOARD_NAVIGATION:
     if any(c.get("url_name") == "dashboard:comms-list" for c in _section.get("children", [])):

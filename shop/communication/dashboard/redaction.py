@@ -1,4 +1,4 @@
-"""What staff may see of a message's recipient (README "Roles and permissions").
+"""What staff may see of a message's recipient (README "Notifications").
 
 Superusers see addresses and numbers in full; every other member of staff sees enough to
 recognise a customer on the phone (first letter and domain, country code and last digits),

@@ -1,7 +1,7 @@
 """Staff pages: the outbox with its attempts and errors, a retry action for dead letters,
 the channel templates, and a store's pickup messages for its staff.
 
-Who may do what is the README's "Roles and permissions": the outbox needs
+Who may do what is in the README ("Notifications"): the outbox needs
 `communication.view_outboxmessage` (retry: `change_outboxmessage`), templates
 `communication.change_communicationeventtype`; signed-in users without the permission get
 a 403, anonymous visitors the login page. No page shows the content of a message that
