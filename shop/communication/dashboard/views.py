@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -175,13 +176,25 @@ class ChannelTemplatesView(StaffPermissionRequired, View):
             translations.append((code, name, form))
         return main, translations
 
-    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+    def event_type(self, request: HttpRequest, code: str) -> CommunicationEventType:
+        """The event type; one that carries a secret only for superusers.
+
+        Whoever writes a reset email's template can send the link anywhere (an image in the
+        HTML on a server of theirs, which the mail client loads), so those templates are
+        not a marketer's to change.
+        """
         event_type = get_object_or_404(CommunicationEventType, code=code)
+        if event_type.is_secret and not request.user.is_superuser:
+            raise PermissionDenied(_("Templates of messages that carry a secret: superusers only."))
+        return event_type
+
+    def get(self, request: HttpRequest, code: str) -> HttpResponse:
+        event_type = self.event_type(request, code)
         main, translations = self.forms(event_type)
         return self.render(request, event_type, main, translations)
 
     def post(self, request: HttpRequest, code: str) -> HttpResponse:
-        event_type = get_object_or_404(CommunicationEventType, code=code)
+        event_type = self.event_type(request, code)
         main, translations = self.forms(event_type, request.POST)
         if not (main.is_valid() and all(form.is_valid() for _, _, form in translations)):
             return self.render(request, event_type, main, translations, status=400)

