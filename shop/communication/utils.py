@@ -185,7 +185,8 @@ class Dispatcher(oscar_utils.Dispatcher):
             attachments=attachments,
             # Messages not rendered by get_messages (Oscar's callers may build their own)
             # are judged by their event code alone.
-            has_secret=bool(messages.get("has_secret"))
-            or event_is_secret(messages.get("event_code", "")),
+            has_secret=bool(messages["has_secret"])
+            if "has_secret" in messages
+            else event_is_secret(messages.get("event_code", "")),
             order_number=messages.get("order_number", ""),
         )
