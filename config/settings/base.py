@@ -58,6 +58,8 @@ NOTIFY_SWEEP_DELAY             20 (seconds a due message waits before the sweepe
 NOTIFY_SENDING_LEASE           CELERY_TASK_TIME_LIMIT + 60 (seconds before a claimed
                                message whose worker died may be claimed again)
 NOTIFY_PUBLISH_PAUSE           10 (seconds publishing is skipped after the broker failed)
+NOTIFY_BODY_RETENTION_DAYS     30 (days sent/dead message bodies and stored email copies are
+                               kept; bodies carrying a secret are erased once sent)
 SMS_BACKEND                    console (console, file or http)
 SMS_FILE_PATH                  <project>/sms.jsonl (file backend)
 SMS_GATEWAY_URL                unset (http backend: JSON POST endpoint, https://...)
@@ -497,6 +499,15 @@ CELERY_BEAT_SCHEDULE["communication-sweep-outbox"] = {
     "schedule": NOTIFY_SWEEP_INTERVAL,
     "options": {"expires": NOTIFY_SWEEP_INTERVAL},
 }
+# What messages said is personal data: erased daily once older than this (R46).
+NOTIFY_BODY_RETENTION_DAYS = env.int("NOTIFY_BODY_RETENTION_DAYS", default=30)
+if NOTIFY_BODY_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured("NOTIFY_BODY_RETENTION_DAYS must be at least 1 day.")
+CELERY_BEAT_SCHEDULE["communication-prune-message-bodies"] = {
+    "task": "shop.communication.tasks.prune_message_bodies",
+    "schedule": 86400.0,
+    "options": {"expires": 80000},
+}
 
 # --- Login lockout and rate limits (R36, R37; shop.security) ------------------------------
 # The client IP that both count by: REMOTE_ADDR unless TRUSTED_PROXY_COUNT proxies (a load
@@ -570,7 +581,8 @@ OSCAR_FROM_EMAIL = DEFAULT_FROM_EMAIL
 OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "postcode", "country")
 
 # The notification outbox (shop.communication) sits next to Oscar's email templates.
-# Its URLs are not an Oscar dashboard app's, so the menu item says who may see it.
+# Its URLs are not an Oscar dashboard app's, so the menu items say who may see them
+# (README "Notifications").
 OSCAR_DASHBOARD_NAVIGATION = [dict(section) for section in OSCAR_DASHBOARD_NAVIGATION]
 for _section in OSCAR_DASHBOARD_NAVIGATION:
     if any(c.get("url_name") == "dashboard:comms-list" for c in _section.get("children", [])):
@@ -579,7 +591,23 @@ for _section in OSCAR_DASHBOARD_NAVIGATION:
             {
                 "label": _("Messages"),
                 "url_name": "communication:dashboard-list",
-                "access_fn": lambda user, *args, **kwargs: user.is_staff,
+                "access_fn": lambda user, *args, **kwargs: user.has_perm(
+                    "communication.view_outboxmessage"
+                ),
+            },
+            {
+                "label": _("Message templates"),
+                "url_name": "communication:dashboard-template-list",
+                "access_fn": lambda user, *args, **kwargs: user.has_perm(
+                    "communication.change_communicationeventtype"
+                ),
+            },
+            {
+                "label": _("Pickup messages"),
+                "url_name": "communication:dashboard-store",
+                "access_fn": lambda user, *args, **kwargs: user.has_perm(
+                    "partner.dashboard_access"
+                ),
             },
         ]
 

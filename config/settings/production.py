@@ -1,7 +1,8 @@
 """Production: nothing insecure by default, secrets only from the environment.
 
 Start-up fails with ImproperlyConfigured when SECRET_KEY or ALLOWED_HOSTS is
-missing or insecure; `manage.py check --deploy` passes with no warnings (R33).
+missing or insecure, or when messages would go to the console (R46: reset links and
+pickup codes in the logs); `manage.py check --deploy` passes with no warnings (R33).
 """
 
 from django.core.exceptions import ImproperlyConfigured
@@ -18,6 +19,9 @@ def _required(name: str) -> str:
 
 
 DEBUG = False
+# Read by commands that must behave differently on a live shop (seed_demo creates no
+# accounts with public passwords here).
+IS_PRODUCTION = True
 
 SECRET_KEY = _required("SECRET_KEY")
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5 or SECRET_KEY.startswith("django-insecure"):
@@ -69,3 +73,25 @@ if STRIPE_API_BASE:  # noqa: F405
     raise ImproperlyConfigured("STRIPE_API_BASE is for tests and stripe-mock, not production.")
 if env.bool("PAYMENT_TEST_METHOD", default=False):
     raise ImproperlyConfigured("PAYMENT_TEST_METHOD is for local demos only, not production.")
+
+# Messages: reset links and pickup codes are for the customer, never for a log (R46).
+# The console backends print them where every operator (and log shipper) reads; memory and
+# dummy backends silently drop every email. A file sink is the explicit choice for a demo.
+_NO_DELIVERY_EMAIL_BACKENDS = {
+    "django.core.mail.backends.console.EmailBackend": "consolemail://",
+    "django.core.mail.backends.locmem.EmailBackend": "memorymail://",
+    "django.core.mail.backends.dummy.EmailBackend": "dummymail://",
+}
+if EMAIL_BACKEND in _NO_DELIVERY_EMAIL_BACKENDS:  # noqa: F405
+    raise ImproperlyConfigured(
+        f"EMAIL_URL must not be {_NO_DELIVERY_EMAIL_BACKENDS[EMAIL_BACKEND]} in production "  # noqa: F405
+        "(the default): it would print password reset links and pickup codes or drop them. "
+        "Set EMAIL_URL to your mail server, e.g. smtp+tls://user:password@smtp.example.com:587, "
+        "or to a file sink for a demo, e.g. filemail:////var/mail/solomo."
+    )
+if SMS_BACKEND == "console":  # noqa: F405
+    raise ImproperlyConfigured(
+        "SMS_BACKEND must not be console in production (the default): it writes pickup codes "
+        "to the worker log. Set SMS_BACKEND=http with SMS_GATEWAY_URL and SMS_GATEWAY_TOKEN, "
+        "or SMS_BACKEND=file with SMS_FILE_PATH for a demo."
+    )

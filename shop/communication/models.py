@@ -4,7 +4,9 @@ Oscar's `Email`, `CommunicationEventType` and `Notification` are kept (the event
 SMS/push templates and per-language variants). Everything else here is ours:
 
 - `OutboxMessage`: one message for one recipient on one channel, written in the caller's
-  transaction and delivered by a Celery worker after commit (R24).
+  transaction and delivered by a Celery worker after commit (R24). A message whose event
+  type carries a secret (a reset link, a pickup code) keeps `has_secret` for good: its body
+  is never shown to staff and is blanked once delivery is over (R46, README "Notifications").
 - `DeliveryAttempt`: each try at sending one message, with its outcome and error (R27).
 - `NotificationPreference`: which channels a customer wants for service messages.
 - `ConsentRecord`: append-only proof of marketing consent (R41).
@@ -49,11 +51,35 @@ TEMPLATE_FIELDS = {
 }
 
 
+# Events whose messages carry something meant for the customer only: a link that signs in
+# or changes the account, or the code that collects an order. Always treated as secret,
+# whatever their event type row says (it may not even exist: Oscar renders missing event
+# types from files). Staff may mark other event types secret with `carries_secret`.
+SECRET_EVENT_CODES = frozenset(
+    {
+        "PASSWORD_RESET",
+        "PASSWORD_CHANGED",  # Oscar's template carries a password reset link
+        "EMAIL_CHANGED",  # idem
+        "EMAIL_CHANGE_CONFIRM",
+        "PICKUP_READY",
+        "PICKUP_REMINDER",
+    }
+)
+
+
 class Email(AbstractEmail):
     pass
 
 
 class CommunicationEventType(AbstractCommunicationEventType):
+    carries_secret = models.BooleanField(
+        _("Carries a secret"),
+        default=False,
+        help_text=_(
+            "Its messages hold a link or code meant for the customer only: staff never see "
+            "their content, it is erased once sent, and they are never sent again."
+        ),
+    )
     push_title_template = models.CharField(
         _("Push title template"), max_length=120, blank=True, null=True
     )
@@ -65,6 +91,17 @@ class CommunicationEventType(AbstractCommunicationEventType):
         null=True,
         help_text=_("Path or URL opened when the notification is tapped"),
     )
+
+    def save(self, *args, **kwargs):
+        # Event types created on first use (stores.messages, Oscar's get_and_render) know
+        # nothing of the flag: the known secret events start out marked.
+        if self._state.adding and (self.code or "") in SECRET_EVENT_CODES:
+            self.carries_secret = True
+        super().save(*args, **kwargs)
+
+    @property
+    def is_secret(self) -> bool:
+        return self.carries_secret or (self.code or "") in SECRET_EVENT_CODES
 
     push_title_template_file = "oscar/communication/push/commtype_%s_title.txt"
     push_body_template_file = "oscar/communication/push/commtype_%s_body.txt"
@@ -169,6 +206,11 @@ class OutboxMessage(models.Model):
         _("Purpose"), max_length=10, choices=Purpose.choices, default=Purpose.SERVICE
     )
     event_code = models.CharField(_("Event"), max_length=128, blank=True, db_index=True)
+    # Copied from the event type when written, so marking an event type secret later (or
+    # unmarking it) never changes what staff may see of messages already written.
+    has_secret = models.BooleanField(_("Carries a secret"), default=False)
+    # The order the message is about, if any: store staff see their store's pickup messages.
+    order_number = models.CharField(_("Order number"), max_length=128, blank=True, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -236,8 +278,13 @@ class OutboxMessage(models.Model):
 
     @property
     def can_retry(self) -> bool:
-        """Staff may retry a dead letter whose content rendered."""
-        return self.status == self.Status.FAILED and bool(self.body or self.html)
+        """Staff may retry a dead letter whose content rendered and holds no secret (a stale
+        reset link or pickup code must not be sent again: the customer asks for a new one)."""
+        return (
+            self.status == self.Status.FAILED
+            and not self.has_secret
+            and bool(self.body or self.html)
+        )
 
 
 class DeliveryAttempt(models.Model):

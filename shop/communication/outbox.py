@@ -13,6 +13,10 @@ Guarantees (RELIABILITY.md):
   NOTIFY_SENDING_LEASE has passed, after which the message can be claimed again.
 - R27: transient errors retry with exponential backoff and jitter; after max_attempts the
   message is failed (a dead letter) with the error; staff can `message_retry` it.
+- R46: a message with `has_secret` (a reset link, a pickup code) loses its content as soon as
+  its delivery is over (sent, dead or cancelled), is never retried, and leaves no copy in
+  Oscar's email history. Other bodies are erased NOTIFY_BODY_RETENTION_DAYS after they were
+  written (`outbox_bodies_prune`, daily), with Oscar's stored email copies.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -37,7 +41,7 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
 from . import channels
-from .models import Channel, DeliveryAttempt, OutboxMessage, Purpose, PushSubscription
+from .models import Channel, DeliveryAttempt, Email, OutboxMessage, Purpose, PushSubscription
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,15 @@ logger = logging.getLogger(__name__)
 PUBLISH_ERRORS = (KombuOperationalError, KombuError, RedisError, OSError)
 
 _publish_paused_until = 0.0
+
+# What a message says, as opposed to where it goes and how delivery went: erased from
+# secret messages once delivered and from every message after the retention period.
+CONTENT_ERASED = {"subject": "", "body": "", "html": "", "url": "", "attachments": []}
+DELIVERY_OVER = (
+    OutboxMessage.Status.SENT,
+    OutboxMessage.Status.FAILED,
+    OutboxMessage.Status.CANCELLED,
+)
 
 
 @dataclass(frozen=True)
@@ -92,11 +105,14 @@ def messages_record(
     language: str = "",
     render_error: str = "",
     attachments: Iterable | None = None,
+    has_secret: bool = False,
+    order_number: str = "",
 ) -> list[OutboxMessage]:
     """Write one outbox row per draft in the current transaction; publish after commit.
 
     With `render_error` the rows are recorded already failed, carrying the error, so a
     broken template is visible to staff instead of silently dropping the message.
+    `has_secret` stays with the rows for good (see the module docstring).
     """
     now = timezone.now()
     serialised = attachments_serialise(attachments)
@@ -105,6 +121,8 @@ def messages_record(
             channel=draft.channel,
             purpose=purpose,
             event_code=event_code,
+            has_secret=has_secret,
+            order_number=order_number[:128],
             user_id=draft.user_id,
             recipient=draft.recipient,
             push_subscription_id=draft.push_subscription_id,
@@ -211,9 +229,14 @@ def _finish(
     reference: str = "",
     retry_in: float | None = None,
 ) -> bool:
-    """Record an attempt's outcome, if this sender still holds the claim."""
+    """Record an attempt's outcome, if this sender still holds the claim.
+
+    Once delivery is over, a secret message's content is erased in the same UPDATE.
+    """
     now = timezone.now()
     fields: dict = {"claim_token": None, "updated_at": now, "last_error": error}
+    if message.has_secret and retry_in is None:
+        fields.update(CONTENT_ERASED)
     if outcome == DeliveryAttempt.Outcome.SENT:
         fields.update(status=OutboxMessage.Status.SENT, sent_at=now, provider_reference=reference)
     elif retry_in is not None:
@@ -325,13 +348,14 @@ def _after_sent(message: OutboxMessage) -> None:
         PushSubscription.objects.filter(pk=message.push_subscription_id).update(
             last_success_at=timezone.now()
         )
+    # Oscar's email history of the account: a reset link or pickup code has no place there
+    # (staff can read it), so secret messages leave no copy.
     if (
         message.channel == Channel.EMAIL
         and message.user_id
+        and not message.has_secret
         and settings.OSCAR_SAVE_SENT_EMAILS_TO_DB
     ):
-        from .models import Email
-
         Email.objects.create(
             user_id=message.user_id,
             email=message.recipient,
@@ -355,12 +379,14 @@ def outbox_sweep(*, limit: int = 500) -> dict[str, int]:
     exhausted = OutboxMessage.objects.stale_sending(claimed_before=lease_expired).filter(
         attempts__gte=F("max_attempts")
     )
-    lost = exhausted.update(
-        status=OutboxMessage.Status.FAILED,
-        claim_token=None,
-        last_error="the worker stopped during the last attempt",
-        updated_at=now,
-    )
+    lost_fields = {
+        "status": OutboxMessage.Status.FAILED,
+        "claim_token": None,
+        "last_error": "the worker stopped during the last attempt",
+        "updated_at": now,
+    }
+    lost = exhausted.filter(has_secret=True).update(**lost_fields, **CONTENT_ERASED)
+    lost += exhausted.update(**lost_fields)
     due = OutboxMessage.objects.due(before=now - timedelta(seconds=settings.NOTIFY_SWEEP_DELAY))
     stale = OutboxMessage.objects.stale_sending(claimed_before=lease_expired)
     ids = list(
@@ -373,10 +399,16 @@ def outbox_sweep(*, limit: int = 500) -> dict[str, int]:
 
 
 def message_retry(*, message_id: int) -> bool:
-    """Staff action: give a dead letter a fresh set of attempts and publish it after commit."""
+    """Staff action: give a dead letter a fresh set of attempts and publish it after commit.
+
+    Never a secret message: its link or code is stale (and erased); the customer asks for a
+    new one.
+    """
     now = timezone.now()
     updated = (
-        OutboxMessage.objects.filter(pk=message_id, status=OutboxMessage.Status.FAILED)
+        OutboxMessage.objects.filter(
+            pk=message_id, status=OutboxMessage.Status.FAILED, has_secret=False
+        )
         .exclude(body="", html="")
         .update(
             status=OutboxMessage.Status.PENDING,
@@ -388,3 +420,28 @@ def message_retry(*, message_id: int) -> bool:
     if updated:
         transaction.on_commit(lambda: messages_publish(message_ids=[message_id]))
     return bool(updated)
+
+
+# --- Retention ----------------------------------------------------------------------------
+
+
+def outbox_bodies_prune(*, now: datetime | None = None) -> dict[str, int]:
+    """Erase what old messages said; delete Oscar's old stored email copies.
+
+    Messages whose delivery is over (sent, dead, cancelled) and that were written more than
+    NOTIFY_BODY_RETENTION_DAYS ago keep their recipient, event, status and attempts, not
+    their content; Oscar's `Email` rows (the account's email history) older than that go.
+    Secret messages were erased when their delivery ended (see `_finish`); this also
+    catches any left behind. Returns how many messages were erased and emails deleted.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.NOTIFY_BODY_RETENTION_DAYS)
+    finished = OutboxMessage.objects.filter(status__in=DELIVERY_OVER)
+    with_content = ~Q(**CONTENT_ERASED)
+    erased = (
+        finished.filter(Q(created_at__lt=cutoff) | Q(has_secret=True))
+        .filter(with_content)
+        .update(**CONTENT_ERASED, updated_at=now)
+    )
+    emails, _by_model = Email.objects.filter(date_sent__lt=cutoff).delete()
+    return {"messages": erased, "emails": emails}

@@ -43,3 +43,19 @@ def outbox_event_codes() -> list[str]:
         .values_list("event_code", flat=True)
         .distinct()
     )
+
+
+def store_messages_visible_to(user) -> QuerySet[OutboxMessage]:
+    """Messages about click & collect orders: every store's for holders of
+    `communication.view_outboxmessage` (superusers included), their own stores' for a
+    partner's users with `partner.dashboard_access`, none for anybody else."""
+    from stores.models import Pickup
+
+    messages = OutboxMessage.objects.exclude(order_number="").order_by("-created_at", "-id")
+    if user.has_perm("communication.view_outboxmessage"):
+        pickups = Pickup.objects.all()
+    elif user.has_perm("partner.dashboard_access"):
+        pickups = Pickup.objects.filter(store__partner__users=user)
+    else:
+        return messages.none()
+    return messages.filter(order_number__in=pickups.values("order__number"))

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .outbox import message_deliver, outbox_sweep
+from .outbox import message_deliver, outbox_bodies_prune, outbox_sweep
 
 
 # Idempotent (the claim in message_deliver lets one run send), so it may be redelivered
@@ -20,3 +20,14 @@ def deliver_message(message_id: int) -> str:
 @shared_task(name="shop.communication.tasks.sweep_outbox", ignore_result=True)
 def sweep_outbox() -> dict[str, int]:
     return outbox_sweep()
+
+
+# Idempotent: erasing what is already erased changes nothing.
+@shared_task(
+    name="shop.communication.tasks.prune_message_bodies",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def prune_message_bodies() -> dict[str, int]:
+    return outbox_bodies_prune()

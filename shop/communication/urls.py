@@ -24,6 +24,16 @@ urlpatterns = [
         name="dashboard-retry",
     ),
     path(
+        "dashboard/messages/store/",
+        dashboard_views.StoreMessagesView.as_view(),
+        name="dashboard-store",
+    ),
+    path(
+        "dashboard/messages/templates/",
+        dashboard_views.TemplateListView.as_view(),
+        name="dashboard-template-list",
+    ),
+    path(
         "dashboard/messages/templates/<slug:code>/",
         dashboard_views.ChannelTemplatesView.as_view(),
         name="dashboard-templates",

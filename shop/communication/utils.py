@@ -8,10 +8,11 @@ outbox row in the caller's transaction, delivered by a Celery worker after commi
 
 import logging
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.utils import translation
 from oscar.apps.communication import utils as oscar_utils
 
-from .models import TEMPLATE_FIELDS, Channel, Purpose
+from .models import SECRET_EVENT_CODES, TEMPLATE_FIELDS, Channel, CommunicationEventType, Purpose
 from .outbox import Draft, messages_record
 from .preferences import phone_normalise, preference_for, service_channels_for
 
@@ -23,9 +24,37 @@ ACCOUNT_EVENT_CODES = frozenset(
 )
 
 
+def event_is_secret(event_code: str) -> bool:
+    """Whether messages of this event carry a secret (README "Notifications")."""
+    if not event_code:
+        return False
+    return (
+        event_code in SECRET_EVENT_CODES
+        or CommunicationEventType.objects.filter(code=event_code, carries_secret=True).exists()
+    )
+
+
+def _secrets_in(context: dict) -> list[str]:
+    """Values in a message's context that only the customer may know: a pickup code, a
+    password reset link. Found in any rendered message, they make it secret whatever its
+    event type says (a template edited to print the pickup code, say)."""
+    pickup = context.get("pickup")
+    if pickup is None and context.get("order") is not None:
+        try:
+            pickup = context["order"].pickup  # stores' side model of click & collect orders
+        except (ObjectDoesNotExist, AttributeError):
+            pickup = None
+    secrets = (context.get("reset_url"), getattr(pickup, "code", None))
+    return [str(value) for value in secrets if value]
+
+
 class Dispatcher(oscar_utils.Dispatcher):
     def get_messages(self, event_code, extra_context=None):
-        """Render every channel; a template error is carried along, not raised."""
+        """Render every channel; a template error is carried along, not raised.
+
+        Besides the rendered templates the result says whether the messages carry a secret
+        (`has_secret`) and which order they are about (`order_number`), for the outbox.
+        """
         try:
             messages = super().get_messages(event_code, extra_context)
         except Exception as exc:
@@ -35,6 +64,12 @@ class Dispatcher(oscar_utils.Dispatcher):
             messages = dict.fromkeys(TEMPLATE_FIELDS, "")
             messages["render_error"] = f"template error: {type(exc).__name__}: {exc}"
         messages["event_code"] = event_code
+        context = extra_context or {}
+        rendered = " ".join(str(messages.get(name) or "") for name in TEMPLATE_FIELDS)
+        messages["has_secret"] = event_is_secret(event_code) or any(
+            secret in rendered for secret in _secrets_in(context)
+        )
+        messages["order_number"] = str(getattr(context.get("order"), "number", "") or "")
         return messages
 
     # Public API (same signatures and return shapes as Oscar's)
@@ -148,4 +183,10 @@ class Dispatcher(oscar_utils.Dispatcher):
             language=translation.get_language() or "",
             render_error=messages.get("render_error", ""),
             attachments=attachments,
+            # Messages not rendered by get_messages (Oscar's callers may build their own)
+            # are judged by their event code alone.
+            has_secret=bool(messages["has_secret"])
+            if "has_secret" in messages
+            else event_is_secret(messages.get("event_code", "")),
+            order_number=messages.get("order_number", ""),
         )

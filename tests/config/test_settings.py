@@ -30,7 +30,13 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 PRODUCTION = {"DJANGO_SETTINGS_MODULE": "config.settings.production"}
-SITE = {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "shop.example.com"}
+# Where production sends messages: a real server or an explicit file sink, never the console.
+MESSAGES = {
+    "EMAIL_URL": "smtp+tls://shop:secret@smtp.example.com:587",
+    "SMS_BACKEND": "http",
+    "SMS_GATEWAY_URL": "https://sms.example.com/send",
+}
+SITE = {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "shop.example.com", **MESSAGES}
 
 
 def test_production_check_deploy_has_no_warnings():
@@ -41,8 +47,7 @@ def test_production_check_deploy_has_no_warnings():
         "--fail-level",
         "WARNING",
         **PRODUCTION,
-        SECRET_KEY=STRONG_KEY,
-        ALLOWED_HOSTS="shop.example.com",
+        **SITE,
     )
     # Then Django's deployment checklist passes with no warning at all (R33)
     assert result.returncode == 0, result.stderr
@@ -85,6 +90,73 @@ def test_production_refuses_insecure_configuration(env, message):
     result = manage("check", **PRODUCTION, **env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"EMAIL_URL": ""},
+            "EMAIL_URL must not be consolemail:// in production (the default)",
+        ),
+        ({"EMAIL_URL": "consolemail://"}, "EMAIL_URL must not be consolemail://"),
+        ({"EMAIL_URL": "memorymail://"}, "EMAIL_URL must not be memorymail://"),
+        ({"EMAIL_URL": "dummymail://"}, "EMAIL_URL must not be dummymail://"),
+        ({"SMS_BACKEND": ""}, "SMS_BACKEND must not be console in production"),
+        ({"SMS_BACKEND": "console"}, "SMS_BACKEND must not be console in production"),
+    ],
+    ids=[
+        "email-default",
+        "email-console",
+        "email-memory",
+        "email-dummy",
+        "sms-default",
+        "sms-console",
+    ],
+)
+def test_r46_production_refuses_messages_on_the_console(env, message):
+    # Given an otherwise valid production configuration whose messages would be printed
+    environment = {**SITE, **env}
+    environment = {name: value for name, value in environment.items() if value}
+
+    result = manage("check", **PRODUCTION, **environment)
+
+    # Then start-up stops, naming the variable and what to set instead
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
+    if "EMAIL_URL" in message:
+        assert "smtp+tls://user:password@smtp.example.com:587" in result.stderr
+        assert "filemail:////var/mail/solomo" in result.stderr
+    else:
+        assert "SMS_BACKEND=http with SMS_GATEWAY_URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"EMAIL_URL": "filemail:////var/mail/solomo", "SMS_BACKEND": "file"},
+        {"EMAIL_URL": "smtp://mail:25", "SMS_BACKEND": "http", "SMS_GATEWAY_URL": "https://s.x"},
+    ],
+    ids=["file-sinks", "smtp-and-gateway"],
+)
+def test_production_accepts_a_file_sink_or_a_real_server(env):
+    environment = {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "shop.example.com", **env}
+    result = manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        "from django.conf import settings as s; print(s.EMAIL_BACKEND, s.SMS_BACKEND)",
+        **PRODUCTION,
+        **environment,
+    )
+    assert result.returncode == 0, result.stderr
+    backend = "filebased" if env["EMAIL_URL"].startswith("filemail") else "smtp"
+    assert result.stdout.split() == [
+        f"django.core.mail.backends.{backend}.EmailBackend",
+        env["SMS_BACKEND"],
+    ]
 
 
 @pytest.mark.parametrize(

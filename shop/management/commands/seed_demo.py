@@ -18,11 +18,28 @@ class Command(BaseCommand):
     help = (
         "Add the Solomo demo data: a Strasbourg catalogue with generated images, the online "
         "warehouse and four shops with stock, and demo logins. Safe to run again: existing "
-        "rows are never changed, only what is missing is added. -v 0 prints only errors."
+        "rows are never changed, only what is missing is added. -v 0 prints only errors. "
+        "Refused under production settings unless --allow-production, which adds the "
+        "catalogue and stores only: never an account (their passwords are public)."
     )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--allow-production",
+            action="store_true",
+            help="Under production settings, add the demo catalogue and stores, no accounts.",
+        )
 
     def handle(self, *args, **options):
         self.verbosity = options["verbosity"]
+        production = getattr(settings, "IS_PRODUCTION", False)
+        if production and not options["allow_production"]:
+            raise CommandError(
+                "seed_demo creates accounts with the public demo passwords and is refused "
+                "under production settings. Use --allow-production to add only the demo "
+                "catalogue and stores, and `python manage.py createsuperuser` for your own "
+                "account."
+            )
         self._require_migrated_database()
         started = time.monotonic()
         try:
@@ -42,16 +59,21 @@ class Command(BaseCommand):
             self._say(f"Stores: {stores_tally.created} created, {stores_tally.existing} existing")
             for reason in stores_tally.skipped:
                 self._say(self.style.WARNING(f"  skipped: {reason}"))
-            logins = seed.users_seed(partners=partners)
-            pickups = demo_stores.pickups_seed()
-            self._say(f"Click & collect orders: {pickups} created")
-            loyalty_result = demo_loyalty.loyalty_seed()
-            self._say(
-                f"Loyalty: {loyalty_result.members} members enrolled with history, "
-                f"{loyalty_result.orders} past orders, {loyalty_result.rewards} rewards created"
-            )
-            if loyalty_result.skipped:
-                self._say(self.style.WARNING(f"  skipped: {loyalty_result.skipped}"))
+            if production:
+                # Accounts, and what hangs on them (orders, points), stay out of production.
+                logins = []
+            else:
+                logins = seed.users_seed(partners=partners)
+                pickups = demo_stores.pickups_seed()
+                self._say(f"Click & collect orders: {pickups} created")
+                loyalty_result = demo_loyalty.loyalty_seed()
+                self._say(
+                    f"Loyalty: {loyalty_result.members} members enrolled with history, "
+                    f"{loyalty_result.orders} past orders, {loyalty_result.rewards} rewards "
+                    "created"
+                )
+                if loyalty_result.skipped:
+                    self._say(self.style.WARNING(f"  skipped: {loyalty_result.skipped}"))
         except seed.SeedError as exc:
             raise CommandError(str(exc)) from exc
         users_created = sum(login.created for login in logins)
@@ -65,7 +87,13 @@ class Command(BaseCommand):
                 f"{len(logins)} users."
             )
         )
-        self._print_logins(logins)
+        if production:
+            self._say(
+                "No accounts created (production settings): create yours with "
+                "`python manage.py createsuperuser`."
+            )
+        else:
+            self._print_logins(logins)
 
     def _require_migrated_database(self) -> None:
         executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])

@@ -4,11 +4,11 @@ import json
 
 import pytest
 from django.urls import reverse
-from oscar.test.factories import UserFactory
 
 from shop.communication.models import ConsentRecord, OutboxMessage, PushSubscription
 from shop.communication.outbox import Draft, messages_record
 from tests.shop.communication.keys import subscriber_keys, vapid_keys
+from tests.shop.communication.roles import user_for
 
 pytestmark = pytest.mark.django_db
 
@@ -142,7 +142,14 @@ def test_service_worker_is_served_at_the_root_with_the_whole_site_as_scope(clien
 
 @pytest.fixture
 def staff_client(client):
-    client.force_login(UserFactory(is_staff=True))
+    """Support staff: the outbox's readers (README "Roles and permissions")."""
+    client.force_login(user_for("support"))
+    return client
+
+
+@pytest.fixture
+def marketer_client(client):
+    client.force_login(user_for("marketer"))
     return client
 
 
@@ -192,10 +199,10 @@ def test_staff_retry_a_dead_letter(staff_client):
 
 def test_customers_cannot_see_the_outbox(signed_in):
     response = signed_in.get(reverse("communication:dashboard-list"))
-    assert response.status_code == 302
+    assert response.status_code == 403
 
 
-def test_staff_edit_sms_push_and_french_templates(staff_client, customer):
+def test_marketers_edit_sms_push_and_french_templates(marketer_client, customer):
     from django.utils import translation
     from oscar.core.loading import get_class, get_model
     from oscar.test.factories import create_order
@@ -204,14 +211,14 @@ def test_staff_edit_sms_push_and_french_templates(staff_client, customer):
         code="ORDER_PLACED", name="Order placed"
     )
     url = reverse("communication:dashboard-templates", args=["ORDER_PLACED"])
-    assert staff_client.get(url).status_code == 200
+    assert marketer_client.get(url).status_code == 200
 
     # A template that does not compile is refused with the reason
-    response = staff_client.post(url, {"main-sms_template": "{% if %}"})
+    response = marketer_client.post(url, {"main-sms_template": "{% if %}"})
     assert response.status_code == 400
     assert "Unexpected end of expression" in response.content.decode()
 
-    response = staff_client.post(
+    response = marketer_client.post(
         url,
         {
             "main-sms_template": "Order {{ order.number }} placed",
@@ -239,8 +246,15 @@ def test_staff_edit_sms_push_and_french_templates(staff_client, customer):
 
 
 def test_the_dashboard_menu_links_to_the_messages(staff_client):
-    response = staff_client.get(reverse("dashboard:index"))
-    assert reverse("communication:dashboard-list") in response.content.decode()
+    html = staff_client.get(reverse("dashboard:index")).content.decode()
+    assert f'href="{reverse("communication:dashboard-list")}"' in html
+    assert f'href="{reverse("communication:dashboard-template-list")}"' not in html
+
+
+def test_the_dashboard_menu_links_marketers_to_the_templates_only(marketer_client):
+    html = marketer_client.get(reverse("dashboard:index")).content.decode()
+    assert f'href="{reverse("communication:dashboard-template-list")}"' in html
+    assert f'href="{reverse("communication:dashboard-list")}"' not in html
 
 
 def test_every_account_page_links_to_the_notification_settings(signed_in):
