@@ -263,3 +263,58 @@ def test_service_refuses_another_stores_record_and_bad_types(world):
     with pytest.raises(StockChangeRefused, match="between 0 and 100000"):
         stock_set(stockrecord_id=world["records"]["A"].pk, num_in_stock=100_001, user=a_staff)
     assert StockRecord.objects.get(pk=world["records"]["B"].pk).num_in_stock == 7
+
+
+# --- Concurrency (PostgreSQL, real threads) ----------------------------------------------
+
+
+def _allocate(record_id: int, quantity: int):
+    from django.db import transaction
+
+    with transaction.atomic():
+        record = StockRecord.objects.select_related("partner", "product").get(pk=record_id)
+        record.allocate(quantity)
+    return "allocated"
+
+
+def _set(record_id: int, num_in_stock: int, user):
+    return stock_set(stockrecord_id=record_id, num_in_stock=num_in_stock, user=user)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("num_in_stock", [6, 2])
+def test_concurrent_stock_edit_and_checkout_never_lose_an_allocation(num_in_stock):
+    """A checkout allocating 3 and a member of staff setting the stock, at the same time.
+
+    Either order leaves `num_allocated` equal to what the successful allocations took: the
+    edit never writes back a stale allocation, and it is refused rather than put the stock
+    below what is held. Setting 6 always succeeds with both; setting 2 fits only if it
+    goes first (then the checkout is refused), else the edit is refused.
+    """
+    from shop.partner.exceptions import InsufficientStock
+    from tests.concurrency import hold_row_locks, run_concurrently
+
+    shop = store("Store A")
+    record = stock(shop, create_product(title="Munster"), 10)
+    staff = staff_of(shop, "a@example.com")
+
+    results = run_concurrently(
+        [lambda: _allocate(record.pk, 3), lambda: _set(record.pk, num_in_stock, staff)],
+        until_blocked=2,
+        lock=hold_row_locks("partner_stockrecord", [record.pk]),
+    )
+
+    record.refresh_from_db()
+    allocated_ok = results[0] == "allocated"
+    set_ok = not isinstance(results[1], Exception)
+    assert record.num_allocated == (3 if allocated_ok else 0)
+    assert record.num_in_stock == (num_in_stock if set_ok else 10)
+    assert record.num_allocated <= record.num_in_stock
+    if num_in_stock == 6:
+        assert allocated_ok and set_ok, results
+    else:
+        # Exactly one of the two wins; the loser says why.
+        assert allocated_ok != set_ok, results
+        loser = results[1] if allocated_ok else results[0]
+        assert isinstance(loser, StockChangeRefused if allocated_ok else InsufficientStock)
