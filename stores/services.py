@@ -301,7 +301,7 @@ def stock_set(
             raise StockChangeRefused(
                 _("Prices are set by the head office in this shop."), field="price"
             )
-        if not Decimal(0) <= price <= PRICE_MAX:
+        if not price.is_finite() or not Decimal(0) <= price <= PRICE_MAX:
             raise StockChangeRefused(
                 _("The price must be between 0 and %(max)s.") % {"max": PRICE_MAX},
                 field="price",

@@ -262,7 +262,12 @@ def test_service_refuses_another_stores_record_and_bad_types(world):
     assert refused.value.field == "num_in_stock"
     with pytest.raises(StockChangeRefused, match="between 0 and 100000"):
         stock_set(stockrecord_id=world["records"]["A"].pk, num_in_stock=100_001, user=a_staff)
+    hq = world["users"]["HQ"]
+    for price in (Decimal("NaN"), Decimal("-0.01"), Decimal("100000")):
+        with pytest.raises(StockChangeRefused, match="between 0 and 99999.99"):
+            stock_set(stockrecord_id=world["records"]["A"].pk, num_in_stock=5, price=price, user=hq)
     assert StockRecord.objects.get(pk=world["records"]["B"].pk).num_in_stock == 7
+    assert StockRecord.objects.get(pk=world["records"]["A"].pk).num_in_stock == 10
 
 
 # --- Concurrency (PostgreSQL, real threads) ----------------------------------------------
