@@ -2,17 +2,24 @@
 
 import datetime as dt
 import secrets
+from decimal import Decimal
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
+from oscar.apps.partner.abstract_models import AbstractStockRecord
 
 from .messages import READY_EVENT_CODE, REMINDER_EVENT_CODE, pickup_event_type
 from .models import Pickup, PickupSlot, PickupStatus, Store, StorePreference
-from .selectors import SESSION_STORE_KEY, slots_available
+from .selectors import (
+    SESSION_STORE_KEY,
+    slots_available,
+    stock_prices_settable_by,
+    stockrecords_visible_to,
+)
 from .signals import pickup_cancelled, pickup_collected
 
 
@@ -234,3 +241,89 @@ def pickups_sweep(*, now: dt.datetime) -> tuple[int, int]:
                 transaction.on_commit(lambda pk=pickup.pk: _notify(pk, REMINDER_EVENT_CODE))
                 reminded += 1
     return reminded, cancelled
+
+
+# --- Store stock ---------------------------------------------------------------------------
+
+# Bounds of what the Stock page accepts (README, "Store stock and catalogue content").
+STOCK_MAX = 100_000
+PRICE_MAX = Decimal("99999.99")
+
+
+class StockChangeRefused(Exception):
+    """The stock change is not allowed or out of bounds; the message is for staff.
+
+    `field` names the form field it is about ("num_in_stock", "price"), or is None.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class StockRecordNotFound(Exception):
+    """No such stock record among those `user` may change (a view answers 404)."""
+
+
+@transaction.atomic
+def stock_set(
+    *,
+    stockrecord_id: int,
+    num_in_stock: int,
+    price: Decimal | None = None,
+    user: AbstractBaseUser,
+) -> AbstractStockRecord:
+    """Set a stock record's quantity in stock, and its price when `price` is given.
+
+    `user` must be allowed the record (stores.selectors.stockrecords_visible_to), and the
+    price (stock_prices_settable_by), else StockRecordNotFound / StockChangeRefused.
+    Bounds: 0 <= num_in_stock <= STOCK_MAX and never below what orders hold
+    (num_allocated); 0 <= price <= PRICE_MAX.
+
+    One conditional UPDATE writes only `num_in_stock` (and `price`): an allocation
+    committed meanwhile is never overwritten, and PostgreSQL re-checks the condition on
+    the row as that allocation left it, so a concurrent checkout either allocates first
+    (and this is refused if it no longer fits) or waits and allocates against the new
+    quantity. The CHECKs of shop.partner are the last line. Sends the record's post_save
+    signal afterwards, as Oscar's own stock writes do (low-stock and back-in-stock alerts).
+    Returns the stock record as saved.
+    """
+    if isinstance(num_in_stock, bool) or not isinstance(num_in_stock, int):
+        raise StockChangeRefused(_("Enter a whole number."), field="num_in_stock")
+    if not 0 <= num_in_stock <= STOCK_MAX:
+        raise StockChangeRefused(
+            _("The quantity in stock must be between 0 and %(max)d.") % {"max": STOCK_MAX},
+            field="num_in_stock",
+        )
+    changes: dict[str, object] = {"num_in_stock": num_in_stock}
+    if price is not None:
+        if not stock_prices_settable_by(user=user):
+            raise StockChangeRefused(
+                _("Prices are set by the head office in this shop."), field="price"
+            )
+        if not price.is_finite() or not Decimal(0) <= price <= PRICE_MAX:
+            raise StockChangeRefused(
+                _("The price must be between 0 and %(max)s.") % {"max": PRICE_MAX},
+                field="price",
+            )
+        changes["price"] = price
+    records = stockrecords_visible_to(user=user)
+    if not records.filter(pk=stockrecord_id).exists():
+        raise StockRecordNotFound(stockrecord_id)
+    updated = (
+        records.model.objects.filter(pk=stockrecord_id)
+        .filter(Q(num_allocated__isnull=True) | Q(num_allocated__lte=num_in_stock))
+        .update(**changes)
+    )
+    record = records.get(pk=stockrecord_id)
+    if not updated:
+        raise StockChangeRefused(
+            _(
+                "%(allocated)d units are allocated to orders not yet shipped or collected: "
+                "stock can't be set below that. Cancel or fulfil those orders first."
+            )
+            % {"allocated": record.num_allocated},
+            field="num_in_stock",
+        )
+    record.post_save_signal()
+    return record

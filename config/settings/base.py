@@ -27,6 +27,7 @@ LOG_LEVEL                      INFO
 STORES_SLOT_DAYS               3 (local dates offered for click & collect slots)
 STORES_PICKUP_REMIND_DAYS      2 (days after "ready" before an uncollected reminder)
 STORES_PICKUP_CANCEL_DAYS      5 (days after "ready" before it is cancelled, stock released)
+STORES_STAFF_SET_PRICES        False (store staff may set their store's prices on the Stock page)
 LOYALTY_POINTS_EXPIRY_DAYS     365 (days before earned points expire; 0: never)
 LOYALTY_EXPIRY_NOTICE_DAYS     30 (days ahead the "points expiring soon" notice is sent)
 LOYALTY_RETURN_WINDOW_DAYS     14 (days after an order before its points are confirmed)
@@ -654,6 +655,8 @@ THUMBNAIL_KVSTORE = "sorl.thumbnail.kvstores.cached_db_kvstore.KVStore"
 STORES_SLOT_DAYS = env.int("STORES_SLOT_DAYS", default=3)
 STORES_PICKUP_REMIND_DAYS = env.int("STORES_PICKUP_REMIND_DAYS", default=2)
 STORES_PICKUP_CANCEL_DAYS = env.int("STORES_PICKUP_CANCEL_DAYS", default=5)
+# Per-store prices: off, store staff change only quantities; HQ always sets prices.
+STORES_STAFF_SET_PRICES = env.bool("STORES_STAFF_SET_PRICES", default=False)
 # Orders in these statuses are not shown to store staff yet (awaiting card payment).
 STORES_HIDDEN_ORDER_STATUSES = ("Pending payment", "Payment review")
 

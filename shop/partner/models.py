@@ -2,6 +2,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from oscar.apps.partner.abstract_models import AbstractStockRecord
 
 from .exceptions import InsufficientStock
@@ -16,6 +17,8 @@ class StockRecord(AbstractStockRecord):
     last unit cannot both succeed; a database CHECK is the last line.
     Oscar's OrderCreator allocates lines in stock-record id order, so
     concurrent checkouts take these row locks in the same order (R14).
+    A price is never negative (CHECK): a negative line would lower an order's
+    total, down to below zero. No price (NULL) means "not for sale here".
     """
 
     class Meta(AbstractStockRecord.Meta):
@@ -23,7 +26,12 @@ class StockRecord(AbstractStockRecord):
             models.CheckConstraint(
                 condition=Q(num_allocated__gte=0) & Q(num_allocated__lte=F("num_in_stock")),
                 name="stockrecord_allocated_within_stock",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(price__isnull=True) | Q(price__gte=0),
+                name="stockrecord_price_not_negative",
+                violation_error_message=_lazy("A price can't be negative."),
+            ),
         ]
 
     def allocate(self, quantity):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import stock, views
 
 app_name = "stores-dashboard"
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("pickups/", views.queue, name="queue"),
     path("pickups/<int:pk>/", views.detail, name="detail"),
     path("pickups/<int:pk>/status/", views.change_status, name="status"),
+    path("stock/", stock.stock_list, name="stock"),
+    path("stock/<int:pk>/", stock.stock_edit, name="stock-edit"),
 ]

@@ -3,13 +3,52 @@ from django.utils.translation import gettext_lazy as _
 from oscar.apps.dashboard.catalogue import forms as oscar_forms
 from oscar.forms import widgets as oscar_widgets
 
+from shop.rich_text import rich_text_clean
+
+
+class RichTextField(forms.CharField):
+    """A textarea whose HTML is reduced to the catalogue's allow-list on save
+    (shop/rich_text.py); what the manager sees after saving is what the page shows."""
+
+    widget = forms.Textarea
+
+    def to_python(self, value):
+        return rich_text_clean(super().to_python(value))
+
+
+def _attr_richtext_field(attribute):
+    return RichTextField(label=attribute.name, required=attribute.required)
+
+
+class ProductForm(oscar_forms.ProductForm):
+    """Oscar's product form; the description and rich-text attributes are sanitised."""
+
+    FIELD_FACTORIES = {**oscar_forms.ProductForm.FIELD_FACTORIES, "richtext": _attr_richtext_field}
+
+    class Meta(oscar_forms.ProductForm.Meta):
+        field_classes = {"description": RichTextField}
+
+
+class CategoryForm(oscar_forms.CategoryForm):
+    """Oscar's category form; the description is sanitised."""
+
+    class Meta(oscar_forms.CategoryForm.Meta):
+        field_classes = {"description": RichTextField}
+
 
 class StockRecordForm(oscar_forms.StockRecordForm):
-    """Refuses stock below what orders already hold, with a message instead of a 500.
+    """Refuses stock below what orders already hold, and a negative price, with a message
+    instead of a 500.
 
-    The database CHECK (num_allocated <= num_in_stock, shop.partner) stays the
-    last line against a concurrent allocation between this check and the save.
+    The database CHECKs (num_allocated <= num_in_stock, price >= 0, shop.partner) stay
+    the last line, e.g. against a concurrent allocation between this check and the save.
     """
+
+    def clean_price(self):
+        price = self.cleaned_data.get("price")
+        if price is not None and price < 0:
+            raise forms.ValidationError(_("A price can't be negative."), code="price_negative")
+        return price
 
     def clean_num_in_stock(self):
         num_in_stock = self.cleaned_data.get("num_in_stock")
