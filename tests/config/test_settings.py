@@ -30,7 +30,11 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
 
 
 PRODUCTION = {"DJANGO_SETTINGS_MODULE": "config.settings.production"}
-SITE = {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "shop.example.com"}
+SITE = {
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "shop.example.com",
+    "SITE_URL": "https://shop.example.com",
+}
 
 
 def test_production_check_deploy_has_no_warnings():
@@ -41,8 +45,7 @@ def test_production_check_deploy_has_no_warnings():
         "--fail-level",
         "WARNING",
         **PRODUCTION,
-        SECRET_KEY=STRONG_KEY,
-        ALLOWED_HOSTS="shop.example.com",
+        **SITE,
     )
     # Then Django's deployment checklist passes with no warning at all (R33)
     assert result.returncode == 0, result.stderr
@@ -54,6 +57,11 @@ def test_production_check_deploy_has_no_warnings():
     [
         ({"ALLOWED_HOSTS": "shop.example.com"}, "SECRET_KEY must be set in the environment"),
         ({"SECRET_KEY": STRONG_KEY}, "ALLOWED_HOSTS must be set in the environment"),
+        (
+            {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "shop.example.com"},
+            "SITE_URL must be set in the environment",
+        ),
+        ({**SITE, "SITE_URL": "shop.example.com"}, "SITE_URL must be the shop's address"),
         (
             {"SECRET_KEY": "short", "ALLOWED_HOSTS": "shop.example.com"},
             "SECRET_KEY is too weak for production",
@@ -73,6 +81,8 @@ def test_production_check_deploy_has_no_warnings():
     ids=[
         "no-secret-key",
         "no-allowed-hosts",
+        "no-site-url",
+        "site-url-without-scheme",
         "short-key",
         "insecure-key",
         "wildcard-host",
@@ -100,6 +110,8 @@ def test_production_refuses_insecure_configuration(env, message):
             "Set both STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY",
         ),
         ({"PAYMENT_HOLD_MINUTES": "1"}, "PAYMENT_HOLD_MINUTES must be at least 5 minutes"),
+        ({"SITE_URL": "https://shop.example.com/fr/"}, "SITE_URL must be the shop's address"),
+        ({"STORES_STATUS_LINK_DAYS": "0"}, "STORES_STATUS_LINK_DAYS 1 or more"),
     ],
     ids=[
         "garbage-url",
@@ -109,6 +121,8 @@ def test_production_refuses_insecure_configuration(env, message):
         "bad-conn-max-age",
         "one-stripe-key",
         "short-payment-hold",
+        "site-url-with-path",
+        "no-status-link-days",
     ],
 )
 def test_bad_environment_values_stop_start_up_naming_the_variable(env, message):
