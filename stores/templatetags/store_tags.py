@@ -6,6 +6,7 @@ import segno
 from django import template
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
@@ -13,7 +14,7 @@ from stores.links import pickup_link_url
 from stores.models import Pickup
 from stores.places import place_lookup
 from stores.selectors import OrderAmounts, chosen_store_for_request, order_amounts, stores_near
-from stores.services import ACTIVE, pickup_qr_payload
+from stores.services import ACTIVE, pickup_arrival_opens, pickup_qr_payload
 
 register = template.Library()
 
@@ -84,10 +85,15 @@ def order_pickup(order: Any, here_url: str = "") -> dict[str, Any]:
     pickup = Pickup.objects.select_related("store", "slot", "order").filter(order=order).first()
     if pickup is None:
         return {"pickup": None}
+    is_active = pickup.status in ACTIVE
+    now = timezone.now()
+    opens = pickup_arrival_opens(pickup=pickup, now=now) if is_active else None
     return {
+        # Before the arrival window (or the store's opening), say from when "I'm here" works.
+        "arrival_from": opens if opens is not None and opens > now else None,
         "pickup": pickup,
         "qr_svg": _qr_svg(pickup),
-        "is_active": pickup.status in ACTIVE,
+        "is_active": is_active,
         "here_url": here_url
         or reverse("stores:pickup-here", kwargs={"number": pickup.order.number}),
     }

@@ -106,7 +106,11 @@ def test_the_customer_told_too_early_sees_why_and_does_not_jump_the_queue(client
     soon = pickup_order(shop)  # another customer's order, its slot in two hours
     customer_client = Client()
     url = pickup_link_url(order_number=pickup.order.number)
+    shown = customer_client.get(url).content.decode()
+    assert "it works from 08:30 on" in shown
+    assert "I'm here</button>" not in shown
 
+    # A tap anyway (an old page) is refused with the same explanation
     response = customer_client.post(url, follow=True)
 
     page = response.content.decode()

@@ -129,6 +129,7 @@ def test_a_guest_follows_the_signed_link_and_says_they_are_here(client):
     html = page.content.decode()
     assert pickup.code in html and "<svg" in html
     assert f'<form method="post" action="{url}">' in html
+    assert "I'm here</button>" in html
     response = client.post(url, follow=True)
     assert response.redirect_chain == [(url, 302)]
     assert "The store knows you are here." in response.content.decode()
