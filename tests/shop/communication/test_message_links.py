@@ -10,9 +10,11 @@ from django.contrib.sites.models import Site
 from django.core.management.sql import emit_post_migrate_signal
 from django.urls import reverse
 from django.utils import timezone
-from oscar.core.loading import get_model
+from oscar.core.loading import get_class, get_model
+from oscar.test.factories import UserFactory
 
 from shop.communication.models import OutboxMessage
+from shop.sites import site_sync
 from stores.models import Pickup
 from stores.services import pickup_mark_ready
 from tests.factories import product
@@ -108,3 +110,18 @@ def test_the_test_settings_default_to_localhost():
     assert settings.SITE_URL == "http://localhost:8000"
     assert Site.objects.get(pk=settings.SITE_ID).domain == "localhost:8000"
     assert settings.OSCAR_URL_SCHEMA == "http"
+
+
+def test_oscars_own_messages_link_to_site_url_through_the_synced_site(settings):
+    # Oscar's templates write {% absolute_url site.domain path %}: scheme and Site from SITE_URL
+    settings.SITE_URL = "https://shop.example.com"
+    settings.OSCAR_URL_SCHEMA = "https"
+    site_sync()
+    Dispatcher = get_class("communication.utils", "Dispatcher")
+    user = UserFactory(email="ann@example.com")
+
+    messages = Dispatcher().get_messages(
+        "PASSWORD_RESET", {"user": user, "reset_url": "/password-reset/confirm/abc/def/"}
+    )
+
+    assert "https://shop.example.com/password-reset/confirm/abc/def/" in messages["body"]
