@@ -488,6 +488,15 @@ class OrderAmounts:
     due_at_pickup: Decimal
 
 
+def _is_pickup(order: Any) -> bool:
+    # Read through the relation, so pickups loaded with select_related("order") (the
+    # queue) answer from memory.
+    try:
+        return order.pickup is not None
+    except Pickup.DoesNotExist:
+        return False
+
+
 def order_amounts(*, order: Any) -> OrderAmounts:
     """Total, points part, money received and what is left to pay, from the order's
     Oscar payment sources (every page, message and hand-over shows these figures).
@@ -516,7 +525,7 @@ def order_amounts(*, order: Any) -> OrderAmounts:
     if sources:
         due_at_pickup = max(left - awaited_online, zero)
     else:
-        due_at_pickup = left if Pickup.objects.filter(order_id=order.pk).exists() else zero
+        due_at_pickup = left if _is_pickup(order) else zero
     return OrderAmounts(
         currency=order.currency,
         total=total,

@@ -6,7 +6,9 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from oscar.core.loading import get_model
@@ -21,7 +23,7 @@ from tests.loyalty.conftest import assert_ledger_balanced
 from tests.shop.payment.helpers import pay_return, place_order
 from tests.shop.test_checkout_pickup import choose_pickup, open_store
 from tests.shop.test_checkout_points import redemption_rules, shopper
-from tests.stores.factories import staff_of, stock
+from tests.stores.factories import pickup_order, staff_of, stock
 
 Order = get_model("order", "Order")
 
@@ -206,3 +208,27 @@ def test_the_thank_you_page_shows_the_qr_and_no_internal_reference(client):
         f"redeem:order:{order.number}"
         == order.sources.get(source_type__code="loyalty-points").reference
     )  # still recorded for staff and reconciliation
+
+
+def queue_queries(staff) -> tuple[int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = staff.get(reverse("stores-dashboard:queue"))
+    return len(queries), text(response)
+
+
+def test_the_queue_shows_what_is_due_in_the_same_queries_for_1_or_4_orders():
+    # Orders without payment sources (as the demo seeder makes them) owe their total
+    shop = open_store()
+    staff = staff_client(shop)
+    first = pickup_order(shop)
+    one, page = queue_queries(staff)
+    assert page.count('<td class="queue-due">') == 1
+    assert f'<td class="queue-due">€{first.order.total_incl_tax}</td>' in page
+
+    for _ in range(3):
+        pickup_order(shop)
+    four, page = queue_queries(staff)
+
+    assert page.count('<td class="queue-due">') == 4
+    assert '<td class="queue-due">Paid</td>' not in page
+    assert four == one
