@@ -19,7 +19,7 @@ COPY . .
 RUN groupadd --system solomo && useradd --system --gid solomo --home /app solomo \
     && mkdir -p /app/media /app/staticfiles /app/sent-messages \
     && SECRET_KEY=build-only-collectstatic-key-0123456789abcdefghijklmnopqrstuvwxyz \
-       ALLOWED_HOSTS=build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
+       ALLOWED_HOSTS=build SITE_URL=http://build DATABASE_URL=sqlite:////tmp/build.sqlite3 \
        EMAIL_URL=filemail:////tmp/build-mail SMS_BACKEND=file \
        python manage.py collectstatic --noinput --verbosity 0 \
     && chown -R solomo:solomo /app/media /app/staticfiles /app/sent-messages

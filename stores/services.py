@@ -4,21 +4,29 @@ import datetime as dt
 import secrets
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.db.models import F, Q
+from django.utils import dateformat, timezone
 from django.utils.translation import gettext as _
 from oscar.apps.partner.abstract_models import AbstractStockRecord
 
-from .messages import READY_EVENT_CODE, REMINDER_EVENT_CODE, pickup_event_type
+from .messages import (
+    READY_EVENT_CODE,
+    REMINDER_EVENT_CODE,
+    pickup_event_type,
+    pickup_message_context,
+)
 from .models import Pickup, PickupSlot, PickupStatus, Store, StorePreference
 from .selectors import (
     SESSION_STORE_KEY,
     slots_available,
     stock_prices_settable_by,
     stockrecords_visible_to,
+    store_next_change,
 )
 from .signals import pickup_cancelled, pickup_collected
 
@@ -142,7 +150,7 @@ def _notify(pickup_id: int, event_code: str) -> None:
     # The communication Dispatcher renders the event and tags the messages with its code,
     # so the outbox rows say which event they belong to.
     messages = dispatcher.dispatcher.get_messages(
-        event_code, {"order": pickup.order, "pickup": pickup, "store": pickup.store}
+        event_code, {"order": pickup.order, **pickup_message_context(order=pickup.order)}
     )
     dispatcher.dispatch_order_messages(pickup.order, messages, event_code)
 
@@ -174,7 +182,10 @@ def pickup_hand_over(*, pickup: Pickup, code: str, now: dt.datetime) -> Pickup:
     """Collected, if `code` is the pickup code or its QR payload; the stock leaves the store."""
     if not _code_matches(pickup, code):
         raise PickupCodeInvalid(_("That is not this order's pickup code."))
-    _transition(pickup, PickupStatus.COLLECTED, collected_at=now, closed_at=now)
+    # "Customer is here" ends with the hand-over.
+    _transition(
+        pickup, PickupStatus.COLLECTED, collected_at=now, closed_at=now, customer_arrived_at=None
+    )
     for line in _lines_in_lock_order(pickup):
         line.stockrecord.consume_allocation(line.quantity)
     pickup_collected.send(sender=Pickup, pickup=pickup, order=pickup.order, collected_at=now)
@@ -194,7 +205,7 @@ def pickup_cancel(
     *, pickup: Pickup, now: dt.datetime, status: PickupStatus = PickupStatus.CANCELLED
 ) -> Pickup:
     """Cancelled (or uncollected): the stock allocation and the slot place are released."""
-    _transition(pickup, status, closed_at=now)
+    _transition(pickup, status, closed_at=now, customer_arrived_at=None)
     for line in _lines_in_lock_order(pickup):
         line.stockrecord.cancel_allocation(line.quantity)
     PickupSlot.objects.filter(pk=pickup.slot_id, booked__gt=0).update(booked=F("booked") - 1)
@@ -202,9 +213,50 @@ def pickup_cancel(
     return pickup
 
 
+class PickupArrivalTooEarly(Exception):
+    """ "I'm here" before the arrival window or while the store is closed; the message says
+    from when it will work."""
+
+
+def pickup_arrival_opens(*, pickup: Pickup, now: dt.datetime) -> dt.datetime | None:
+    """When "I'm here" is accepted for this pickup: from STORES_ARRIVAL_EARLY_MINUTES before
+    its slot, while the store is open. `now` (or earlier) if it is accepted now; None if
+    the store does not open again within two weeks."""
+    earliest = max(
+        now, pickup.slot.starts_at - dt.timedelta(minutes=settings.STORES_ARRIVAL_EARLY_MINUTES)
+    )
+    state = store_next_change(store=pickup.store, at=earliest)
+    return earliest if state.is_open else state.next_change
+
+
+def _arrival_refusal(pickup: Pickup, opens: dt.datetime | None) -> str:
+    if opens is None:
+        return _("%(store)s is closed; please ask the store when to come.") % {
+            "store": pickup.store.name
+        }
+    local = timezone.localtime(opens, pickup.store.tz)
+    return _(
+        "It is too early to tell %(store)s you are here: “I'm here” works from %(time)s on %(day)s."
+    ) % {
+        "store": pickup.store.name,
+        "time": dateformat.format(local, "H:i"),
+        "day": dateformat.format(local, "l j F"),
+    }
+
+
 @transaction.atomic
 def pickup_customer_arrived(*, pickup: Pickup, now: dt.datetime) -> Pickup:
-    """The customer tapped "I'm here": shown in the store's queue."""
+    """The customer tapped "I'm here": shown in the store's queue.
+
+    Accepted only from STORES_ARRIVAL_EARLY_MINUTES before the slot and while the
+    store is open (PickupArrivalTooEarly otherwise), so a customer far from their
+    slot never jumps the queue.
+    """
+    if pickup.status not in ACTIVE:
+        raise PickupTransitionError(_("This pickup is closed."))
+    opens = pickup_arrival_opens(pickup=pickup, now=now)
+    if opens is None or opens > now:
+        raise PickupArrivalTooEarly(_arrival_refusal(pickup, opens))
     updated = Pickup.objects.filter(pk=pickup.pk, status__in=ACTIVE).update(customer_arrived_at=now)
     if not updated:
         raise PickupTransitionError(_("This pickup is closed."))

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .api.views import BadRequest, parse_near_query
-from .links import pickup_link_order_number
+from .links import PickupLinkExpired, pickup_link_expires_at, pickup_link_order_number
 from .models import Pickup, Service, Store
 from .places import place_names
 from .presenters import json_for_script, opening_label, schema_org_store
@@ -33,7 +33,12 @@ from .selectors import (
     stores_near,
     with_hours,
 )
-from .services import PickupTransitionError, pickup_customer_arrived, store_choose
+from .services import (
+    PickupArrivalTooEarly,
+    PickupTransitionError,
+    pickup_customer_arrived,
+    store_choose,
+)
 
 LOCATOR_LIMIT = 20
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
@@ -163,18 +168,31 @@ def pickup_here(request: HttpRequest, number: str) -> HttpResponse:
     )
     if pickup is None:
         raise Http404
-    try:
-        pickup_customer_arrived(pickup=pickup, now=timezone.now())
-    except PickupTransitionError as exc:
-        messages.error(request, str(exc))
-    else:
-        messages.success(request, _("Thanks! The store knows you are here."))
+    _say_arrived(request, pickup)
     return HttpResponseRedirect(reverse("customer:order", kwargs={"order_number": number}))
 
 
+def _say_arrived(request: HttpRequest, pickup: Pickup) -> None:
+    try:
+        pickup_customer_arrived(pickup=pickup, now=timezone.now())
+    except (PickupTransitionError, PickupArrivalTooEarly) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Thanks! The store knows you are here."))
+
+
 def pickup_status(request: HttpRequest, token: str) -> HttpResponse:
-    """A pickup's status through a signed link (no sign-in): GET shows it, POST is "I'm here"."""
-    number = pickup_link_order_number(token=token)
+    """A pickup's status through a signed link (no sign-in): GET shows it, POST is "I'm here".
+
+    An expired link (see stores.links) gets a page saying where the order can still be
+    followed, with status 410.
+    """
+    if request.method not in ("GET", "POST"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    try:
+        number = pickup_link_order_number(token=token)
+    except PickupLinkExpired:
+        return _link_expired(request, pickup=None)
     pickup = (
         Pickup.objects.select_related("order", "store", "slot").filter(order__number=number).first()
         if number
@@ -182,14 +200,18 @@ def pickup_status(request: HttpRequest, token: str) -> HttpResponse:
     )
     if pickup is None:
         raise Http404
+    if timezone.now() >= pickup_link_expires_at(pickup=pickup):
+        return _link_expired(request, pickup=pickup)
     if request.method == "POST":
-        try:
-            pickup_customer_arrived(pickup=pickup, now=timezone.now())
-        except PickupTransitionError as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Thanks! The store knows you are here."))
+        _say_arrived(request, pickup)
         return redirect(request.path)
-    if request.method != "GET":
-        return HttpResponseNotAllowed(["GET", "POST"])
     return render(request, "stores/pickup_status.html", {"pickup": pickup, "order": pickup.order})
+
+
+def _link_expired(request: HttpRequest, *, pickup: Pickup | None) -> HttpResponse:
+    return render(
+        request,
+        "stores/pickup_link_expired.html",
+        {"pickup": pickup, "order": pickup.order if pickup else None},
+        status=410,
+    )

@@ -82,6 +82,12 @@ TRUSTED_PROXY_COUNT            0 (reverse proxies in front that append to X-Forw
                                0: the client IP for lockouts and rate limits is REMOTE_ADDR)
 HEALTH_TOKEN                   unset (Bearer token that shows /health/'s details to a
                                monitor; at least 32 characters; staff see them signed in)
+SITE_URL                       http://localhost:8000 (production: required) scheme and host
+                               of every link in messages; kept in the Sites framework's
+                               Site on each migrate
+STORES_ARRIVAL_EARLY_MINUTES   30 (minutes before its slot "I'm here" is accepted, while
+                               the store is open)
+STORES_STATUS_LINK_DAYS        30 (days after the slot a guest's pickup link works)
 =============================  ==============================================
 
 Bad values stop start-up with an ImproperlyConfigured error naming the variable.
@@ -152,6 +158,24 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
 SITE_ID = 1
+
+
+def site_url_checked(url: str) -> str:
+    """SITE_URL as scheme://host[:port] without a trailing slash, or ImproperlyConfigured."""
+    from urllib.parse import urlsplit
+
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname or parts.path or parts.query:
+        raise ImproperlyConfigured(
+            f"SITE_URL must be the shop's address, scheme and host only, such as "
+            f"https://shop.example.com; got {url!r}"
+        )
+    return url
+
+
+# Links in messages (e-mail, SMS, push) are built from this, never from a request's host.
+SITE_URL = site_url_checked(env.str("SITE_URL", default="") or "http://localhost:8000")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 DATABASES = {"default": _database_from_env()}
@@ -568,6 +592,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # --- Oscar --------------------------------------------------------------------------------
 
 OSCAR_SHOP_NAME = env.str("SHOP_NAME", default="Solomo")
+# Oscar's e-mails build links as OSCAR_URL_SCHEMA://<Site domain><path>; both follow SITE_URL.
+OSCAR_URL_SCHEMA = SITE_URL.split("://")[0]
 OSCAR_HOMEPAGE = reverse_lazy("home")
 OSCAR_SHOP_TAGLINE = _("Buy on your phone, pick up near you")
 OSCAR_DEFAULT_CURRENCY = _currency_from_env()
@@ -657,6 +683,12 @@ STORES_PICKUP_REMIND_DAYS = env.int("STORES_PICKUP_REMIND_DAYS", default=2)
 STORES_PICKUP_CANCEL_DAYS = env.int("STORES_PICKUP_CANCEL_DAYS", default=5)
 # Per-store prices: off, store staff change only quantities; HQ always sets prices.
 STORES_STAFF_SET_PRICES = env.bool("STORES_STAFF_SET_PRICES", default=False)
+STORES_ARRIVAL_EARLY_MINUTES = env.int("STORES_ARRIVAL_EARLY_MINUTES", default=30)
+STORES_STATUS_LINK_DAYS = env.int("STORES_STATUS_LINK_DAYS", default=30)
+if STORES_ARRIVAL_EARLY_MINUTES < 0 or STORES_STATUS_LINK_DAYS < 1:
+    raise ImproperlyConfigured(
+        "STORES_ARRIVAL_EARLY_MINUTES must be 0 or more, STORES_STATUS_LINK_DAYS 1 or more."
+    )
 # Orders in these statuses are not shown to store staff yet (awaiting card payment).
 STORES_HIDDEN_ORDER_STATUSES = ("Pending payment", "Payment review")
 

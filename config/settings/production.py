@@ -8,7 +8,7 @@ pickup codes in the logs); `manage.py check --deploy` passes with no warnings (R
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, site_url_checked
 
 
 def _required(name: str) -> str:
@@ -34,6 +34,9 @@ ALLOWED_HOSTS = [host.strip() for host in _required("ALLOWED_HOSTS").split(",") 
 if "*" in ALLOWED_HOSTS:
     raise ImproperlyConfigured("ALLOWED_HOSTS must list the site's host names, not '*'.")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Every link in a message is built from it: a guess (the request's host) could be forged.
+SITE_URL = site_url_checked(_required("SITE_URL"))
+OSCAR_URL_SCHEMA = SITE_URL.split("://")[0]
 
 # HTTPS everywhere. Behind a TLS-terminating proxy, set SECURE_PROXY_SSL_HEADER.
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)

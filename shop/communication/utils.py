@@ -8,6 +8,7 @@ outbox row in the caller's transaction, delivered by a Celery worker after commi
 
 import logging
 
+from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import translation
 from oscar.apps.communication import utils as oscar_utils
@@ -49,6 +50,24 @@ def _secrets_in(context: dict) -> list[str]:
 
 
 class Dispatcher(oscar_utils.Dispatcher):
+    def get_base_context(self, **kwargs):
+        """Oscar's context (the current Site), plus links built from SITE_URL only.
+
+        `site_url` for templates; `status_url` made absolute from `status_path` (Oscar and
+        our callers pass the path); for an order, what is left to pay and, for a click &
+        collect order, its store, slot, code and follow link (stores.messages).
+        """
+        from stores.messages import pickup_message_context
+
+        context = super().get_base_context(**kwargs)
+        context["site_url"] = settings.SITE_URL
+        if context.get("status_path"):
+            context["status_url"] = settings.SITE_URL + context["status_path"]
+        order = context.get("order")
+        if order is not None and getattr(order, "pk", None):
+            context = {**pickup_message_context(order=order), **context}
+        return context
+
     def get_messages(self, event_code, extra_context=None):
         """Render every channel; a template error is carried along, not raised.
 

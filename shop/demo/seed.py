@@ -19,6 +19,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 
+from shop.sites import site_domain
+
 from .catalogue import CATEGORIES, PRODUCTS
 from .images import product_image_jpeg
 from .people import MARKETER_PERMISSIONS, MARKETERS_GROUP, USERS, Role, UserSpec
@@ -36,7 +38,6 @@ StockRecord = apps.get_model("partner", "StockRecord")
 User = get_user_model()
 
 SITE_NAME = "Solomo"
-SITE_DOMAIN = "127.0.0.1:8000"
 PRODUCT_CLASS_SLUG = "standard"
 PRODUCT_CLASS_NAME = "Standard"
 # Oscar's permission for partner users who are not staff (its "limited" role).
@@ -86,14 +87,15 @@ def stock_level(*, partner: PartnerSpec, upc: str) -> int | None:
 @transaction.atomic
 def site_seed() -> bool:
     """Name the current Site after the shop if it still has Django's example.com; True if so."""
+    # The domain is SITE_URL's (shop.sites keeps it so on every migrate).
     site, created = Site.objects.get_or_create(
-        pk=settings.SITE_ID, defaults={"name": SITE_NAME, "domain": SITE_DOMAIN}
+        pk=settings.SITE_ID, defaults={"name": SITE_NAME, "domain": site_domain()}
     )
     if created:
         return True
     if site.domain != "example.com":
         return False
-    site.name, site.domain = SITE_NAME, SITE_DOMAIN
+    site.name, site.domain = SITE_NAME, site_domain()
     site.save(update_fields=["name", "domain"])
     return True
 

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
+from oscar.templatetags.currency_filters import currency
 
 from stores.models import (
     ExceptionalDay,
@@ -30,6 +31,7 @@ from stores.models import (
     Service,
     Store,
 )
+from stores.selectors import order_amounts
 from stores.services import (
     ACTIVE,
     PickupCodeInvalid,
@@ -80,7 +82,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     else:
         pickups = pickups.filter(status__in=ACTIVE)
     # Customers waiting at the counter first, then by slot.
-    pickups = pickups.order_by(F("customer_arrived_at").asc(nulls_last=True), "slot__starts_at")
+    pickups = pickups.order_by(
+        F("customer_arrived_at").asc(nulls_last=True), "slot__starts_at"
+    ).prefetch_related("order__sources__source_type")
     return render(
         request,
         "stores/dashboard/queue.html",
@@ -93,7 +97,11 @@ def queue(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     pickup = get_object_or_404(pickups_visible_to(request.user), pk=pk)
     lines = pickup.order.lines.all()
-    return render(request, "stores/dashboard/detail.html", {"pickup": pickup, "lines": lines})
+    return render(
+        request,
+        "stores/dashboard/detail.html",
+        {"pickup": pickup, "lines": lines, "amounts": order_amounts(order=pickup.order)},
+    )
 
 
 @require_POST
@@ -101,6 +109,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def change_status(request: HttpRequest, pk: int) -> HttpResponse:
     pickup = get_object_or_404(pickups_visible_to(request.user), pk=pk)
     action, now = request.POST.get("action", ""), timezone.now()
+    due = order_amounts(order=pickup.order).due_at_pickup
     try:
         if action == "preparing":
             pickup_mark_preparing(pickup=pickup)
@@ -118,11 +127,15 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
     except (PickupTransitionError, PickupCodeInvalid) as exc:
         messages.error(request, str(exc))
         return redirect("stores-dashboard:detail", pk=pickup.pk)
-    messages.success(
-        request,
-        _("Order %(number)s: %(status)s.")
-        % {"number": pickup.order.number, "status": pickup.get_status_display()},
-    )
+    done = _("Order %(number)s: %(status)s.") % {
+        "number": pickup.order.number,
+        "status": pickup.get_status_display(),
+    }
+    if action == "collected" and due:
+        done += " " + _("%(amount)s taken at pickup.") % {
+            "amount": currency(due, pickup.order.currency)
+        }
+    messages.success(request, done)
     return redirect("stores-dashboard:detail", pk=pickup.pk)
 
 

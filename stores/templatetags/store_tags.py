@@ -6,14 +6,15 @@ import segno
 from django import template
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from stores.links import pickup_link_url
 from stores.models import Pickup
 from stores.places import place_lookup
-from stores.selectors import chosen_store_for_request, stores_near
-from stores.services import ACTIVE, pickup_qr_payload
+from stores.selectors import OrderAmounts, chosen_store_for_request, order_amounts, stores_near
+from stores.services import ACTIVE, pickup_arrival_opens, pickup_qr_payload
 
 register = template.Library()
 
@@ -50,6 +51,30 @@ def pickup_link(order: Any) -> str:
     return pickup_link_url(order_number=order.number)
 
 
+def _qr_svg(pickup: Pickup) -> str:
+    qr = segno.make(pickup_qr_payload(pickup=pickup), error="m")
+    # segno escapes the title and writes only its own markup.
+    return mark_safe(qr.svg_inline(scale=5, title=_("Pickup QR code")))  # noqa: S308
+
+
+@register.simple_tag
+def pickup_qr(pickup: Pickup) -> str:
+    """The pickup's QR code as inline SVG (what staff scan at hand-over)."""
+    return _qr_svg(pickup)
+
+
+@register.simple_tag
+def amounts_of(order: Any) -> OrderAmounts:
+    """`{% amounts_of order as amounts %}`: total, points part and what is left to pay."""
+    return order_amounts(order=order)
+
+
+@register.inclusion_tag("stores/partials/order_amounts.html")
+def order_payment(order: Any) -> dict[str, Any]:
+    """What the order costs, what points and money paid, and what is left to pay."""
+    return {"amounts": order_amounts(order=order)}
+
+
 @register.inclusion_tag("stores/partials/order_pickup.html")
 def order_pickup(order: Any, here_url: str = "") -> dict[str, Any]:
     """The pickup block of an order page: store, slot, code, QR and "I'm here".
@@ -60,11 +85,15 @@ def order_pickup(order: Any, here_url: str = "") -> dict[str, Any]:
     pickup = Pickup.objects.select_related("store", "slot", "order").filter(order=order).first()
     if pickup is None:
         return {"pickup": None}
-    qr = segno.make(pickup_qr_payload(pickup=pickup), error="m")
+    is_active = pickup.status in ACTIVE
+    now = timezone.now()
+    opens = pickup_arrival_opens(pickup=pickup, now=now) if is_active else None
     return {
+        # Before the arrival window (or the store's opening), say from when "I'm here" works.
+        "arrival_from": opens if opens is not None and opens > now else None,
         "pickup": pickup,
-        "qr_svg": mark_safe(qr.svg_inline(scale=5, title=_("Pickup QR code"))),  # noqa: S308
-        "is_active": pickup.status in ACTIVE,
+        "qr_svg": _qr_svg(pickup),
+        "is_active": is_active,
         "here_url": here_url
         or reverse("stores:pickup-here", kwargs={"number": pickup.order.number}),
     }

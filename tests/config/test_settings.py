@@ -36,7 +36,12 @@ MESSAGES = {
     "SMS_BACKEND": "http",
     "SMS_GATEWAY_URL": "https://sms.example.com/send",
 }
-SITE = {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "shop.example.com", **MESSAGES}
+SITE = {
+    "SECRET_KEY": STRONG_KEY,
+    "ALLOWED_HOSTS": "shop.example.com",
+    "SITE_URL": "https://shop.example.com",
+    **MESSAGES,
+}
 
 
 def test_production_check_deploy_has_no_warnings():
@@ -60,6 +65,11 @@ def test_production_check_deploy_has_no_warnings():
         ({"ALLOWED_HOSTS": "shop.example.com"}, "SECRET_KEY must be set in the environment"),
         ({"SECRET_KEY": STRONG_KEY}, "ALLOWED_HOSTS must be set in the environment"),
         (
+            {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "shop.example.com"},
+            "SITE_URL must be set in the environment",
+        ),
+        ({**SITE, "SITE_URL": "shop.example.com"}, "SITE_URL must be the shop's address"),
+        (
             {"SECRET_KEY": "short", "ALLOWED_HOSTS": "shop.example.com"},
             "SECRET_KEY is too weak for production",
         ),
@@ -78,6 +88,8 @@ def test_production_check_deploy_has_no_warnings():
     ids=[
         "no-secret-key",
         "no-allowed-hosts",
+        "no-site-url",
+        "site-url-without-scheme",
         "short-key",
         "insecure-key",
         "wildcard-host",
@@ -172,6 +184,8 @@ def test_production_accepts_a_file_sink_or_a_real_server(env):
             "Set both STRIPE_SECRET_KEY and STRIPE_PUBLISHABLE_KEY",
         ),
         ({"PAYMENT_HOLD_MINUTES": "1"}, "PAYMENT_HOLD_MINUTES must be at least 5 minutes"),
+        ({"SITE_URL": "https://shop.example.com/fr/"}, "SITE_URL must be the shop's address"),
+        ({"STORES_STATUS_LINK_DAYS": "0"}, "STORES_STATUS_LINK_DAYS 1 or more"),
     ],
     ids=[
         "garbage-url",
@@ -181,6 +195,8 @@ def test_production_accepts_a_file_sink_or_a_real_server(env):
         "bad-conn-max-age",
         "one-stripe-key",
         "short-payment-hold",
+        "site-url-with-path",
+        "no-status-link-days",
     ],
 )
 def test_bad_environment_values_stop_start_up_naming_the_variable(env, message):

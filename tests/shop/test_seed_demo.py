@@ -193,7 +193,7 @@ def test_demo_users_get_their_roles(client):
     shopper = User.objects.get(email="shopper@solomo.example")
     assert not (shopper.is_staff or shopper.partners.exists())
     assert shopper.get_full_name() == "Camille Martin"
-    assert Site.objects.get(pk=settings.SITE_ID).domain == "127.0.0.1:8000"
+    assert Site.objects.get(pk=settings.SITE_ID).domain == "localhost:8000"  # SITE_URL's
     assert "Demo logins" in output
     for email, password in [
         ("shopper@solomo.example", "solomo-shopper"),

@@ -54,6 +54,10 @@ def every_day(opens: str = "09:00", closes: str = "19:00") -> dict[int, list[tup
     return {day: [(opens, closes)] for day in range(7)}
 
 
+# Open round the clock: noon to midnight runs into the next day's midnight to noon.
+ALWAYS_OPEN = {day: [("00:00", "12:00"), ("12:00", "00:00")] for day in range(7)}
+
+
 def exceptional_day(
     store: Store, date: dt.date, periods: list[tuple[str, str]] = (), reason: str = ""
 ) -> ExceptionalDay:
@@ -74,8 +78,17 @@ def stock(store: Store, product, num_in_stock: int, *, price: str = "9.99", allo
     )
 
 
-def pickup_order(store: Store, *, quantity: int = 1, in_stock: int = 5, user=None, status=None):
-    """An order placed through Oscar's OrderCreator from `store`'s stock, with its pickup."""
+def pickup_order(
+    store: Store,
+    *,
+    quantity: int = 1,
+    in_stock: int = 5,
+    user=None,
+    status=None,
+    starts_in: dt.timedelta = dt.timedelta(hours=2),
+):
+    """An order placed through Oscar's OrderCreator from `store`'s stock, with its pickup
+    in a slot starting `starts_in` from now."""
     from django.utils import timezone
     from oscar.test.factories import create_basket, create_order, create_product
 
@@ -86,7 +99,7 @@ def pickup_order(store: Store, *, quantity: int = 1, in_stock: int = 5, user=Non
     basket = create_basket(empty=True)
     basket.add_product(item, quantity)
     order = create_order(basket=basket, user=user, guest_email="" if user else "guest@example.com")
-    starts = timezone.now().replace(microsecond=0) + dt.timedelta(hours=2)
+    starts = timezone.now().replace(microsecond=0) + starts_in
     slot, _ = PickupSlot.objects.get_or_create(
         store=store,
         starts_at=starts,

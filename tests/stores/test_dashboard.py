@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from stores.models import PickupStatus
-from tests.stores.factories import pickup_order, staff_of, store
+from tests.stores.factories import ALWAYS_OPEN, pickup_order, staff_of, store
 
 pytestmark = pytest.mark.django_db
 
@@ -80,8 +80,11 @@ def test_status_changes_need_post_and_csrf(world):
 
 def test_customer_is_here_shows_in_the_queue_and_wrong_code_is_refused(client, world):
     shop = world["stores"]["A"]
+    for weekday, periods in ALWAYS_OPEN.items():
+        for opens, closes in periods:
+            shop.opening_periods.create(weekday=weekday, opens=opens, closes=closes)
     customer = get_user_model().objects.create_user("c@example.com", "c@example.com", "pw")
-    pickup = pickup_order(shop, user=customer)
+    pickup = pickup_order(shop, user=customer, starts_in=dt.timedelta(minutes=10))
 
     client.force_login(customer)
     page = client.get(reverse("customer:order", kwargs={"order_number": pickup.order.number}))

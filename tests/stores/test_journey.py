@@ -134,10 +134,12 @@ def test_shopper_collects_an_order_from_the_nearest_store(django_capture_on_comm
     handed = counter.post(status_url, {"action": "collected", "code": pickup.code}, follow=True)
 
     # Then the order is collected and the two units have left the store's stock
-    assert f"Order {order.number}: Collected." in handed.content.decode()
+    assert f"Order {order.number}: Collected. €24.00 taken at pickup." in handed.content.decode()
+    assert "Customer is here" not in handed.content.decode()
     pickup.refresh_from_db()
     assert pickup.status == PickupStatus.COLLECTED
-    assert pickup.collected_at is not None and pickup.customer_arrived_at is not None
+    # "Customer is here" ends with the hand-over
+    assert pickup.collected_at is not None and pickup.customer_arrived_at is None
     centre_stock.refresh_from_db()
     assert (centre_stock.num_in_stock, centre_stock.num_allocated) == (1, 0)
     assert list(counter.get(reverse("stores-dashboard:queue")).context["pickups"]) == []

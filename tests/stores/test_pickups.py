@@ -22,7 +22,7 @@ from stores.services import (
     pickups_sweep,
 )
 from stores.tasks import pickups_sweep_task
-from tests.stores.factories import pickup_order, store
+from tests.stores.factories import ALWAYS_OPEN, pickup_order, store
 
 CommunicationEvent = get_model("order", "CommunicationEvent")
 
@@ -86,7 +86,7 @@ def test_cancel_releases_the_allocation_and_the_slot_place():
 
 
 def test_customer_arrival_is_recorded_only_while_active():
-    pickup = pickup_order(store("Centre"))
+    pickup = pickup_order(store("Centre", hours=ALWAYS_OPEN), starts_in=dt.timedelta(minutes=20))
     now = timezone.now()
 
     pickup_customer_arrived(pickup=pickup, now=now)

@@ -1,5 +1,6 @@
 """Locator and store pages: distance list, JSON-LD, no inline scripts, choosing my store."""
 
+import datetime as dt
 import json
 import re
 
@@ -11,7 +12,7 @@ from django.urls import reverse
 from stores.links import pickup_link_url
 from stores.models import PickupStatus, StorePreference
 from stores.selectors import SESSION_STORE_KEY
-from tests.stores.factories import every_day, pickup_order, store
+from tests.stores.factories import ALWAYS_OPEN, every_day, pickup_order, store
 
 pytestmark = pytest.mark.django_db
 
@@ -116,8 +117,8 @@ def test_choosing_needs_post(client):
 
 
 def test_a_guest_follows_the_signed_link_and_says_they_are_here(client):
-    # Given a guest's pickup order
-    pickup = pickup_order(store("Centre"))
+    # Given a guest's pickup order, in a slot starting soon at an open store
+    pickup = pickup_order(store("Centre", hours=ALWAYS_OPEN), starts_in=dt.timedelta(minutes=20))
     url = pickup_link_url(order_number=pickup.order.number)
 
     # When they open the signed link, with no account
@@ -128,6 +129,7 @@ def test_a_guest_follows_the_signed_link_and_says_they_are_here(client):
     html = page.content.decode()
     assert pickup.code in html and "<svg" in html
     assert f'<form method="post" action="{url}">' in html
+    assert "I'm here</button>" in html
     response = client.post(url, follow=True)
     assert response.redirect_chain == [(url, 302)]
     assert "The store knows you are here." in response.content.decode()

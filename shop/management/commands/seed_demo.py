@@ -12,6 +12,7 @@ from shop.demo import loyalty as demo_loyalty
 from shop.demo import seed
 from shop.demo import stores as demo_stores
 from shop.demo.people import Role
+from shop.sites import site_domain
 
 
 class Command(BaseCommand):
@@ -126,7 +127,7 @@ class Command(BaseCommand):
 
     def _report_site(self, renamed: bool) -> None:
         if renamed:
-            self._say(f"Site: set to {seed.SITE_NAME} ({seed.SITE_DOMAIN})")
+            self._say(f"Site: set to {seed.SITE_NAME} ({site_domain()})")
         else:
             self._say("Site: already configured, left as it is")
 
