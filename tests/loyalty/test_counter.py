@@ -425,3 +425,16 @@ def test_the_database_refuses_inconsistent_limits():
         EarningRule.objects.update(counter_daily_points=100)  # below the 500 per adjustment
     with pytest.raises(IntegrityError), transaction.atomic():
         EarningRule.objects.update(counter_approval_threshold=501)
+
+
+def test_adjustments_and_decisions_are_append_only_in_the_database(jane):
+    adjust(logged_in(support()), jane, points=250)
+    adjustment = PointsAdjustment.objects.get()
+    decision = adjustment_decide(adjustment=adjustment, approver=support(), approve=False)
+
+    for model, row in [(PointsAdjustment, adjustment), (PointsAdjustmentDecision, decision)]:
+        with pytest.raises(IntegrityError), transaction.atomic():
+            model.objects.filter(pk=row.pk).update(created_at=row.created_at)
+        with pytest.raises(IntegrityError), transaction.atomic():
+            model.objects.filter(pk=row.pk).delete()
+    assert (PointsAdjustment.objects.count(), PointsAdjustmentDecision.objects.count()) == (1, 1)
