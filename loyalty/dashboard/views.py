@@ -5,7 +5,7 @@ import uuid
 
 from django.contrib import messages
 from django.contrib.messages.views import SuccessMessageMixin
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
@@ -103,8 +103,8 @@ class TierUpdateView(generic.UpdateView):
 COUNTER_LOOKUP_RATE = "30/m"
 
 
-def _lookup_over_limit(request: HttpRequest) -> int | None:
-    """Count this lookup; the seconds to wait if the member of staff is over the rate."""
+def _too_many_lookups(request: HttpRequest) -> HttpResponse | None:
+    """Count this lookup; the 429 page if the member of staff is over the rate, else None."""
     usage = get_usage(
         request,
         group="loyalty-counter-lookup",
@@ -112,9 +112,17 @@ def _lookup_over_limit(request: HttpRequest) -> int | None:
         rate=COUNTER_LOOKUP_RATE,
         increment=True,
     )
-    if usage is not None and usage["should_limit"]:
-        return max(usage["time_left"], 1)
-    return None
+    if usage is None or not usage["should_limit"]:
+        return None
+    wait = max(usage["time_left"], 1)
+    response = render(
+        request,
+        "loyalty/dashboard/too_many_lookups.html",
+        {"wait_minutes": max(math.ceil(wait / 60), 1)},
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    return response
 
 
 class CounterView(generic.TemplateView):
@@ -124,17 +132,8 @@ class CounterView(generic.TemplateView):
     template_name = "loyalty/dashboard/counter.html"
 
     def get(self, request, *args, **kwargs):
-        if request.GET.get("number"):
-            wait = _lookup_over_limit(request)
-            if wait is not None:
-                response = render(
-                    request,
-                    "loyalty/dashboard/too_many_lookups.html",
-                    {"wait_minutes": max(math.ceil(wait / 60), 1)},
-                    status=429,
-                )
-                response["Retry-After"] = str(wait)
-                return response
+        if request.GET.get("number") and (refused := _too_many_lookups(request)):
+            return refused
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
@@ -169,6 +168,9 @@ class CounterAdjustView(generic.View):
     """POST an adjustment from the counter: posted at once, or sent for approval."""
 
     def post(self, request):
+        # A refused form shows the member again: it counts as a lookup.
+        if refused := _too_many_lookups(request):
+            return refused
         form = CounterAdjustForm(request.POST, user=request.user)
         found = member_at_counter(number=request.POST.get("number", "").strip())
         if found is None:

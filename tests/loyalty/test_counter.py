@@ -138,6 +138,19 @@ def test_lookups_are_rate_limited_per_member_of_staff(centre, jane):
     assert other.get(COUNTER, {"number": jane.number}).status_code == 200
 
 
+def test_adjustment_posts_count_as_lookups(centre, jane):
+    limit = int(COUNTER_LOOKUP_RATE.split("/")[0])
+    client = logged_in(store_staff(centre))
+    for i in range(limit):  # refused forms show the member again
+        assert adjust(client, jane, points=-1, store=centre, key=f"k{i}").status_code == 200
+
+    over = adjust(client, jane, points=10, store=centre, key="k-over")
+
+    assert over.status_code == 429
+    assert jane.number.encode() not in over.content
+    assert not PointsAdjustment.objects.exists()
+
+
 # --- Adjustments within bounds ---------------------------------------------------------------
 
 
