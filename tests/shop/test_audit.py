@@ -261,3 +261,41 @@ def test_the_sqlite_triggers_refuse_update_and_delete(migration, tables):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
             scratch.execute(f"DELETE FROM {table} WHERE id = 1")
         assert scratch.execute(f"SELECT note FROM {table}").fetchall() == [("kept",)]
+
+
+def test_an_approval_is_audited_and_the_audit_page_shows_who_decided(superuser):
+    centre = store_partner("Centre")
+    staff, approver = store_staff(centre), support()
+    member = member_factory()
+    logged_in(staff).post(
+        reverse("loyalty_dashboard:loyalty-counter-adjust"),
+        {
+            "number": member.number,
+            "direction": "award",
+            "points": 250,
+            "category": AdjustmentCategory.GOODWILL,
+            "reason": "Broken jar",
+            "store": centre.pk,
+            "key": "k1",
+        },
+    )
+    adjustment = PointsAdjustment.objects.get()
+    decide = reverse("loyalty_dashboard:loyalty-adjustment-decide", kwargs={"pk": adjustment.pk})
+
+    logged_in(approver).post(decide, {"action": "approve", "note": "ok"})
+
+    event = AuditEvent.objects.get(actor=approver)
+    assert (event.view_name, event.object_ids, event.field_names, event.status_code) == (
+        "loyalty_dashboard:loyalty-adjustment-decide",
+        {"pk": str(adjustment.pk)},
+        ["action", "note"],
+        302,
+    )
+    page = logged_in(superuser).get(
+        AUDIT, {"show": "adjustments", "actor": approver.email, "member": member.number}
+    )
+    assert list(page.context["page"]) == [adjustment]
+    html = page.content.decode()
+    assert "Approved" in html
+    assert approver.email in html
+    assert staff.email in html
