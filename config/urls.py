@@ -46,6 +46,7 @@ urlpatterns += i18n_patterns(
         ),
     ),
     path("dashboard/payments/", include("shop.payment.dashboard")),
+    path("dashboard/audit/", include("shop.audit.urls")),
     path("", include("shop.communication.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
     prefix_default_language=False,

@@ -268,11 +268,65 @@ class EarningRule(models.Model):
             "from 0 to 1: 0.5 is half the order, 0 turns paying with points off."
         ),
     )
+    # Points adjusted by staff at the member counter (loyalty.services.adjustments).
+    counter_max_points = models.IntegerField(
+        _("most points per adjustment"),
+        default=500,
+        validators=[
+            MinValueValidator(1, message=_("Enter a number of points from 1 to 1,000,000.")),
+            MaxValueValidator(
+                1_000_000, message=_("Enter a number of points from 1 to 1,000,000.")
+            ),
+        ],
+        help_text=_("The most points one counter adjustment may award or take."),
+    )
+    counter_daily_points = models.IntegerField(
+        _("most points per member of staff and day"),
+        default=2000,
+        validators=[
+            MinValueValidator(1, message=_("Enter a number of points from 1 to 10,000,000.")),
+            MaxValueValidator(
+                10_000_000, message=_("Enter a number of points from 1 to 10,000,000.")
+            ),
+        ],
+        help_text=_(
+            "The most points one member of staff may adjust in a day, awarded and taken "
+            "together, approved or waiting for approval."
+        ),
+    )
+    counter_approval_threshold = models.IntegerField(
+        _("adjustments above this need a second person"),
+        default=200,
+        validators=[
+            MinValueValidator(0, message=_("Enter 0 or a positive number of points.")),
+            MaxValueValidator(
+                1_000_000, message=_("Enter a number of points from 0 to 1,000,000.")
+            ),
+        ],
+        help_text=_(
+            "An adjustment of more points waits until another person allowed to approve "
+            "adjustments approves it; 0: every adjustment does."
+        ),
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("earning rule")
         constraints = [
+            models.CheckConstraint(
+                condition=Q(counter_max_points__gte=1) & Q(counter_max_points__lte=1_000_000),
+                name="loyalty_rule_counter_max_points",
+            ),
+            models.CheckConstraint(
+                condition=Q(counter_daily_points__gte=F("counter_max_points"))
+                & Q(counter_daily_points__lte=10_000_000),
+                name="loyalty_rule_counter_daily_points",
+            ),
+            models.CheckConstraint(
+                condition=Q(counter_approval_threshold__gte=0)
+                & Q(counter_approval_threshold__lte=F("counter_max_points")),
+                name="loyalty_rule_counter_approval_threshold",
+            ),
             models.CheckConstraint(
                 condition=Q(points_per_unit__gte=0), name="loyalty_rule_rate_gte_0"
             ),
@@ -371,6 +425,137 @@ class TierLevel(models.Model):
 
     def __str__(self) -> str:
         return self.get_tier_display()
+
+
+# --- Points adjusted by staff at the member counter ---------------------------------------
+
+
+class AdjustmentDirection(models.TextChoices):
+    AWARD = "award", _("Award points")
+    DEDUCT = "deduct", _("Take points")
+
+
+class AdjustmentCategory(models.TextChoices):
+    MISSED_EARN = "missed_earn", _("Points missing from a purchase")
+    GOODWILL = "goodwill", _("Goodwill gesture")
+    CORRECTION = "correction", _("Correction of an earlier mistake")
+    USED_IN_STORE = "used_in_store", _("Points used in the store")
+    OTHER = "other", _("Other (explain in the reason)")
+
+
+class PointsAdjustment(models.Model):
+    """A points adjustment asked for by staff at the member counter.
+
+    Append-only like the ledger (triggers in migration 0005): a row is never updated or
+    deleted. One at or below the approval threshold is posted to the ledger at once
+    (`entry`); one above it waits for a PointsAdjustmentDecision by a second person.
+    """
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="adjustments")
+    direction = models.CharField(_("action"), max_length=10, choices=AdjustmentDirection.choices)
+    points = models.IntegerField(_("points"))
+    category = models.CharField(
+        _("reason category"), max_length=20, choices=AdjustmentCategory.choices
+    )
+    reason = models.CharField(_("reason"), max_length=200)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("asked by"),
+    )
+    # The store (an Oscar partner) whose counter it was made at; None for head office.
+    partner = models.ForeignKey(
+        "partner.Partner",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("store"),
+    )
+    needs_approval = models.BooleanField(_("needs approval"))
+    # The form's key: sending the same form twice records one adjustment.
+    key = models.CharField(max_length=64, unique=True)
+    # The ledger entry, for an adjustment posted at once.
+    entry = models.OneToOneField(
+        PointsEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="adjustment"
+    )
+    created_at = models.DateTimeField(_("asked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("points adjustment")
+        verbose_name_plural = _("points adjustments")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("adjust_points", _("Can adjust a member's points at the counter")),
+            (
+                "approve_points_adjustment",
+                _("Can approve or reject another person's points adjustment"),
+            ),
+        ]
+        indexes = [models.Index(fields=["requested_by", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(points__gt=0), name="loyalty_adjustment_points_gt_0"
+            ),
+            # Waiting for approval means nothing was posted yet; posted at once means it
+            # did not need approval.
+            models.CheckConstraint(
+                condition=Q(needs_approval=True, entry__isnull=True)
+                | Q(needs_approval=False, entry__isnull=False),
+                name="loyalty_adjustment_posted_unless_approval",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        sign = "+" if self.direction == AdjustmentDirection.AWARD else "-"
+        return f"{self.member.number} {sign}{self.points}"
+
+    @property
+    def signed_points(self) -> int:
+        return self.points if self.direction == AdjustmentDirection.AWARD else -self.points
+
+
+class PointsAdjustmentDecision(models.Model):
+    """A second person's approval or rejection of an adjustment above the threshold.
+
+    Append-only (migration 0005); one per adjustment (UNIQUE). An approval carries the
+    ledger entry it posted, a rejection none.
+    """
+
+    adjustment = models.OneToOneField(
+        PointsAdjustment, on_delete=models.PROTECT, related_name="decision"
+    )
+    approved = models.BooleanField(_("approved"))
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+    entry = models.OneToOneField(
+        PointsEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="adjustment_decision",
+    )
+    created_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("points adjustment decision")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(approved=True, entry__isnull=False)
+                | Q(approved=False, entry__isnull=True),
+                name="loyalty_adjustment_decision_entry_iff_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.adjustment}: {'approved' if self.approved else 'rejected'}"
 
 
 # --- Rewards and referrals ---------------------------------------------------------------

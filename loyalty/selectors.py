@@ -8,10 +8,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from loyalty.models import EarningRule, EntryKind, Member, Multiplier, Tier, TierLevel
+from loyalty.models import (
+    EarningRule,
+    EntryKind,
+    Member,
+    Multiplier,
+    PointsAdjustment,
+    PointsAdjustmentDecision,
+    Tier,
+    TierLevel,
+)
 
 TIER_ORDER = [Tier.BRONZE, Tier.SILVER, Tier.GOLD]
 CENT = Decimal("0.01")
@@ -291,3 +300,61 @@ def member_summary(*, user: AbstractBaseUser | AnonymousUser, at: datetime | Non
         spend_by_category=_bars([(name, total, Decimal(0)) for name, total in category_rows]),
         points_by_month=_bars(points_rows),
     )
+
+
+# --- The member counter (dashboard) ------------------------------------------------------
+
+
+def email_masked(email: str) -> str:
+    """`jane.doe@example.com` -> `j***@example.com`: enough to confirm, not to copy."""
+    local, at, domain = (email or "").partition("@")
+    if not at:
+        return "***" if email else ""
+    return f"{local[:1]}***@{domain}"
+
+
+@dataclass(frozen=True)
+class CounterMember:
+    """What staff at the counter see of a member, and nothing more."""
+
+    member: Member
+    number: str
+    name: str
+    email: str
+    balance: int
+    pending: int
+    tier_label: str
+    entries: list
+
+
+def member_at_counter(*, number: str, entries: int = 10) -> CounterMember | None:
+    """The member with card `number` as the counter shows them, or None."""
+    member = Member.objects.filter(number=number).select_related("user").first()
+    if member is None:
+        return None
+    return CounterMember(
+        member=member,
+        number=member.number,
+        name=member.user.get_full_name(),
+        email=email_masked(member.user.email),
+        balance=member.balance,
+        pending=member.pending,
+        tier_label=member.get_tier_display(),
+        entries=list(member.entries.only("created_at", "kind", "amount", "reason")[:entries]),
+    )
+
+
+def adjustments_pending() -> QuerySet[PointsAdjustment]:
+    """Adjustments waiting for a second person's decision, oldest first."""
+    return (
+        PointsAdjustment.objects.filter(needs_approval=True, decision__isnull=True)
+        .select_related("member__user", "requested_by", "partner")
+        .order_by("created_at", "id")
+    )
+
+
+def adjustments_decided(*, limit: int = 50) -> QuerySet[PointsAdjustmentDecision]:
+    """The latest decisions on adjustments, newest first."""
+    return PointsAdjustmentDecision.objects.select_related(
+        "adjustment__member", "adjustment__requested_by", "decided_by"
+    )[:limit]

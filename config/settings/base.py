@@ -238,6 +238,8 @@ INSTALLED_APPS = [
     "axes",
     # Ours
     "shop.apps.ShopConfig",
+    # Append-only log of staff requests under /dashboard/ and /admin/ (superusers read it).
+    "shop.audit.apps.AuditConfig",
     "loyalty.apps.LoyaltyConfig",
     "loyalty.dashboard.apps.LoyaltyDashboardConfig",
     "stores.apps.StoresConfig",
@@ -253,6 +255,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Records every POST/PUT/PATCH/DELETE by staff under /dashboard/ and /admin/.
+    "shop.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
@@ -661,7 +665,20 @@ OSCAR_DASHBOARD_NAVIGATION.append(
             {"label": _("Multipliers"), "url_name": "loyalty_dashboard:loyalty-multiplier-list"},
             {"label": _("Tiers"), "url_name": "loyalty_dashboard:loyalty-tier-list"},
             {"label": _("Member counter"), "url_name": "loyalty_dashboard:loyalty-counter"},
+            {
+                "label": _("Adjustments to approve"),
+                "url_name": "loyalty_dashboard:loyalty-adjustment-list",
+            },
+            {"label": _("Counter limits"), "url_name": "loyalty_dashboard:loyalty-counter-limits"},
         ],
+    }
+)
+OSCAR_DASHBOARD_NAVIGATION.append(
+    {
+        "label": _("Audit log"),
+        "icon": "fas fa-clipboard-list",
+        "url_name": "audit:log",
+        "access_fn": lambda user, *args, **kwargs: user.is_superuser,
     }
 )
 

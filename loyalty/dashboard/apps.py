@@ -20,8 +20,12 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
         "loyalty-multiplier-delete": ["loyalty.delete_multiplier"],
         "loyalty-tier-list": ["loyalty.view_tierlevel"],
         "loyalty-tier-update": ["loyalty.change_tierlevel"],
-        # Store staff at the counter: Oscar's partner users as well as HQ staff.
-        "loyalty-counter": (["is_staff"], ["partner.dashboard_access"]),
+        # The member counter: support and store staff (roles in the README), not marketers.
+        "loyalty-counter": ["loyalty.view_member"],
+        "loyalty-counter-adjust": ["loyalty.view_member", "loyalty.adjust_points"],
+        "loyalty-counter-limits": ["loyalty.change_earningrule"],
+        "loyalty-adjustment-list": ["loyalty.approve_points_adjustment"],
+        "loyalty-adjustment-decide": ["loyalty.approve_points_adjustment"],
     }
 
     def get_urls(self):
@@ -52,5 +56,25 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
             path("tiers/", views.TierListView.as_view(), name="loyalty-tier-list"),
             path("tiers/<int:pk>/", views.TierUpdateView.as_view(), name="loyalty-tier-update"),
             path("counter/", views.CounterView.as_view(), name="loyalty-counter"),
+            path(
+                "counter/adjust/",
+                views.CounterAdjustView.as_view(),
+                name="loyalty-counter-adjust",
+            ),
+            path(
+                "counter/limits/",
+                views.CounterLimitsView.as_view(),
+                name="loyalty-counter-limits",
+            ),
+            path(
+                "adjustments/",
+                views.AdjustmentListView.as_view(),
+                name="loyalty-adjustment-list",
+            ),
+            path(
+                "adjustments/<int:pk>/decide/",
+                views.AdjustmentDecideView.as_view(),
+                name="loyalty-adjustment-decide",
+            ),
         ]
         return self.post_process_urls(urls)

@@ -1,7 +1,15 @@
 from django import forms
+from django.apps import apps
 from django.utils.translation import gettext_lazy as _
 
-from loyalty.models import EarningRule, Multiplier, TierLevel
+from loyalty.models import (
+    AdjustmentCategory,
+    AdjustmentDirection,
+    EarningRule,
+    Multiplier,
+    TierLevel,
+)
+from loyalty.selectors import earning_rule
 from loyalty.services.members import member_number_is_valid
 
 
@@ -69,11 +77,94 @@ class MemberLookupForm(forms.Form):
         return number
 
 
-class CounterPointsForm(forms.Form):
-    AWARD, REDEEM = "award", "redeem"
-    action = forms.ChoiceField(
-        label=_("Action"), choices=[(AWARD, _("Award points")), (REDEEM, _("Redeem points"))]
+# The largest value a PostgreSQL integer column holds: anything above is a form error
+# long before the marketers' bound (EarningRule.counter_max_points) is even looked at.
+INT_MAX = 2**31 - 1
+
+
+class CounterAdjustForm(forms.Form):
+    """Award or take points at the counter (loyalty.services.adjustments)."""
+
+    number = forms.CharField(widget=forms.HiddenInput, max_length=20)
+    direction = forms.ChoiceField(label=_("Action"), choices=AdjustmentDirection.choices)
+    points = forms.IntegerField(label=_("Points"), min_value=1, max_value=INT_MAX)
+    category = forms.ChoiceField(label=_("Reason category"), choices=AdjustmentCategory.choices)
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("What happened, in a few words: the receipt number, the complaint…"),
     )
-    points = forms.IntegerField(label=_("Points"), min_value=1)
-    reason = forms.CharField(label=_("Reason"), max_length=200)
+    store = forms.ModelChoiceField(
+        label=_("Store"), queryset=None, required=False, empty_label=_("Head office")
+    )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        partner_model = apps.get_model("partner", "Partner")
+        store = self.fields["store"]
+        if user.is_staff:
+            store.queryset = partner_model.objects.order_by("name")
+        else:
+            # Store staff adjust only at the counter of a store they work for.
+            store.queryset = user.partners.order_by("name")
+            store.required = True
+            store.empty_label = None
+        self.rule = earning_rule()
+        self.fields["points"].help_text = _(
+            "At most %(max)s; above %(threshold)s a second person must approve."
+        ) % {
+            "max": self.rule.counter_max_points,
+            "threshold": self.rule.counter_approval_threshold,
+        }
+
+    def clean_points(self):
+        points = self.cleaned_data["points"]
+        if points > self.rule.counter_max_points:
+            raise forms.ValidationError(
+                _("At most %(max)s points per adjustment.") % {"max": self.rule.counter_max_points}
+            )
+        return points
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError(_("Give a reason for this adjustment."))
+        return reason
+
+
+class AdjustmentDecisionForm(forms.Form):
+    APPROVE, REJECT = "approve", "reject"
+    action = forms.ChoiceField(choices=[(APPROVE, _("Approve")), (REJECT, _("Reject"))])
+    note = forms.CharField(label=_("Note"), max_length=200, required=False)
+
+
+class CounterLimitsForm(forms.ModelForm):
+    """The marketers' bounds on adjustments at the counter (mirrors the CHECKs)."""
+
+    class Meta:
+        model = EarningRule
+        fields = ["counter_max_points", "counter_daily_points", "counter_approval_threshold"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The model's range validators, run before clean() compares the fields.
+        for name, field in self.fields.items():
+            field.validators = [*field.validators, *EarningRule._meta.get_field(name).validators]
+
+    def clean(self):
+        cleaned = super().clean()
+        most = cleaned.get("counter_max_points")
+        daily = cleaned.get("counter_daily_points")
+        threshold = cleaned.get("counter_approval_threshold")
+        if most is not None and daily is not None and daily < most:
+            self.add_error(
+                "counter_daily_points",
+                _("A day must allow at least one adjustment of the most points."),
+            )
+        if most is not None and threshold is not None and threshold > most:
+            self.add_error(
+                "counter_approval_threshold",
+                _("Enter at most the most points per adjustment."),
+            )
+        return cleaned

@@ -23,3 +23,19 @@ class InsufficientPoints(LoyaltyError):
 
 class IdempotencyConflict(LoyaltyError):
     pass
+
+
+class OverAdjustmentLimit(LoyaltyError):
+    """More points than one adjustment or a member of staff's day allows."""
+
+
+class NotAtYourStore(LoyaltyError):
+    """Store staff adjust points only at the counter of a store they work for."""
+
+
+class AdjustmentNotPending(LoyaltyError):
+    """The adjustment needs no decision, or already has one."""
+
+
+class SelfApprovalRefused(LoyaltyError):
+    """Nobody approves or rejects an adjustment they asked for."""

@@ -10,6 +10,8 @@ page, and the counter takes exactly that. Screenshots land in pytest's tmp_path.
 
 import re
 
+import pytest
+
 from loyalty.services.ledger import points_credit
 from stores.models import Pickup, PickupStatus
 from tests.browser import PHONE, browser_marks, fits_the_phone
@@ -32,6 +34,7 @@ def phone_context(browser, live_server):
     return context
 
 
+@pytest.mark.postgres  # the live server's flush must be allowed to empty the audit log
 def test_guest_books_a_pickup_on_a_phone_and_staff_hand_it_over(browser, live_server, tmp_path):
     # Given a store open round the clock with the product in stock, and its member of staff
     hours = every_day("00:00", "23:59")

@@ -9,12 +9,11 @@ from django.urls import reverse
 from oscar.test.factories import UserFactory
 
 from loyalty.dashboard.forms import EarningRuleForm
-from loyalty.models import EarningRule, EntryKind, Multiplier, Tier, TierLevel
+from loyalty.models import EarningRule, Multiplier, Tier, TierLevel
 from loyalty.selectors import earning_rule
 from loyalty.services.redemption import points_value
 from loyalty.services.tiers import tier_levels_ensure
 from tests.factories import category
-from tests.loyalty.factories import member_factory
 
 pytestmark = pytest.mark.django_db
 
@@ -195,78 +194,3 @@ def test_changing_a_tiers_discount_changes_its_oscar_offer(client, marketer):
 
     gold.refresh_from_db()
     assert (gold.min_spend, gold.offer.benefit.value) == (Decimal("900.00"), Decimal("7.50"))
-
-
-@pytest.fixture
-def store_staff(client):
-    """A store employee: not is_staff, but Oscar's partner dashboard access."""
-    user = UserFactory(is_staff=False)
-    user.user_permissions.add(Permission.objects.get(codename="dashboard_access"))
-    client.force_login(user)
-    return user
-
-
-def test_store_staff_find_a_member_by_number_and_award_points(client, store_staff):
-    member = member_factory()
-    url = reverse("loyalty_dashboard:loyalty-counter")
-
-    found = client.get(url, {"number": f"{member.number[:5]} {member.number[5:]}"})
-    assert found.context["member"] == member
-    client.post(
-        url,
-        {
-            "number": member.number,
-            "action": "award",
-            "points": 40,
-            "reason": "Lost receipt",
-            "key": "k1",
-        },
-    )
-    client.post(  # the same form sent twice
-        url,
-        {
-            "number": member.number,
-            "action": "award",
-            "points": 40,
-            "reason": "Lost receipt",
-            "key": "k1",
-        },
-    )
-
-    entry = member.entries.get()
-    assert (entry.amount, entry.kind, entry.staff, entry.reason) == (
-        40,
-        EntryKind.ADJUST,
-        store_staff,
-        "Lost receipt",
-    )
-
-
-@pytest.mark.parametrize(
-    ("fields", "message"),
-    [
-        ({"action": "award", "points": 0, "reason": "x"}, "greater than or equal to 1"),
-        ({"action": "award", "points": -5, "reason": "x"}, "greater than or equal to 1"),
-        ({"action": "award", "points": 5, "reason": ""}, "This field is required"),
-        ({"action": "redeem", "points": 5, "reason": "Coffee"}, "Not enough points"),
-    ],
-)
-def test_bad_counter_input_is_explained_and_moves_nothing(client, store_staff, fields, message):
-    member = member_factory()
-
-    page = client.post(
-        reverse("loyalty_dashboard:loyalty-counter"),
-        {"number": member.number, "key": "k", **fields},
-    )
-
-    assert message in page.content.decode()
-    assert not member.entries.exists()
-
-
-def test_a_mistyped_member_number_is_caught(client, store_staff):
-    member = member_factory()
-    wrong = member.number[:-1] + str((int(member.number[-1]) + 1) % 10)
-
-    page = client.get(reverse("loyalty_dashboard:loyalty-counter"), {"number": wrong})
-
-    assert "not a valid member number" in page.content.decode()
