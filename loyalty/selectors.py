@@ -8,10 +8,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
-from loyalty.models import EarningRule, EntryKind, Member, Multiplier, Tier, TierLevel
+from loyalty.models import (
+    EarningRule,
+    EntryKind,
+    Member,
+    Multiplier,
+    Segment,
+    Tier,
+    TierLevel,
+)
+from loyalty.segments import SegmentRulesError, rules_q, rules_validate
 
 TIER_ORDER = [Tier.BRONZE, Tier.SILVER, Tier.GOLD]
 CENT = Decimal("0.01")
@@ -291,3 +300,87 @@ def member_summary(*, user: AbstractBaseUser | AnonymousUser, at: datetime | Non
         spend_by_category=_bars([(name, total, Decimal(0)) for name, total in category_rows]),
         points_by_month=_bars(points_rows),
     )
+
+
+# --- Segments --------------------------------------------------------------------------
+
+
+def segment_members(
+    *,
+    segment: Segment | None = None,
+    rules: dict | None = None,
+    at: datetime | None = None,
+) -> QuerySet[Member]:
+    """The members matching a segment (or unsaved `rules`), as ONE SQL query.
+
+    Raises loyalty.segments.SegmentRulesError for invalid rules. Counting or slicing the
+    result is a single query: the rules compile into one WHERE clause (loyalty/segments.py).
+    """
+    if (segment is None) == (rules is None):
+        raise TypeError("Pass either segment or rules.")
+    tree = rules_validate(segment.rules if segment is not None else rules)
+    return Member.objects.filter(rules_q(tree, at=at or timezone.now()))
+
+
+@dataclass(frozen=True)
+class SampleMember:
+    pk: int
+    number: str
+    name: str
+    email: str
+
+
+def email_masked(email: str) -> str:
+    """ "c*****@example.com": enough to tell members apart, not to write to them."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return "*" * len(email)
+    return f"{local[:1]}{'*' * max(len(local) - 1, 3)}@{domain}"
+
+
+def segment_sample(*, members: QuerySet[Member], size: int = 10) -> list[SampleMember]:
+    """The newest `size` members of a segment's query, names and masked e-mails (1 query)."""
+    rows = members.select_related("user").order_by("-pk")[:size]
+    return [
+        SampleMember(
+            pk=member.pk,
+            number=member.number,
+            name=member.user.get_full_name() or member.number,
+            email=email_masked(member.user.email),
+        )
+        for member in rows
+    ]
+
+
+def segment_membership_cache_key(*, segment: Segment, member: Member) -> str:
+    # The version changes with the rules, so a rule change is seen at once.
+    return f"loyalty:segment:{segment.pk}:v{segment.version}:member:{member.pk}"
+
+
+def segment_offers_for_user(*, user: AbstractBaseUser | AnonymousUser | None) -> list:
+    """The available offers of every segment the signed-in member belongs to.
+
+    Membership is computed when the basket is priced and cached per member and segment
+    version for LOYALTY_SEGMENT_CACHE_SECONDS (README.md "Segments").
+    """
+    from django.conf import settings
+    from django.core.cache import cache
+
+    member = member_for_user(user=user)
+    if member is None:
+        return []
+    segments = Segment.objects.filter(offers__isnull=False).distinct().prefetch_related("offers")
+    offers = []
+    for segment in segments:
+        key = segment_membership_cache_key(segment=segment, member=member)
+        inside = cache.get(key)
+        if inside is None:
+            try:
+                inside = segment_members(segment=segment).filter(pk=member.pk).exists()
+            except SegmentRulesError:
+                inside = False
+            cache.set(key, inside, settings.LOYALTY_SEGMENT_CACHE_SECONDS)
+        if inside:
+            offers.extend(offer for offer in segment.offers.all() if offer.is_available())
+    unique = {offer.pk: offer for offer in offers}
+    return list(unique.values())

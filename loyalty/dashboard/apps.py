@@ -22,6 +22,11 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
         "loyalty-tier-update": ["loyalty.change_tierlevel"],
         # Store staff at the counter: Oscar's partner users as well as HQ staff.
         "loyalty-counter": (["is_staff"], ["partner.dashboard_access"]),
+        "loyalty-segment-list": ["is_staff", "loyalty.view_segment"],
+        "loyalty-segment-count": ["is_staff", "loyalty.view_segment"],
+        "loyalty-segment-create": ["is_staff", "loyalty.add_segment"],
+        "loyalty-segment-update": ["is_staff", "loyalty.change_segment"],
+        "loyalty-segment-delete": ["is_staff", "loyalty.delete_segment"],
     }
 
     def get_urls(self):
@@ -52,5 +57,25 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
             path("tiers/", views.TierListView.as_view(), name="loyalty-tier-list"),
             path("tiers/<int:pk>/", views.TierUpdateView.as_view(), name="loyalty-tier-update"),
             path("counter/", views.CounterView.as_view(), name="loyalty-counter"),
+            *self.segment_urls(),
         ]
         return self.post_process_urls(urls)
+
+    def segment_urls(self):
+        from loyalty.dashboard import segment_views as views
+
+        return [
+            path("segments/", views.SegmentListView.as_view(), name="loyalty-segment-list"),
+            path("segments/new/", views.SegmentEditView.as_view(), name="loyalty-segment-create"),
+            path("segments/count/", views.SegmentCountView.as_view(), name="loyalty-segment-count"),
+            path(
+                "segments/<int:pk>/",
+                views.SegmentEditView.as_view(),
+                name="loyalty-segment-update",
+            ),
+            path(
+                "segments/<int:pk>/delete/",
+                views.SegmentDeleteView.as_view(),
+                name="loyalty-segment-delete",
+            ),
+        ]
