@@ -31,12 +31,14 @@ class SegmentForm(forms.Form):
         label=_("Members matching"),
         choices=MATCH_CHOICES,
         initial="all",
+        required=False,
         help_text=_("How the groups combine."),
     )
     group_match = forms.ChoiceField(
         label=_("Inside each group, members matching"),
         choices=MATCH_CHOICES,
         initial="all",
+        required=False,
         help_text=_("How the conditions of one group combine."),
     )
     offers = forms.ModelMultipleChoiceField(
@@ -75,7 +77,9 @@ class SegmentForm(forms.Form):
 
 
 class ConditionForm(forms.Form):
-    group = forms.IntegerField(label=_("Group"), min_value=1, max_value=20, initial=1)
+    group = forms.IntegerField(
+        label=_("Group"), min_value=1, max_value=20, initial=1, required=False
+    )
     type = forms.ChoiceField(label=_("Condition"), required=False)
     op = forms.ChoiceField(label=_("Operator"), choices=list(OP_LABELS.items()), required=False)
     value = forms.CharField(
@@ -134,11 +138,11 @@ def segment_rules_from(form: SegmentForm, conditions) -> dict:
         condition = row.condition()
         if condition is not None:
             groups.setdefault(row.cleaned_data.get("group") or 1, []).append(condition)
-    inner = form.cleaned_data.get("group_match", "all")
+    inner = form.cleaned_data.get("group_match") or "all"
     if len(groups) <= 1:
         return {"match": inner, "conditions": next(iter(groups.values()), [])}
     return {
-        "match": form.cleaned_data.get("match", "all"),
+        "match": form.cleaned_data.get("match") or "all",
         "conditions": [{"match": inner, "conditions": groups[number]} for number in sorted(groups)],
     }
 

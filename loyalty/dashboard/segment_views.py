@@ -137,10 +137,12 @@ class SegmentCountView(generic.View):
     """GET, JSON: the count and a sample of 10 members for the rules being edited."""
 
     def get(self, request, *args, **kwargs):
-        form, conditions = _segment_forms(request.GET)
-        # The name is not needed to count.
-        form.data = form.data.copy()
-        form.data.setdefault("name", "-")
+        data = request.GET.copy()
+        # Neither the name nor any row is needed to count (no rows: every member).
+        data.setdefault("name", "-")
+        data.setdefault("conditions-TOTAL_FORMS", "0")
+        data.setdefault("conditions-INITIAL_FORMS", "0")
+        form, conditions = _segment_forms(data)
         if not (form.is_valid() and conditions.is_valid()):
             errors = [str(e) for e in form.non_field_errors()]
             errors += [f"{name}: {' '.join(e)}" for name, e in form.errors.items()]
