@@ -38,6 +38,7 @@ BATCH = 5000
 def seed(members: int) -> dict:
     """N members and what segments filter on; returns ids the segments refer to."""
     from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import make_password
     from django.utils import timezone
     from oscar.core.loading import get_model
 
@@ -47,6 +48,7 @@ def seed(members: int) -> dict:
     from tests.stores.factories import store
 
     rng = random.Random(12)
+    unusable = make_password(None)
     now = timezone.now()
     consent_model = get_model("communication", "ConsentRecord")
     user_model = get_user_model()
@@ -65,7 +67,7 @@ def seed(members: int) -> dict:
                     email=f"bench{i}@example.com",
                     first_name="Bench",
                     last_name=str(i),
-                    password="!",
+                    password=unusable,
                 )
                 for i in range(start, stop)
             ]

@@ -352,9 +352,32 @@ def segment_sample(*, members: QuerySet[Member], size: int = 10) -> list[SampleM
     ]
 
 
-def segment_membership_cache_key(*, segment: Segment, member: Member) -> str:
+SEGMENTS_WITH_OFFERS_KEY = "loyalty:segments-with-offers"
+
+
+def segments_with_offers() -> list[tuple[int, int, list[int]]]:
+    """(segment pk, version, offer pks) of every segment with offers, cached until a
+    segment is saved or deleted (loyalty.services.segments), so that pricing a basket
+    costs no query while no segment has offers."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    cached = cache.get(SEGMENTS_WITH_OFFERS_KEY)
+    if cached is not None:
+        return cached
+    found: dict[int, tuple[int, list[int]]] = {}
+    for pk, version, offer_pk in Segment.objects.filter(offers__isnull=False).values_list(
+        "pk", "version", "offers"
+    ):
+        found.setdefault(pk, (version, []))[1].append(offer_pk)
+    rows = [(pk, version, sorted(offers)) for pk, (version, offers) in sorted(found.items())]
+    cache.set(SEGMENTS_WITH_OFFERS_KEY, rows, settings.LOYALTY_SEGMENT_CACHE_SECONDS)
+    return rows
+
+
+def segment_membership_cache_key(*, segment_pk: int, version: int, member_pk: int) -> str:
     # The version changes with the rules, so a rule change is seen at once.
-    return f"loyalty:segment:{segment.pk}:v{segment.version}:member:{member.pk}"
+    return f"loyalty:segment:{segment_pk}:v{version}:member:{member_pk}"
 
 
 def segment_offers_for_user(*, user: AbstractBaseUser | AnonymousUser | None) -> list:
@@ -365,22 +388,38 @@ def segment_offers_for_user(*, user: AbstractBaseUser | AnonymousUser | None) ->
     """
     from django.conf import settings
     from django.core.cache import cache
+    from oscar.core.loading import get_model
 
+    if user is None or not user.is_authenticated:
+        return []
+    segments = segments_with_offers()
+    if not segments:
+        return []
     member = member_for_user(user=user)
     if member is None:
         return []
-    segments = Segment.objects.filter(offers__isnull=False).distinct().prefetch_related("offers")
-    offers = []
-    for segment in segments:
-        key = segment_membership_cache_key(segment=segment, member=member)
+    offer_pks: set[int] = set()
+    for segment_pk, version, offers in segments:
+        key = segment_membership_cache_key(
+            segment_pk=segment_pk, version=version, member_pk=member.pk
+        )
         inside = cache.get(key)
         if inside is None:
+            segment = Segment.objects.filter(pk=segment_pk, version=version).first()
             try:
-                inside = segment_members(segment=segment).filter(pk=member.pk).exists()
+                inside = segment is not None and (
+                    segment_members(segment=segment).filter(pk=member.pk).exists()
+                )
             except SegmentRulesError:
                 inside = False
             cache.set(key, inside, settings.LOYALTY_SEGMENT_CACHE_SECONDS)
         if inside:
-            offers.extend(offer for offer in segment.offers.all() if offer.is_available())
-    unique = {offer.pk: offer for offer in offers}
-    return list(unique.values())
+            offer_pks.update(offers)
+    if not offer_pks:
+        return []
+    offer_model = get_model("offer", "ConditionalOffer")
+    return [
+        offer
+        for offer in offer_model.objects.filter(pk__in=offer_pks).order_by("pk")
+        if offer.is_available()
+    ]

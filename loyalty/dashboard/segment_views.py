@@ -3,7 +3,6 @@
 import json
 
 from django.contrib import messages
-from django.contrib.messages.views import SuccessMessageMixin
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse_lazy
@@ -19,7 +18,7 @@ from loyalty.dashboard.segment_forms import (
 from loyalty.models import Segment
 from loyalty.segments import MAX_CONDITIONS, SegmentRulesError, rules_validate
 from loyalty.selectors import segment_members, segment_sample
-from loyalty.services.segments import segment_save
+from loyalty.services.segments import segment_delete, segment_save
 
 # --- Segments ----------------------------------------------------------------------------
 
@@ -165,8 +164,13 @@ class SegmentCountView(generic.View):
         )
 
 
-class SegmentDeleteView(SuccessMessageMixin, generic.DeleteView):
+class SegmentDeleteView(generic.DeleteView):
     success_message = _("Segment deleted.")
     model = Segment
     template_name = "loyalty/dashboard/segment_delete.html"
     success_url = reverse_lazy("loyalty_dashboard:loyalty-segment-list")
+
+    def form_valid(self, form):
+        segment_delete(segment=self.object)
+        messages.success(self.request, self.success_message)
+        return redirect(self.success_url)

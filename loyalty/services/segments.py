@@ -47,7 +47,30 @@ def segment_save(
     segment.refresh_from_db(fields=["version"])
     if offers is not None:
         segment.offers.set(offers)
+    _segments_changed()
     return segment
+
+
+@transaction.atomic
+def segment_delete(*, segment: Segment) -> None:
+    segment.delete()
+    _segments_changed()
+
+
+def _segments_changed() -> None:
+    # Now for this process, and again once committed, so that a request that cached the
+    # old list between the two sees the new one.
+    segments_with_offers_forget()
+    transaction.on_commit(segments_with_offers_forget)
+
+
+def segments_with_offers_forget() -> None:
+    """Drop the cached list of segments with offers (loyalty.selectors.segments_with_offers)."""
+    from django.core.cache import cache
+
+    from loyalty.selectors import SEGMENTS_WITH_OFFERS_KEY
+
+    cache.delete(SEGMENTS_WITH_OFFERS_KEY)
 
 
 # --- Member statistics (RFM, categories bought) -------------------------------------------
