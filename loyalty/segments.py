@@ -17,6 +17,9 @@ What other apps provide, read through the app registry (loyalty never imports sh
   ``user``, ``purpose`` ("marketing"), ``channel`` ("email", "sms", "push"), ``action``
   ("granted" / "withdrawn") and ``recorded_at``; the latest record for a (user, purpose,
   channel) is the current choice, as ``marketing_consent_granted`` reads it there.
+- ``communication.OutboxMessage`` (``user``, ``language``, ``created_at``): a member's
+  language is that of the latest message the shop wrote to them, copied into MemberStats
+  by the stats task (the shop keeps no language preference per customer).
 - ``stores.Store`` (latitude, longitude) and ``stores.StorePreference`` (the shopper's
   chosen store: the member's home store, ``user.store_preference``).
 - ``order.Order`` / ``order.Line`` (Oscar): spend over the last N days and products bought;
@@ -37,7 +40,6 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.db.models import (
-    DecimalField,
     Exists,
     FloatField,
     OuterRef,
@@ -46,7 +48,7 @@ from django.db.models import (
     Sum,
     Value,
 )
-from django.db.models.functions import ASin, Coalesce, Cos, Least, Power, Radians, Sin, Sqrt
+from django.db.models.functions import ASin, Cos, Least, Power, Radians, Sin, Sqrt
 from django.db.models.lookups import (
     Exact,
     GreaterThan,
@@ -428,20 +430,21 @@ def _condition_q(condition: dict, at: datetime) -> Q:
     elif kind == "days_since_last_order":
         q = _days_since("stats__last_order_at", op, value, at)
     elif kind == "spend_within":
+        # Uncorrelated IN (SELECT ... GROUP BY ... HAVING): PostgreSQL hashes it once,
+        # where a correlated sum would run once per member (bench/segments.py).
         spent = (
             _orders_counted()
-            .filter(user_id=OuterRef("user_id"), date_placed__gte=at - timedelta(condition["days"]))
+            .filter(user__isnull=False, date_placed__gte=at - timedelta(days=condition["days"]))
             .order_by()
             .values("user_id")
             .annotate(total=Sum("total_incl_tax"))
-            .values("total")[:1]
         )
-        total = Coalesce(
-            Subquery(spent, output_field=DecimalField()),
-            Value(Decimal(0)),
-            output_field=DecimalField(),
-        )
-        q = Q(_LOOKUPS[op](total, Value(Decimal(value), output_field=DecimalField())))
+        lookup = "total" if op == "eq" else f"total__{op}"
+        if _zero_matches(op, value):
+            # Members who spent nothing match too: all but those whose sum fails.
+            q = ~Q(user_id__in=spent.exclude(**{lookup: Decimal(value)}).values("user_id"))
+        else:
+            q = Q(user_id__in=spent.filter(**{lookup: Decimal(value)}).values("user_id"))
     elif kind == "home_store":
         q = Q(user__store_preference__store_id__in=value)
     elif kind == "last_pickup_store":
@@ -453,34 +456,34 @@ def _condition_q(condition: dict, at: datetime) -> Q:
         stores = _stores_by_distance(condition["store"], op, Decimal(value))
         q = Q(stats__last_pickup_store_id__in=stores)
     elif kind == "bought_category":
-        bought = MemberCategory.objects.filter(member_id=OuterRef("pk"), category_id=value)
+        bought = MemberCategory.objects.filter(category_id=value)
         if condition.get("days"):
             bought = bought.filter(last_bought_at__gte=at - timedelta(days=condition["days"]))
-        q = Q(Exists(bought))
+        q = Q(pk__in=bought.values("member_id"))
     elif kind == "bought_product":
         line_model = apps.get_model("order", "Line")
         lines = line_model.objects.filter(
             Q(product_id=value) | Q(product__parent_id=value),
-            order__user_id=OuterRef("user_id"),
+            order__user__isnull=False,
             order__in=_orders_counted(),
         )
         if condition.get("days"):
             lines = lines.filter(order__date_placed__gte=at - timedelta(days=condition["days"]))
-        q = Q(Exists(lines))
+        q = Q(user_id__in=lines.values("order__user_id"))
     elif kind == "birthday_month":
         q = Q(birthday__month__in=value)
     elif kind == "joined_within":
         q = Q(joined_at__gte=at - timedelta(days=value))
     elif kind == "consent":
         consent_model = apps.get_model("communication", "ConsentRecord")
-        latest = (
-            consent_model.objects.filter(
-                user_id=OuterRef("user_id"), purpose="marketing", channel=value
-            )
-            .order_by("-recorded_at", "-id")
-            .values("action")[:1]
+        same = consent_model.objects.filter(purpose="marketing", channel=value)
+        newer = same.filter(user_id=OuterRef("user_id")).filter(
+            Q(recorded_at__gt=OuterRef("recorded_at"))
+            | Q(recorded_at=OuterRef("recorded_at"), id__gt=OuterRef("id"))
         )
-        q = Q(Exact(Coalesce(Subquery(latest), Value("")), Value("granted")))
+        # Users whose latest record for the channel is a grant.
+        granted = same.filter(~Exists(newer), action="granted").values("user_id")
+        q = Q(user_id__in=granted)
     elif kind == "language":
         q = Q(stats__language__in=value)
     else:  # rules_validate lets no other type through

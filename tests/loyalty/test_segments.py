@@ -90,6 +90,8 @@ def test_spend_within_n_days_excludes_older_and_cancelled_orders(two):
     rule = one({"type": "spend_within", "op": "gte", "value": "20", "days": 30})
 
     assert matching(rule) == {a.pk}
+    # Less than 20: members who spent nothing in the window match too.
+    assert matching({**rule, "conditions": [{**rule["conditions"][0], "op": "lt"}]}) == {b.pk}
 
 
 @pytest.mark.parametrize("score", ["recency_score", "frequency_score", "monetary_score"])
