@@ -12,6 +12,7 @@ from loyalty.services.earning import (
     pending_confirm_due,
     points_expire_due,
 )
+from loyalty.services.segments import member_stats_refresh
 from loyalty.services.tiers import tiers_review_all
 
 
@@ -34,3 +35,9 @@ def award_birthday_bonuses() -> int:
 @shared_task(acks_late=True, reject_on_worker_lost=True)
 def review_tiers() -> int:
     return tiers_review_all(at=timezone.now())
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def refresh_member_stats() -> int:
+    """RFM scores and categories bought, which segments filter on."""
+    return member_stats_refresh(at=timezone.now())

@@ -51,6 +51,9 @@ LOYALTY_REDEEM_MIN_POINTS      100 (fewest points a checkout may use; initial va
                                marketers change it in the dashboard)
 LOYALTY_REDEEM_MAX_SHARE       0.5 (largest share of the order total points may pay, 0-1;
                                initial value; marketers change it in the dashboard)
+LOYALTY_SEGMENT_CACHE_SECONDS  300 (seconds a member's segment membership is cached for
+                               one-to-one offers; a change of the segment's rules is seen
+                               at once)
 NOTIFY_MAX_ATTEMPTS            6 (deliveries tried before a message is a dead letter)
 NOTIFY_RETRY_BASE_DELAY        10 (seconds; doubled per attempt, with jitter)
 NOTIFY_RETRY_MAX_DELAY         900 (seconds; below CELERY_VISIBILITY_TIMEOUT)
@@ -670,6 +673,7 @@ OSCAR_DASHBOARD_NAVIGATION.append(
                 "url_name": "loyalty_dashboard:loyalty-adjustment-list",
             },
             {"label": _("Counter limits"), "url_name": "loyalty_dashboard:loyalty-counter-limits"},
+            {"label": _("Segments"), "url_name": "loyalty_dashboard:loyalty-segment-list"},
         ],
     }
 )
@@ -750,6 +754,15 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# Segments (README.md "Segments"): member statistics refreshed hourly (incremental); a
+# member's one-to-one offer membership is cached this long, and re-read at once when the
+# segment's rules change.
+LOYALTY_SEGMENT_CACHE_SECONDS = env.int("LOYALTY_SEGMENT_CACHE_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE["loyalty-refresh-member-stats"] = {
+    "task": "loyalty.tasks.refresh_member_stats",
+    "schedule": 3600.0,
+    "options": {"expires": 3000},
+}
 
 # --- Logging ------------------------------------------------------------------------------
 

@@ -26,6 +26,11 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
         "loyalty-counter-limits": ["loyalty.change_earningrule"],
         "loyalty-adjustment-list": ["loyalty.approve_points_adjustment"],
         "loyalty-adjustment-decide": ["loyalty.approve_points_adjustment"],
+        "loyalty-segment-list": ["is_staff", "loyalty.view_segment"],
+        "loyalty-segment-count": ["is_staff", "loyalty.view_segment"],
+        "loyalty-segment-create": ["is_staff", "loyalty.add_segment"],
+        "loyalty-segment-update": ["is_staff", "loyalty.change_segment"],
+        "loyalty-segment-delete": ["is_staff", "loyalty.delete_segment"],
     }
 
     def get_urls(self):
@@ -76,5 +81,25 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
                 views.AdjustmentDecideView.as_view(),
                 name="loyalty-adjustment-decide",
             ),
+            *self.segment_urls(),
         ]
         return self.post_process_urls(urls)
+
+    def segment_urls(self):
+        from loyalty.dashboard import segment_views as views
+
+        return [
+            path("segments/", views.SegmentListView.as_view(), name="loyalty-segment-list"),
+            path("segments/new/", views.SegmentEditView.as_view(), name="loyalty-segment-create"),
+            path("segments/count/", views.SegmentCountView.as_view(), name="loyalty-segment-count"),
+            path(
+                "segments/<int:pk>/",
+                views.SegmentEditView.as_view(),
+                name="loyalty-segment-update",
+            ),
+            path(
+                "segments/<int:pk>/delete/",
+                views.SegmentDeleteView.as_view(),
+                name="loyalty-segment-delete",
+            ),
+        ]

@@ -2,6 +2,7 @@ from oscar.apps.offer import apps as oscar_apps
 
 
 class OfferConfig(oscar_apps.OfferConfig):
-    """Oscar's offer app, forked for one hook: Applicator.get_user_offers (loyalty tiers)."""
+    """Oscar's offer app, forked for one hook: Applicator.get_user_offers (loyalty tiers and
+    segments)."""
 
     name = "shop.offer"
