@@ -4,9 +4,15 @@ from shop.dashboard.access import LeastPrivilegeMixin
 
 
 class PartnersDashboardConfig(LeastPrivilegeMixin, oscar_apps.PartnersDashboardConfig):
-    """Partners and their users: superusers (no role holds partner.view_partner).
+    """Partners and their users: superusers only.
 
-    Least privilege: see shop/dashboard/access.py. No models, no migrations.
+    Oscar lets anyone with the user permissions link users to partners and set their
+    role, `is_staff` included; here every page falls to `default_permissions`
+    (superusers). Stores' staff are given in the README's way ("Roles and permissions").
+    No models, no migrations.
     """
 
     name = "shop.dashboard.partners"
+
+    def configure_permissions(self) -> None:
+        self.permissions_map = {}
