@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,10 +11,13 @@ class ShopConfig(AppConfig):
     verbose_name = _("Storefront")
 
     def ready(self) -> None:
-        from django.db.models.signals import post_migrate
-
         # After the sites app's own post_migrate (which creates example.com).
         post_migrate.connect(_site_sync_after_migrate, dispatch_uid="shop-site-sync")
+
+        from shop.security.roles import roles_sync_after_migrate
+
+        # The staff roles (groups and their permissions) follow the code on every migrate.
+        post_migrate.connect(roles_sync_after_migrate, dispatch_uid="shop.security.roles")
 
 
 def _site_sync_after_migrate(sender, using, **kwargs) -> None:

@@ -184,7 +184,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASES = {"default": _database_from_env()}
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, for superusers only.
+    "shop.security.admin_site.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -219,20 +220,24 @@ INSTALLED_APPS = [
     "shop.search.apps.SearchConfig",
     "oscar.apps.voucher.apps.VoucherConfig",
     "oscar.apps.wishlists.apps.WishlistsConfig",
+    # Oscar's dashboard apps with least privilege (shop/dashboard/access.py): each page
+    # needs its role's permission, is_staff alone opens only the index, and store staff
+    # (partner users) get no catalogue or order pages. Thin configs: no models.
     "shop.dashboard.apps.DashboardConfig",
-    "oscar.apps.dashboard.reports.apps.ReportsDashboardConfig",
-    "oscar.apps.dashboard.users.apps.UsersDashboardConfig",
-    "oscar.apps.dashboard.orders.apps.OrdersDashboardConfig",
-    # Forked: stock edits below the allocated quantity get a form error, not a 500.
+    "shop.dashboard.reports.apps.ReportsDashboardConfig",
+    "shop.dashboard.users.apps.UsersDashboardConfig",
+    # Also: a line action posted without its quantity is an error message, not a 500.
+    "shop.dashboard.orders.apps.OrdersDashboardConfig",
+    # Also: stock edits below the allocated quantity get a form error, not a 500.
     "shop.dashboard.catalogue.apps.CatalogueDashboardConfig",
-    "oscar.apps.dashboard.offers.apps.OffersDashboardConfig",
-    "oscar.apps.dashboard.partners.apps.PartnersDashboardConfig",
-    "oscar.apps.dashboard.pages.apps.PagesDashboardConfig",
-    "oscar.apps.dashboard.ranges.apps.RangesDashboardConfig",
-    "oscar.apps.dashboard.reviews.apps.ReviewsDashboardConfig",
-    "oscar.apps.dashboard.vouchers.apps.VouchersDashboardConfig",
-    "oscar.apps.dashboard.communications.apps.CommunicationsDashboardConfig",
-    "oscar.apps.dashboard.shipping.apps.ShippingDashboardConfig",
+    "shop.dashboard.offers.apps.OffersDashboardConfig",
+    "shop.dashboard.partners.apps.PartnersDashboardConfig",
+    "shop.dashboard.pages.apps.PagesDashboardConfig",
+    "shop.dashboard.ranges.apps.RangesDashboardConfig",
+    "shop.dashboard.reviews.apps.ReviewsDashboardConfig",
+    "shop.dashboard.vouchers.apps.VouchersDashboardConfig",
+    "shop.dashboard.communications.apps.CommunicationsDashboardConfig",
+    "shop.dashboard.shipping.apps.ShippingDashboardConfig",
     "widget_tweaks",
     "haystack",
     "treebeard",
@@ -644,6 +649,42 @@ for _section in OSCAR_DASHBOARD_NAVIGATION:
                 ),
             },
         ]
+
+# Dashboard menu per role (README, "Roles and permissions"): Oscar's entries follow their
+# app's permissions (shop/dashboard/access.py); store staff, whose dashboard starts on
+# their pickup queue (shop/dashboard/views.py), get their store's pages instead of the index.
+for _section in OSCAR_DASHBOARD_NAVIGATION:
+    if _section.get("url_name") == "dashboard:index":
+        _section["access_fn"] = lambda user, *args, **kwargs: user.is_staff
+
+
+def _store_pages_access(user, *args, **kwargs) -> bool:
+    """Who opens stores' dashboard pages (stores/dashboard/views.py: HQ or partner users)."""
+    return user.has_perm("partner.dashboard_access") or (
+        user.is_staff and user.has_perm("stores.change_pickup")
+    )
+
+
+OSCAR_DASHBOARD_NAVIGATION.insert(
+    1,
+    {
+        "label": _("My store"),
+        "icon": "fas fa-store",
+        "access_fn": _store_pages_access,
+        "children": [
+            {
+                "label": _("Pickups"),
+                "url_name": "stores-dashboard:queue",
+                "access_fn": _store_pages_access,
+            },
+            {
+                "label": _("Hours and closures"),
+                "url_name": "stores-dashboard:stores",
+                "access_fn": _store_pages_access,
+            },
+        ],
+    },
+)
 
 # Loyalty's marketer pages; they belong to an Oscar dashboard app, so Oscar's own
 # access function checks each page's permissions.

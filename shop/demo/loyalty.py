@@ -15,7 +15,6 @@ from datetime import timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group, Permission
 from django.contrib.sites.models import Site
 from django.db import transaction
 from django.utils import timezone
@@ -33,8 +32,6 @@ from loyalty.services.referrals import (
 )
 from loyalty.services.rewards import reward_redeem
 from loyalty.services.tiers import tier_levels_ensure, tier_target
-
-from .people import MARKETERS_GROUP
 
 SHOPPER_EMAIL = "shopper@solomo.example"
 # A demo login who also shops: he joined with Camille's referral code.
@@ -59,15 +56,6 @@ REWARDS = (
     ("5 € off your next order", RewardKind.DISCOUNT, 500, Decimal("5.00")),
     ("Free delivery", RewardKind.FREE_DELIVERY, 300, None),
     ("A treat from the bakery", RewardKind.FREE_PRODUCT, 250, None),
-)
-LOYALTY_PERMISSIONS = (
-    "change_earningrule",
-    "view_multiplier",
-    "add_multiplier",
-    "change_multiplier",
-    "delete_multiplier",
-    "view_tierlevel",
-    "change_tierlevel",
 )
 
 
@@ -145,16 +133,6 @@ def _rewards_seed() -> int:
     return created
 
 
-def _marketers_seed() -> None:
-    group = Group.objects.filter(name=MARKETERS_GROUP).first()
-    if group is not None:
-        group.permissions.add(
-            *Permission.objects.filter(
-                content_type__app_label="loyalty", codename__in=LOYALTY_PERMISSIONS
-            )
-        )
-
-
 def _member_history(member: Member, *, now) -> int:
     placed_orders = 0
     for index, (days_ago, count, quantity) in enumerate(ORDER_PLAN):
@@ -200,7 +178,6 @@ def loyalty_seed() -> LoyaltySeedResult:
     with transaction.atomic():
         tier_levels_ensure()
         earning_rule()
-        _marketers_seed()
         result.rewards = _rewards_seed()
         shopper = user_model.objects.filter(email=SHOPPER_EMAIL).first()
         if shopper is None:

@@ -1,4 +1,5 @@
-"""Demo accounts: a shopper, one member of staff per shop, a marketer and an administrator.
+"""Demo accounts: a shopper, one member of staff per shop, one person for each HQ role
+(catalogue manager, marketer, support) and an administrator.
 
 Users are identified by email (also used as the username; Oscar signs in by
 email). The passwords are public demo credentials, printed by `seed_demo`.
@@ -11,7 +12,9 @@ from enum import StrEnum
 class Role(StrEnum):
     SHOPPER = "shopper"
     STORE_STAFF = "store staff"
+    CATALOGUE_MANAGER = "catalogue manager"
     MARKETER = "marketer"
+    SUPPORT = "support"
     ADMIN = "administrator"
 
 
@@ -25,25 +28,6 @@ class UserSpec:
     # The shop whose orders and stock a member of store staff manages.
     partner_code: str = ""
 
-
-MARKETERS_GROUP = "Marketers"
-
-# What Oscar's offers, ranges, vouchers and communications dashboards check
-# (see each dashboard app's `permissions_map`), as (app_label, codename).
-MARKETER_PERMISSIONS: tuple[tuple[str, str], ...] = (
-    *(
-        ("offer", f"{action}_{model}")
-        for model in ("conditionaloffer", "range", "benefit", "condition")
-        for action in ("view", "add", "change", "delete")
-    ),
-    *(
-        ("voucher", f"{action}_{model}")
-        for model in ("voucher", "voucherset")
-        for action in ("view", "add", "change", "delete")
-    ),
-    ("communication", "view_communicationeventtype"),
-    ("communication", "change_communicationeventtype"),
-)
 
 USERS: tuple[UserSpec, ...] = (
     UserSpec("shopper@solomo.example", "Camille", "Martin", "solomo-shopper", Role.SHOPPER),
@@ -79,6 +63,14 @@ USERS: tuple[UserSpec, ...] = (
         Role.STORE_STAFF,
         "strasbourg-robertsau",
     ),
+    UserSpec(
+        "catalogue@solomo.example",
+        "Nathan",
+        "Roth",
+        "solomo-catalogue",
+        Role.CATALOGUE_MANAGER,
+    ),
     UserSpec("marketing@solomo.example", "Inès", "Klein", "solomo-marketer", Role.MARKETER),
+    UserSpec("support@solomo.example", "Manon", "Fischer", "solomo-support", Role.SUPPORT),
     UserSpec("admin@solomo.example", "Solomo", "Admin", "solomo-admin", Role.ADMIN),
 )

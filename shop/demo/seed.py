@@ -13,17 +13,17 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password
-from django.contrib.auth.models import Group, Permission
 from django.contrib.sites.models import Site
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 
+from shop.security import roles
 from shop.sites import site_domain
 
 from .catalogue import CATEGORIES, PRODUCTS
 from .images import product_image_jpeg
-from .people import MARKETER_PERMISSIONS, MARKETERS_GROUP, USERS, Role, UserSpec
+from .people import USERS, Role, UserSpec
 from .places import COUNTRIES, FRANCE, PARTNERS, STRASBOURG, PartnerSpec
 
 Category = apps.get_model("catalogue", "Category")
@@ -40,8 +40,13 @@ User = get_user_model()
 SITE_NAME = "Solomo"
 PRODUCT_CLASS_SLUG = "standard"
 PRODUCT_CLASS_NAME = "Standard"
-# Oscar's permission for partner users who are not staff (its "limited" role).
-DASHBOARD_ACCESS = ("partner", "dashboard_access")
+# The role (shop/security/roles.py) each kind of demo account is given.
+DEMO_ROLES: dict[Role, roles.Role] = {
+    Role.STORE_STAFF: roles.STORE_STAFF_MEMBER,
+    Role.CATALOGUE_MANAGER: roles.CATALOGUE_MANAGER,
+    Role.MARKETER: roles.MARKETER,
+    Role.SUPPORT: roles.SUPPORT_AGENT,
+}
 
 
 class SeedError(Exception):
@@ -296,18 +301,6 @@ def stockrecords_seed(*, partners: dict[str, "Partner"]) -> Tally:
     return tally
 
 
-def _permissions(pairs: tuple[tuple[str, str], ...]) -> list["Permission"]:
-    condition = Q()
-    for app_label, codename in pairs:
-        condition |= Q(content_type__app_label=app_label, codename=codename)
-    permissions = list(Permission.objects.filter(condition))
-    if len(permissions) != len(pairs):
-        found = {(p.content_type.app_label, p.codename) for p in permissions}
-        missing = ", ".join(f"{a}.{c}" for a, c in pairs if (a, c) not in found)
-        raise SeedError(f"Permissions missing ({missing}); run `manage.py migrate` first.")
-    return permissions
-
-
 @transaction.atomic
 def users_seed(*, partners: dict[str, "Partner"]) -> list[DemoLogin]:
     """The demo accounts; a user whose email or username is taken is left untouched.
@@ -315,15 +308,15 @@ def users_seed(*, partners: dict[str, "Partner"]) -> list[DemoLogin]:
     For such a user the result says whether the demo password still works (checked
     without writing, so an old password hash is not upgraded either).
 
-    Store staff get Oscar's partner-scoped dashboard: they are linked to their
-    shop's partner and hold `partner.dashboard_access` but are not `is_staff`
-    (Oscar shows staff users every partner's orders and stock). The marketer
-    is staff and in the Marketers group, which is given any missing permission
-    of MARKETER_PERMISSIONS.
+    Each staff account gets its role (shop/security/roles.py; the roles are synced first):
+    store staff are in "Store staff" and among their shop's partner users, but not
+    `is_staff` (Oscar shows staff users every partner's orders and stock); the catalogue
+    manager, the marketer and support are staff in their role's group.
     """
-    marketers, _ = Group.objects.get_or_create(name=MARKETERS_GROUP)
-    marketers.permissions.add(*_permissions(MARKETER_PERMISSIONS))
-    (dashboard_access,) = _permissions((DASHBOARD_ACCESS,))
+    try:
+        roles.roles_sync()
+    except roles.RoleError as exc:
+        raise SeedError(str(exc)) from exc
 
     logins = []
     for spec in USERS:
@@ -340,15 +333,13 @@ def users_seed(*, partners: dict[str, "Partner"]) -> list[DemoLogin]:
             email=spec.email,
             first_name=spec.first_name,
             last_name=spec.last_name,
-            is_staff=spec.role in (Role.MARKETER, Role.ADMIN),
+            is_staff=spec.role == Role.ADMIN,
             is_superuser=spec.role == Role.ADMIN,
         )
         user.set_password(spec.password)
         user.save()
-        if spec.role == Role.STORE_STAFF:
-            partners[spec.partner_code].users.add(user)
-            user.user_permissions.add(dashboard_access)
-        elif spec.role == Role.MARKETER:
-            user.groups.add(marketers)
+        if spec.role in DEMO_ROLES:
+            partner = partners[spec.partner_code] if spec.partner_code else None
+            roles.role_give(user, DEMO_ROLES[spec.role], partner=partner)
         logins.append(DemoLogin(spec=spec, created=True, demo_password_works=True))
     return logins

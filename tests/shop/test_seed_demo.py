@@ -5,7 +5,7 @@ import io
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.contrib.sites.models import Site
 from django.core.management import CommandError, call_command
 from django.db.models import Count
@@ -15,6 +15,7 @@ from PIL import Image
 
 from shop.demo.catalogue import PRODUCTS
 from shop.demo.places import SHOPS
+from shop.security.roles import ROLES
 
 Category = get_model("catalogue", "Category")
 Country = get_model("address", "Country")
@@ -37,7 +38,7 @@ SEEDED = {
     "partners": 5,
     "partner_addresses": 5,
     "stockrecords": 290,
-    "users": 7,
+    "users": 9,
     "countries": 6,
 }
 
@@ -78,7 +79,7 @@ def test_seeding_twice_gives_the_same_rows():
     assert "Categories: 0 created, 13 existing" in second_output
     assert "Products: 0 created, 66 existing" in second_output
     assert "Stock records: 0 created, 290 existing" in second_output
-    assert "Users: 0 created, 7 existing" in second_output
+    assert "Users: 0 created, 9 existing" in second_output
 
 
 @pytest.mark.django_db
@@ -128,13 +129,13 @@ def test_existing_data_is_kept_and_only_what_is_missing_is_added():
         "partners": before["partners"] + 4,
         "partner_addresses": 4,
         "stockrecords": before["stockrecords"] + 290,
-        "users": before["users"] + 6,
+        "users": before["users"] + 8,
         "countries": 6,
     }
     assert warehouse.stockrecords.count() == 66
     assert "Categories: 12 created, 1 existing" in output
     assert "Partners: 4 created, 1 existing" in output
-    assert "Users: 6 created, 1 existing" in output
+    assert "Users: 8 created, 1 existing" in output
     shopper_row = next(line for line in output.splitlines() if "shopper@" in line)
     assert "(not the demo password)" in shopper_row
     assert "exists" in shopper_row
@@ -177,28 +178,55 @@ def test_catalogue_is_complete_with_images_and_stock():
 def test_demo_users_get_their_roles(client):
     output = seed()
 
+    def role_of(email: str):
+        user = User.objects.get(email=email)
+        return user, list(user.groups.values_list("name", flat=True))
+
     centre = Partner.objects.get(code="strasbourg-centre")
-    staff = User.objects.get(email="staff.centre@solomo.example")
+    staff, staff_groups = role_of("staff.centre@solomo.example")
     assert list(staff.partners.all()) == [centre]
+    assert staff_groups == ["Store staff"]
     assert staff.has_perm("partner.dashboard_access")
-    assert not staff.is_staff  # Oscar scopes the dashboard to the partner only for non-staff
-    marketer = User.objects.get(email="marketing@solomo.example")
-    assert marketer.is_staff
-    assert list(marketer.groups.values_list("name", flat=True)) == ["Marketers"]
+    assert not staff.user_permissions.exists()  # the group is the role, nothing by hand
+    assert not staff.is_staff  # Oscar shows staff users every partner's orders and stock
+    catalogue, catalogue_groups = role_of("catalogue@solomo.example")
+    assert catalogue.is_staff and catalogue_groups == ["Catalogue managers"]
+    marketer, marketer_groups = role_of("marketing@solomo.example")
+    assert marketer.is_staff and marketer_groups == ["Marketers"]
     assert marketer.has_perms(["offer.change_conditionaloffer", "voucher.add_voucher"])
-    # 26 for Oscar's offers, vouchers and emails, 7 for the loyalty pages (shop/demo/loyalty.py)
-    assert Group.objects.get(name="Marketers").permissions.count() == 26 + 7
+    assert marketer.has_perms(["loyalty.change_earningrule", "loyalty.change_tierlevel"])
+    support, support_groups = role_of("support@solomo.example")
+    assert support.is_staff and support_groups == ["Support"]
+    # Each group holds exactly its role's permissions (shop/security/roles.py).
+    for role in ROLES:
+        held = {
+            f"{app_label}.{codename}"
+            for app_label, codename in Group.objects.get(name=role.group).permissions.values_list(
+                "content_type__app_label", "codename"
+            )
+        }
+        existing_optional = {
+            name
+            for name in role.optional_permissions
+            if Permission.objects.filter(
+                content_type__app_label=name.split(".")[0], codename=name.split(".")[1]
+            ).exists()
+        }
+        assert held == set(role.permissions) | existing_optional, role.group
+    assert Group.objects.get(name="Marketers").permissions.count() == 46
     admin = User.objects.get(email="admin@solomo.example")
-    assert admin.is_superuser and admin.is_staff
-    shopper = User.objects.get(email="shopper@solomo.example")
-    assert not (shopper.is_staff or shopper.partners.exists())
+    assert admin.is_superuser and admin.is_staff and not admin.groups.exists()
+    shopper, shopper_groups = role_of("shopper@solomo.example")
+    assert not (shopper.is_staff or shopper.partners.exists() or shopper_groups)
     assert shopper.get_full_name() == "Camille Martin"
     assert Site.objects.get(pk=settings.SITE_ID).domain == "localhost:8000"  # SITE_URL's
     assert "Demo logins" in output
     for email, password in [
         ("shopper@solomo.example", "solomo-shopper"),
         ("staff.centre@solomo.example", "solomo-staff"),
+        ("catalogue@solomo.example", "solomo-catalogue"),
         ("marketing@solomo.example", "solomo-marketer"),
+        ("support@solomo.example", "solomo-support"),
         ("admin@solomo.example", "solomo-admin"),
     ]:
         row = next(line for line in output.splitlines() if line.startswith(email))
@@ -206,13 +234,21 @@ def test_demo_users_get_their_roles(client):
         assert client.login(username=email, password=password)
     client.logout()
 
-    client.force_login(staff)
-    assert client.get("/dashboard/orders/").status_code == 200
-    assert client.get("/dashboard/partners/").status_code == 403
-    client.force_login(marketer)
-    assert client.get("/dashboard/vouchers/").status_code == 200
-    client.force_login(shopper)
-    assert client.get("/dashboard/").status_code == 403
+    # Each one's dashboard (the full matrix: tests/shop/dashboard/test_roles_matrix.py)
+    for user, url, status in [
+        (staff, "/dashboard/stores/pickups/", 200),
+        (staff, "/dashboard/orders/", 403),
+        (staff, "/dashboard/catalogue/", 403),
+        (catalogue, "/dashboard/catalogue/", 200),
+        (catalogue, "/dashboard/orders/", 403),
+        (marketer, "/dashboard/vouchers/", 200),
+        (marketer, "/dashboard/orders/", 403),
+        (support, "/dashboard/orders/", 200),
+        (support, "/dashboard/vouchers/", 403),
+        (shopper, "/dashboard/", 403),
+    ]:
+        client.force_login(user)
+        assert client.get(url).status_code == status, (user.email, url)
 
 
 @pytest.mark.django_db

@@ -1,0 +1,21 @@
+"""Oscar's order page, with changes for those allowed to change orders only, and a clear
+error instead of a 500 when a line action is posted without a quantity."""
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from oscar.apps.dashboard.orders import views as oscar_views
+
+
+class OrderDetailView(oscar_views.OrderDetailView):
+    def post(self, request, *args, **kwargs):
+        # Oscar checks only `order.view_order` for this URL; its POST changes the order.
+        if not request.user.has_perm("order.change_order"):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def handle_line_action(self, request, order, action):
+        # Oscar's int(None) raises TypeError when a selected line has no quantity field.
+        for line_id in request.POST.getlist("selected_line"):
+            if not request.POST.get(f"selected_line_qty_{line_id}", "").strip():
+                return self.reload_page(error=_("Enter a quantity for each selected line."))
+        return super().handle_line_action(request, order, action)
