@@ -46,6 +46,9 @@ urlpatterns += i18n_patterns(
     ),
     path("dashboard/payments/", include("shop.payment.dashboard")),
     path("", include("shop.communication.urls")),
+    # Before Oscar's: the profile edit (e-mail change confirmed by link, R39) and logout
+    # (POST only, R40) replace Oscar's views on the same paths.
+    path("accounts/", include("shop.accounts.urls")),
     path("", include(apps.get_app_config("oscar").urls[0])),
     prefix_default_language=False,
 )

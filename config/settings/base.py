@@ -74,6 +74,8 @@ CSP_REPORT_URI                 unset (where browsers POST Content-Security-Polic
 SECURITY_ACCESS_ATTEMPT_DAYS   1 (days failed-login records are kept after the cool-off)
 TRUSTED_PROXY_COUNT            0 (reverse proxies in front that append to X-Forwarded-For;
                                0: the client IP for lockouts and rate limits is REMOTE_ADDR)
+ACCOUNT_EMAIL_CONFIRM_HOURS    24 (hours the link confirming a new e-mail address works)
+ACCOUNT_EMAIL_UNDO_DAYS        7 (days the previous address may undo an e-mail change)
 =============================  ==============================================
 
 Bad values stop start-up with an ImproperlyConfigured error naming the variable.
@@ -206,6 +208,8 @@ INSTALLED_APPS = [
     "axes",
     # Ours
     "shop.apps.ShopConfig",
+    # E-mail changes confirmed by link (R39) and logout by POST (R40) beside Oscar's customer app.
+    "shop.accounts.apps.AccountsConfig",
     "loyalty.apps.LoyaltyConfig",
     "loyalty.dashboard.apps.LoyaltyDashboardConfig",
     "stores.apps.StoresConfig",
@@ -520,6 +524,14 @@ CELERY_BEAT_SCHEDULE["security-prune-access-attempts"] = {
     "schedule": 86400.0,
     "options": {"expires": 80000},
 }
+
+# --- E-mail address changes (R39; shop.accounts) ------------------------------------------
+ACCOUNT_EMAIL_CONFIRM_HOURS = env.int("ACCOUNT_EMAIL_CONFIRM_HOURS", default=24)
+ACCOUNT_EMAIL_UNDO_DAYS = env.int("ACCOUNT_EMAIL_UNDO_DAYS", default=7)
+if ACCOUNT_EMAIL_CONFIRM_HOURS < 1 or ACCOUNT_EMAIL_UNDO_DAYS < 1:
+    raise ImproperlyConfigured(
+        "ACCOUNT_EMAIL_CONFIRM_HOURS and ACCOUNT_EMAIL_UNDO_DAYS must be at least 1."
+    )
 
 # --- Email --------------------------------------------------------------------------------
 
