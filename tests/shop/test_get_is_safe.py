@@ -97,7 +97,7 @@ def _no_request_logging():
         logging.disable(logging.NOTSET)
 
 
-# --- Roles, as in the README's "Roles and permissions" (made minimally here) -------------
+# --- The roles, each made minimally: a staff group with the permissions its work needs ---
 
 
 def _perms(*specs: str) -> list[Permission]:
@@ -166,9 +166,9 @@ def _role_users(store_a, store_b, shopper) -> dict:
     for role, specs in ROLE_PERMISSIONS.items():
         group = Group.objects.create(name=f"crawl {role}")
         group.permissions.set(_perms(*specs))
-        user = User.objects.create_user(role.replace(" ", "-"), f"{role[:3]}@example.com", "pw")
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+        user = User.objects.create_user(
+            role.replace(" ", "-"), f"{role[:3]}@example.com", "pw", is_staff=True
+        )
         user.groups.add(group)
         users[role] = user
     staff_group = Group.objects.create(name="crawl store staff")
@@ -250,7 +250,7 @@ def _world() -> SimpleNamespace:
         amount_received=w.order.total_incl_tax,
     )
     w.reward = Reward.objects.create(name="Mug", kind=RewardKind.DISCOUNT, points_cost=100, value=5)
-    w.multiplier = Multiplier.objects.create(**_multiplier_fields(w))
+    w.multiplier = Multiplier.objects.create(name="Mugs x2", factor=2, category=w.category)
     tier_levels_ensure()
     w.tier = TierLevel.objects.order_by("pk").first()
     w.event_code = "EMAIL_CHANGED"  # created by shop.accounts' data migration
@@ -268,14 +268,6 @@ def _world() -> SimpleNamespace:
     w.basket = get_model("basket", "Basket").objects.create(owner=w.shopper)
     w.basket.vouchers.add(w.voucher)  # for basket:vouchers-remove
     return w
-
-
-def _multiplier_fields(w) -> dict:
-    from loyalty.models import Multiplier
-
-    fields = {f.name for f in Multiplier._meta.get_fields()}
-    values = {"name": "Mugs x2", "factor": 2, "category": w.category}
-    return {k: v for k, v in values.items() if k in fields}
 
 
 def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:

@@ -11,6 +11,7 @@ from django.core import signing
 from django.test import Client
 from django.urls import resolve, reverse
 from django.utils import translation
+from oscar.core.loading import get_model
 
 from shop.accounts import views
 from shop.accounts.models import EmailChange
@@ -285,3 +286,21 @@ def test_r37_confirmation_sends_to_one_address_are_rate_limited_across_accounts(
         response = edit(client, email="victim@example.com", password=PASSWORD)
         assert response.status_code == (302 if n < 5 else 429)
     assert len(messages_to("victim@example.com", "EMAIL_CHANGE_CONFIRM")) == 5
+
+
+def test_both_messages_keep_their_wording_if_their_rows_are_deleted(client_in, user):
+    # Staff may delete an event type in the dashboard: Oscar then renders file templates,
+    # ours (not Oscar's "email changed" with its password reset link).
+    CommunicationEventType = get_model("communication", "CommunicationEventType")
+    CommunicationEventType.objects.filter(
+        code__in=["EMAIL_CHANGE_CONFIRM", "EMAIL_CHANGED"]
+    ).delete()
+
+    confirmed(client_in, user)
+
+    (confirm,) = messages_to("new@example.com", "EMAIL_CHANGE_CONFIRM")
+    assert confirm.subject == "Confirm your new e-mail address"
+    (changed,) = messages_to("lea@example.com", "EMAIL_CHANGED")
+    assert changed.subject == "Your e-mail address was changed"
+    assert "/accounts/email/undo/" in changed.body
+    assert changed.html.strip() == ""
