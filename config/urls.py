@@ -5,6 +5,7 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.http import require_POST
 from django.views.static import serve
 
 from shop.communication.views import ServiceWorkerView
@@ -12,6 +13,14 @@ from shop.payment.webhooks import stripe_webhook
 from shop.security.ratelimits import pickup_hand_over_limited
 from shop.views import CategoriesView, HomeView
 from stores.dashboard import urls as stores_dashboard_urls
+
+
+def _post_only(app_label: str, name: str):
+    """The view of an Oscar app's URL `name`, with that app's permission checks, POST only:
+    for Oscar views that change state on GET too (R40)."""
+    (pattern,) = [p for p in apps.get_app_config(app_label).urls[0] if p.name == name]
+    return require_POST(pattern.callback)
+
 
 # Oscar's error views render its (our mobile) error templates.
 handler403 = "oscar.views.handler403"
@@ -48,6 +57,15 @@ urlpatterns += i18n_patterns(
     path("dashboard/payments/", include("shop.payment.dashboard")),
     path("dashboard/audit/", include("shop.audit.urls")),
     path("", include("shop.communication.urls")),
+    # Before Oscar's: the profile edit (e-mail change confirmed by link, R39) and logout
+    # (POST only, R40) replace Oscar's views on the same paths.
+    path("accounts/", include("shop.accounts.urls")),
+    # Oscar links a user to a partner on GET too (for an "Undo" link, dropped from our
+    # copy of its message): before Oscar's route, POST only (R40).
+    path(
+        "dashboard/partners/<int:partner_pk>/users/<int:user_pk>/link/",
+        _post_only("partners_dashboard", "partner-user-link"),
+    ),
     path("", include(apps.get_app_config("oscar").urls[0])),
     prefix_default_language=False,
 )

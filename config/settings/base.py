@@ -91,6 +91,8 @@ SITE_URL                       http://localhost:8000 (production: required) sche
 STORES_ARRIVAL_EARLY_MINUTES   30 (minutes before its slot "I'm here" is accepted, while
                                the store is open)
 STORES_STATUS_LINK_DAYS        30 (days after the slot a guest's pickup link works)
+ACCOUNT_EMAIL_CONFIRM_HOURS    24 (hours the link confirming a new e-mail address works)
+ACCOUNT_EMAIL_UNDO_DAYS        7 (days the previous address may undo an e-mail change)
 =============================  ==============================================
 
 Bad values stop start-up with an ImproperlyConfigured error naming the variable.
@@ -248,6 +250,8 @@ INSTALLED_APPS = [
     "shop.apps.ShopConfig",
     # Append-only log of staff requests under /dashboard/ and /admin/ (superusers read it).
     "shop.audit.apps.AuditConfig",
+    # E-mail changes confirmed by link (R39) and logout by POST (R40) beside Oscar's customer app.
+    "shop.accounts.apps.AccountsConfig",
     "loyalty.apps.LoyaltyConfig",
     "loyalty.dashboard.apps.LoyaltyDashboardConfig",
     "stores.apps.StoresConfig",
@@ -592,6 +596,14 @@ CELERY_BEAT_SCHEDULE["security-prune-access-attempts"] = {
 HEALTH_TOKEN = env.str("HEALTH_TOKEN", default="")
 if HEALTH_TOKEN and len(HEALTH_TOKEN) < 32:
     raise ImproperlyConfigured("HEALTH_TOKEN must be at least 32 random characters, or unset.")
+
+# --- E-mail address changes (R39; shop.accounts) ------------------------------------------
+ACCOUNT_EMAIL_CONFIRM_HOURS = env.int("ACCOUNT_EMAIL_CONFIRM_HOURS", default=24)
+ACCOUNT_EMAIL_UNDO_DAYS = env.int("ACCOUNT_EMAIL_UNDO_DAYS", default=7)
+if ACCOUNT_EMAIL_CONFIRM_HOURS < 1 or ACCOUNT_EMAIL_UNDO_DAYS < 1:
+    raise ImproperlyConfigured(
+        "ACCOUNT_EMAIL_CONFIRM_HOURS and ACCOUNT_EMAIL_UNDO_DAYS must be at least 1."
+    )
 
 # --- Email --------------------------------------------------------------------------------
 
