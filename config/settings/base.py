@@ -653,13 +653,6 @@ for _section in OSCAR_DASHBOARD_NAVIGATION:
                     "communication.change_communicationeventtype"
                 ),
             },
-            {
-                "label": _("Pickup messages"),
-                "url_name": "communication:dashboard-store",
-                "access_fn": lambda user, *args, **kwargs: user.has_perm(
-                    "partner.dashboard_access"
-                ),
-            },
         ]
 
 # Dashboard menu per role (README, "Roles and permissions"): Oscar's entries follow their
@@ -677,12 +670,22 @@ def _store_pages_access(user, *args, **kwargs) -> bool:
     )
 
 
+def _stock_page_access(user, *args, **kwargs) -> bool:
+    """Who opens the Stock page (stores.selectors.stockrecords_visible_to): store staff for
+    their store, catalogue managers and superusers for every store."""
+    return user.has_perm("partner.dashboard_access") or (
+        user.is_staff and user.has_perm("partner.change_stockrecord")
+    )
+
+
 OSCAR_DASHBOARD_NAVIGATION.insert(
     1,
     {
         "label": _("My store"),
         "icon": "fas fa-store",
-        "access_fn": _store_pages_access,
+        "access_fn": lambda user, *args, **kwargs: (
+            _store_pages_access(user) or _stock_page_access(user)
+        ),
         "children": [
             {
                 "label": _("Pickups"),
@@ -693,6 +696,18 @@ OSCAR_DASHBOARD_NAVIGATION.insert(
                 "label": _("Hours and closures"),
                 "url_name": "stores-dashboard:stores",
                 "access_fn": _store_pages_access,
+            },
+            {
+                "label": _("Stock"),
+                "url_name": "stores-dashboard:stock",
+                "access_fn": _stock_page_access,
+            },
+            {
+                "label": _("Pickup messages"),
+                "url_name": "communication:dashboard-store",
+                "access_fn": lambda user, *args, **kwargs: user.has_perm(
+                    "partner.dashboard_access"
+                ),
             },
         ],
     },

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pytest
 from django.conf import settings
@@ -45,8 +45,6 @@ class Case:
     query: str = ""
     data: Callable[[World], dict] = lambda w: {}
     label: str = ""
-    # role -> reason: the cell is expected to fail until another branch is merged.
-    xfail: dict[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -60,12 +58,6 @@ def expect(codes: str) -> dict[str, str]:
     values = codes.split()
     assert len(values) == len(ROLES), codes
     return dict(zip(ROLES, values, strict=True))
-
-
-# Branches working beside this one; their cells below hold the roles contract's values.
-COUNTER = "being fixed on branch counter (member counter needs loyalty.view_member)"
-OUTBOX = "being fixed on branch outbox (outbox pages need their own permissions)"
-OUTBOX_FIXED_ROLES = ("catalogue manager", "marketer", "store A staff", "store B staff", "shopper")
 
 
 def pk(attr: str) -> Callable[[World], dict]:
@@ -530,7 +522,8 @@ CASES: list[Case] = [
     Case(
         "dashboard/partners/<int:partner_pk>/users/<int:user_pk>/link/",
         "dashboard:partner-user-link",
-        "302 403 403 403 403 403 403 L",
+        # POST only (README, "Accounts"): a GET that linked a user was a way in.
+        "- - - - - - - -",
         "302 403 403 403 403 403 403 L",
         kwargs=lambda w: {
             "partner_pk": w.cast.store_a.partner.pk,
@@ -831,17 +824,6 @@ CASES: list[Case] = [
         "- 403 403 - - - 403 L",
         query="?number=",
         label="lookup",
-        xfail=dict.fromkeys(
-            [
-                "superuser",
-                "catalogue manager",
-                "marketer",
-                "support",
-                "store A staff",
-                "store B staff",
-            ],
-            COUNTER,
-        ),
     ),
     # Pages of the counter's branch, not on this one yet (every cell fails until merged).
     Case(
@@ -849,21 +831,18 @@ CASES: list[Case] = [
         "loyalty_dashboard:loyalty-counter-adjust",
         "- 403 403 - - - 403 L",
         "404 403 403 404 404 404 403 L",
-        xfail=dict.fromkeys(ROLES, COUNTER),
     ),
     Case(
         "dashboard/loyalty/counter/limits/",
         "loyalty_dashboard:loyalty-counter-limits",
         "200 403 200 403 403 403 403 L",
         "200 403 200 403 403 403 403 L",
-        xfail=dict.fromkeys(ROLES, COUNTER),
     ),
     Case(
         "dashboard/loyalty/adjustments/",
         "loyalty_dashboard:loyalty-adjustment-list",
         "200 403 403 200 403 403 403 L",
         "- 403 403 - 403 403 403 L",
-        xfail=dict.fromkeys(ROLES, COUNTER),
     ),
     Case(
         "dashboard/loyalty/adjustments/<int:pk>/decide/",
@@ -871,7 +850,61 @@ CASES: list[Case] = [
         "- 403 403 - 403 403 403 L",
         "404 403 403 404 403 403 403 L",
         kwargs=lambda w: {"pk": 999999},
-        xfail=dict.fromkeys(ROLES, COUNTER),
+    ),
+    # --- Segments: marketers ----------------------------------------------------------------
+    Case(
+        "dashboard/loyalty/segments/",
+        "loyalty_dashboard:loyalty-segment-list",
+        "200 403 200 403 403 403 403 L",
+        "- 403 - 403 403 403 403 L",
+    ),
+    Case(
+        "dashboard/loyalty/segments/new/",
+        "loyalty_dashboard:loyalty-segment-create",
+        "200 403 200 403 403 403 403 L",
+        "200 403 200 403 403 403 403 L",
+    ),
+    Case(
+        "dashboard/loyalty/segments/count/",
+        "loyalty_dashboard:loyalty-segment-count",
+        "200 403 200 403 403 403 403 L",
+        "- 403 - 403 403 403 403 L",
+    ),
+    Case(
+        "dashboard/loyalty/segments/<int:pk>/",
+        "loyalty_dashboard:loyalty-segment-update",
+        "200 403 200 403 403 403 403 L",
+        "200 403 200 403 403 403 403 L",
+        kwargs=pk("segment"),
+    ),
+    Case(
+        "dashboard/loyalty/segments/<int:pk>/delete/",
+        "loyalty_dashboard:loyalty-segment-delete",
+        "200 403 200 403 403 403 403 L",
+        "302 403 302 403 403 403 403 L",
+        kwargs=pk("segment"),
+    ),
+    # --- The audit log: superusers only -------------------------------------------------------
+    Case(
+        "dashboard/audit/",
+        "audit:log",
+        "200 403 403 403 403 403 403 L",
+        "- 403 403 403 403 403 403 L",
+    ),
+    # --- Stock: store staff their store's records, catalogue managers every store's ----------
+    Case(
+        "dashboard/stores/stock/",
+        "stores-dashboard:stock",
+        "200 200 404 404 200 200 404 L",
+        "- - - - - - - -",
+    ),
+    Case(
+        "dashboard/stores/stock/<int:pk>/",
+        "stores-dashboard:stock-edit",
+        "200 200 404 404 200 404 404 L",
+        "200 200 404 404 200 404 404 L",
+        kwargs=lambda w: {"pk": w.order_a.lines.get().stockrecord_id},
+        label="store A",
     ),
     # --- Store staff's pages: their own store only ------------------------------------------
     Case(
@@ -957,7 +990,6 @@ CASES: list[Case] = [
         "communication:dashboard-list",
         "200 403 403 200 403 403 403 L",
         "- 403 403 - 403 403 403 L",
-        xfail=dict.fromkeys(OUTBOX_FIXED_ROLES, OUTBOX),
     ),
     Case(
         "dashboard/messages/<int:pk>/",
@@ -965,7 +997,6 @@ CASES: list[Case] = [
         "200 403 403 200 403 403 403 L",
         "- 403 403 - 403 403 403 L",
         kwargs=pk("message"),
-        xfail=dict.fromkeys(OUTBOX_FIXED_ROLES, OUTBOX),
     ),
     Case(
         "dashboard/messages/<int:pk>/retry/",
@@ -973,7 +1004,6 @@ CASES: list[Case] = [
         "- 403 403 - 403 403 403 L",
         "302 403 403 302 403 403 403 L",
         kwargs=pk("message"),
-        xfail=dict.fromkeys(OUTBOX_FIXED_ROLES, OUTBOX),
     ),
     Case(
         "dashboard/messages/templates/<slug:code>/",
@@ -981,9 +1011,6 @@ CASES: list[Case] = [
         "200 403 200 403 403 403 403 L",
         "302 403 302 403 403 403 403 L",
         kwargs=lambda w: {"code": w.event_type.code},
-        xfail=dict.fromkeys(
-            ["catalogue manager", "support", "store A staff", "store B staff", "shopper"], OUTBOX
-        ),
     ),
     # Pages of the outbox's branch, not on this one yet (every cell fails until merged).
     Case(
@@ -991,14 +1018,12 @@ CASES: list[Case] = [
         "communication:dashboard-template-list",
         "200 403 200 403 403 403 403 L",
         "- 403 - 403 403 403 403 L",
-        xfail=dict.fromkeys(ROLES, OUTBOX),
     ),
     Case(
         "dashboard/messages/store/",
         "communication:dashboard-store",
         "200 404 404 200 200 200 404 L",
         "- 404 404 - - - 404 L",
-        xfail=dict.fromkeys(ROLES, OUTBOX),
     ),
 ]
 
@@ -1091,28 +1116,12 @@ def answers(world, case: Case, role: str) -> tuple[str, str]:
     return got
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if set(c.xfail) != set(ROLES)], ids=str)
+@pytest.mark.parametrize("case", CASES, ids=str)
 def test_r38_each_role_gets_exactly_its_pages(world, case: Case):
-    roles = [role for role in ROLES if role not in case.xfail]
+    got = {role: answers(world, case, role) for role in ROLES}
 
-    got = {role: answers(world, case, role) for role in roles}
-
-    wanted = {role: (expect(case.get)[role], expect(case.post)[role]) for role in roles}
+    wanted = {role: (expect(case.get)[role], expect(case.post)[role]) for role in ROLES}
     assert got == wanted, "(GET, POST) per role"
-
-
-def _cells_of_other_branches():
-    for case in CASES:
-        for role, reason in case.xfail.items():
-            mark = pytest.mark.xfail(strict=True, reason=reason)
-            yield pytest.param(case, role, id=f"{case.id}-{role}", marks=[mark])
-
-
-@pytest.mark.parametrize(("case", "role"), list(_cells_of_other_branches()))
-def test_r38_cells_fixed_on_other_branches(world, case: Case, role: str):
-    """The contract's answer for cells that today's code gives differently: each is
-    expected to fail here and to pass once its branch is merged (then drop its xfail)."""
-    assert answers(world, case, role) == (expect(case.get)[role], expect(case.post)[role])
 
 
 def test_every_dashboard_url_has_a_row():
@@ -1120,9 +1129,9 @@ def test_every_dashboard_url_has_a_row():
     rows = {case.route for case in CASES}
     missing = sorted(route for route, _name in dashboard_routes() if route not in rows)
     assert missing == [], "dashboard URLs with no row in CASES: " + ", ".join(missing)
-    # A row whose page is gone is stale, unless it waits for another branch.
+    # A row whose page is gone is stale.
     routes = {route for route, _name in dashboard_routes()}
-    stale = [c.id for c in CASES if c.route not in routes and set(c.xfail) != set(ROLES)]
+    stale = [c.id for c in CASES if c.route not in routes]
     assert stale == []
 
 
@@ -1211,8 +1220,11 @@ def test_the_dashboard_menu_shows_each_role_only_what_it_may_open(world):
             if child.url_name
         }
 
-    store_pages = {"stores-dashboard:queue", "stores-dashboard:stores"}
-    assert menu("store A staff") == store_pages | {"loyalty_dashboard:loyalty-counter"}
+    store_pages = {"stores-dashboard:queue", "stores-dashboard:stores", "stores-dashboard:stock"}
+    assert menu("store A staff") == store_pages | {
+        "communication:dashboard-store",
+        "loyalty_dashboard:loyalty-counter",
+    }
     assert menu("shopper") == set()
     assert menu("support") == {
         "dashboard:index",
@@ -1223,6 +1235,7 @@ def test_the_dashboard_menu_shows_each_role_only_what_it_may_open(world):
         "dashboard:user-alert-list",
         "communication:dashboard-list",
         "loyalty_dashboard:loyalty-counter",
+        "loyalty_dashboard:loyalty-adjustment-list",
     }
     assert menu("catalogue manager") == {
         "dashboard:index",
@@ -1233,9 +1246,7 @@ def test_the_dashboard_menu_shows_each_role_only_what_it_may_open(world):
         "dashboard:catalogue-option-list",
         "dashboard:catalogue-attribute-option-group-list",
         "dashboard:reviews-list",
-        # Not theirs: fixed on the counter's and the outbox's branches.
-        "loyalty_dashboard:loyalty-counter",
-        "communication:dashboard-list",
+        "stores-dashboard:stock",
     }
     assert menu("marketer") == {
         "dashboard:index",
@@ -1248,9 +1259,9 @@ def test_the_dashboard_menu_shows_each_role_only_what_it_may_open(world):
         "loyalty_dashboard:loyalty-rules",
         "loyalty_dashboard:loyalty-multiplier-list",
         "loyalty_dashboard:loyalty-tier-list",
-        # Not theirs: fixed on the counter's and the outbox's branches.
-        "loyalty_dashboard:loyalty-counter",
-        "communication:dashboard-list",
+        "loyalty_dashboard:loyalty-counter-limits",
+        "loyalty_dashboard:loyalty-segment-list",
+        "communication:dashboard-template-list",
     }
     # Each entry a role sees opens for it.
     for role in ROLES[:-2]:

@@ -13,6 +13,7 @@ from oscar.test import factories as oscar
 
 from loyalty.models import Multiplier, TierLevel
 from loyalty.services.members import member_enrol
+from loyalty.services.segments import segment_save
 from loyalty.services.tiers import tier_levels_ensure
 from shop.communication.models import CommunicationEventType, OutboxMessage
 from shop.communication.outbox import Draft, messages_record
@@ -51,6 +52,7 @@ class World:
     multiplier: Multiplier
     tier: TierLevel
     member_number: str
+    segment: object
 
     @property
     def order_a(self):
@@ -141,4 +143,5 @@ def world_create() -> World:
         ),
         tier=TierLevel.objects.order_by("pk").first(),
         member_number=member_enrol(user=shopper).number,
+        segment=segment_save(name="Everyone", rules={}),
     )
