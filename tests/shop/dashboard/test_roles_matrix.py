@@ -60,6 +60,15 @@ def expect(codes: str) -> dict[str, str]:
     return dict(zip(ROLES, values, strict=True))
 
 
+def secret_event_type():
+    from shop.communication.models import CommunicationEventType
+
+    event_type, _ = CommunicationEventType.objects.get_or_create(
+        code="PASSWORD_RESET", defaults={"name": "Password reset", "category": "User related"}
+    )
+    return event_type
+
+
 def pk(attr: str) -> Callable[[World], dict]:
     return lambda w: {"pk": _get(w, attr).pk}
 
@@ -730,6 +739,16 @@ CASES: list[Case] = [
         "200 403 200 403 403 403 403 L",
         "200 403 200 403 403 403 403 L",
         kwargs=lambda w: {"slug": w.event_type.code},
+    ),
+    # A template that carries a secret (the reset link): superusers only, marketers too would
+    # be able to send it to an address of theirs.
+    Case(
+        r"dashboard/comms/^(?P<slug>[\w-]+)/$",
+        "dashboard:comms-update",
+        "200 403 403 403 403 403 403 L",
+        "200 403 403 403 403 403 403 L",
+        kwargs=lambda w: {"slug": secret_event_type().code},
+        label="secret",
     ),
     # --- Shipping methods: superusers -------------------------------------------------------
     Case(
