@@ -83,6 +83,8 @@ def test_r46_compose_sends_messages_to_a_file_sink_that_production_accepts():
     email_url = _compose_variable(config, "EMAIL_URL")
     sms_backend = _compose_variable(config, "SMS_BACKEND")
     sms_file = _compose_variable(config, "SMS_FILE_PATH")
+    site_url = _compose_variable(config, "SITE_URL")
+    assert site_url == {"http://localhost:8000"}
     assert email_url == {"filemail:////app/sent-messages/email"}
     assert (sms_backend, sms_file) == ({"file"}, {"/app/sent-messages/sms.jsonl"})
     assert "- sent-messages:/app/sent-messages:rw" in config
@@ -100,6 +102,7 @@ def test_r46_compose_sends_messages_to_a_file_sink_that_production_accepts():
             "DATABASE_URL": "sqlite:////tmp/solomo-compose-check.sqlite3",
             "EMAIL_URL": email_url.pop(),
             "SMS_BACKEND": sms_backend.pop(),
+            "SITE_URL": site_url.pop(),
         },
         capture_output=True,
         text=True,

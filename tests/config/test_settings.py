@@ -153,7 +153,12 @@ def test_r46_production_refuses_messages_on_the_console(env, message):
     ids=["file-sinks", "smtp-and-gateway"],
 )
 def test_production_accepts_a_file_sink_or_a_real_server(env):
-    environment = {"SECRET_KEY": STRONG_KEY, "ALLOWED_HOSTS": "shop.example.com", **env}
+    environment = {
+        "SECRET_KEY": STRONG_KEY,
+        "ALLOWED_HOSTS": "shop.example.com",
+        "SITE_URL": "https://shop.example.com",
+        **env,
+    }
     result = manage(
         "shell",
         "-v",

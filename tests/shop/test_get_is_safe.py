@@ -186,6 +186,7 @@ def _role_users(store_a, store_b, shopper) -> dict:
 
 def _world() -> SimpleNamespace:
     from loyalty.models import Multiplier, Reward, RewardKind, TierLevel
+    from loyalty.services.segments import segment_save
     from loyalty.services.tiers import tier_levels_ensure
     from shop.payment.models import StripePayment
 
@@ -253,6 +254,7 @@ def _world() -> SimpleNamespace:
     w.multiplier = Multiplier.objects.create(name="Mugs x2", factor=2, category=w.category)
     tier_levels_ensure()
     w.tier = TierLevel.objects.order_by("pk").first()
+    w.segment = segment_save(name="Everyone", rules={})
     w.event_code = "EMAIL_CHANGED"  # created by shop.accounts' data migration
 
     absolute = "http://testserver{}".format
@@ -285,6 +287,11 @@ def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
         "loyalty_dashboard:loyalty-multiplier-update": lambda: {"pk": w.multiplier.pk},
         "loyalty_dashboard:loyalty-multiplier-delete": lambda: {"pk": w.multiplier.pk},
         "loyalty_dashboard:loyalty-tier-update": lambda: {"pk": w.tier.pk},
+        "loyalty_dashboard:loyalty-segment-update": lambda: {"pk": w.segment.pk},
+        "loyalty_dashboard:loyalty-segment-delete": lambda: {"pk": w.segment.pk},
+        # No adjustment waits: the page's 404 is as much a GET as its form.
+        "loyalty_dashboard:loyalty-adjustment-decide": lambda: {"pk": 999999},
+        "stores-dashboard:stock-edit": lambda: {"pk": w.pickup.order.lines.first().stockrecord_id},
         "stores-dashboard:store": lambda: {"pk": w.store_a.pk},
         "stores-dashboard:detail": lambda: {"pk": w.pickup.pk},
         "stores-dashboard:status": lambda: {"pk": w.pickup.pk},

@@ -30,6 +30,7 @@ def test_seed_demo_is_refused_under_the_real_production_settings():
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "SECRET_KEY": "k3y-" + "x7Qp9LmZ2vR8tW4n" * 4,
         "ALLOWED_HOSTS": "shop.example.com",
+        "SITE_URL": "https://shop.example.com",
         "DATABASE_URL": f"sqlite:///{database}",
         "EMAIL_URL": "filemail:////tmp/solomo-mail",
         "SMS_BACKEND": "file",

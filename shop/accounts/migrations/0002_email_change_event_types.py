@@ -43,13 +43,16 @@ def create_event_types(apps, schema_editor):
     CommunicationEventType = apps.get_model("communication", "CommunicationEventType")
     for code, fields in EVENT_TYPES.items():
         # Wording a shop already edited is kept.
-        CommunicationEventType.objects.get_or_create(code=code, defaults=fields)
+        # Both carry a secret link: never shown to staff, erased once sent.
+        CommunicationEventType.objects.get_or_create(
+            code=code, defaults={**fields, "carries_secret": True}
+        )
 
 
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_email_change"),
-        ("communication", "0005_outbox_channels_preferences_consent"),
+        ("communication", "0007_mark_secret_event_types"),
     ]
 
     operations = [migrations.RunPython(create_event_types, migrations.RunPython.noop)]
