@@ -141,6 +141,7 @@ def test_guest_books_a_pickup_on_a_phone_and_staff_hand_it_over(browser, live_se
     staff.close()
 
 
+@pytest.mark.postgres  # its flush must empty the points ledger and the audit log
 def test_member_pays_part_with_points_and_sees_what_is_left_at_every_step(
     browser, live_server, tmp_path
 ):

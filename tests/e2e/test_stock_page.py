@@ -6,6 +6,7 @@ error when typing less than what orders hold; nothing is wider than the screen.
 
 import re
 
+import pytest
 from oscar.test.factories import create_product
 
 from tests.browser import browser_marks
@@ -16,6 +17,7 @@ pytestmark = browser_marks()
 NARROW = {"width": 320, "height": 640}
 
 
+@pytest.mark.postgres  # the live server's flush must be allowed to empty the audit log
 def test_staff_edit_stock_on_a_320px_phone_without_sideways_scroll(browser, live_server, tmp_path):
     # Given a store whose stock includes a long product title and a held unit
     shop = store("Strasbourg Centre — Place Kléber, ground floor and basement")
