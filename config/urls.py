@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.http import require_POST
 from django.views.static import serve
 
+from shop.basket_add import BasketAddView
 from shop.communication.views import ServiceWorkerView
 from shop.payment.webhooks import stripe_webhook
 from shop.security.ratelimits import pickup_hand_over_limited
@@ -66,6 +67,8 @@ urlpatterns += i18n_patterns(
         "dashboard/partners/<int:partner_pk>/users/<int:user_pk>/link/",
         _post_only("partners_dashboard", "partner-user-link"),
     ),
+    # Before Oscar's: one clear message for a quantity the shop cannot sell.
+    path("basket/add/<int:pk>/", BasketAddView.as_view()),
     path("", include(apps.get_app_config("oscar").urls[0])),
     prefix_default_language=False,
 )

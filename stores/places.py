@@ -1,4 +1,5 @@
-"""Offline lookup of a typed city, district or postcode around Strasbourg.
+"""Offline lookup of a typed city, district or postcode around Strasbourg (and of the main
+French cities, so that the locator can say there is no store near them).
 
 The shipped CSV (stores/data/places.csv) is small and read once per process:
 no geocoding service is called, so the locator works without any API key.
@@ -58,5 +59,6 @@ def place_lookup(*, query: str) -> Place | None:
 
 
 def place_names() -> list[str]:
-    """Every name, for the locator's suggestions (a <datalist>)."""
-    return [p.name for p in _places()]
+    """Every name once (a city is listed once per postcode), for the locator's suggestions
+    (a <datalist>)."""
+    return list(dict.fromkeys(p.name for p in _places()))

@@ -16,13 +16,14 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .api.views import BadRequest, parse_near_query
 from .links import PickupLinkExpired, pickup_link_expires_at, pickup_link_order_number
 from .models import Pickup, Service, Store
-from .places import place_names
+from .places import place_lookup, place_names
 from .presenters import json_for_script, opening_label, schema_org_store
 from .selectors import (
     OpeningState,
@@ -41,6 +42,10 @@ from .services import (
 )
 
 LOCATOR_LIMIT = 20
+# Beyond this distance from the nearest store, the locator says there is no store near.
+LOCATOR_NEAR_KM = 50
+# A place name is short; a longer one (pasted text, a crafted URL) is cut, not looked up whole.
+MAX_PLACE_LENGTH = 100
 OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 
 
@@ -65,20 +70,38 @@ def directions_url(store: Store, origin: tuple[float, float] | None = None) -> s
 def locator(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     origin = None
-    error = ""
+    error = notice = ""
     # The typed place is `place`, not `q`, which would fill the header's product search.
-    params = {k: request.GET.get(k, "") for k in ("lat", "lng")}
-    params["q"] = request.GET.get("place", "")
-    if any(params.values()):
+    place = " ".join(request.GET.get("place", "").split())[:MAX_PLACE_LENGTH]
+    found = None
+    coordinates = {k: request.GET.get(k, "") for k in ("lat", "lng")}
+    if any(coordinates.values()):
         try:
-            query = parse_near_query(params)
+            query = parse_near_query(coordinates)
             origin = (query.lat, query.lng)
         except BadRequest as exc:
             error = _("We could not use that location: %(reason)s.") % {"reason": exc}
+    elif place:
+        found = place_lookup(query=place)
+        if found is None:
+            notice = _(
+                "We could not find “%(place)s”. Try a town name or a postcode; "
+                "here are all our stores."
+            ) % {"place": Truncator(place).chars(40)}
+        else:
+            origin = (found.latitude, found.longitude)
     if origin:
         near = stores_near(lat=origin[0], lng=origin[1], limit=LOCATOR_LIMIT)
         pairs = [(n.store, n.distance_km) for n in near]
         prefetch_hours([store for store, _ in pairs])
+        # Far from every store (Paris, 400 km): say so, and still list the nearest.
+        if near and near[0].distance_km > LOCATOR_NEAR_KM:
+            notice = (
+                _("No store near %(place)s. Our nearest stores are below, with their distance.")
+                % {"place": found.name}
+                if found
+                else _("No store near you. Our nearest stores are below, with their distance.")
+            )
     else:
         pairs = [(store, None) for store in with_hours(Store.objects.active())]
     rows = [
@@ -105,7 +128,9 @@ def locator(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "origin": origin,
         "error": error,
-        "place": params["q"],
+        "notice": notice,
+        "place": place,
+        "place_max_length": MAX_PLACE_LENGTH,
         "markers": markers,
         "origin_marker": {"lat": origin[0], "lng": origin[1]} if origin else None,
         "place_names": place_names(),

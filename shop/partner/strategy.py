@@ -2,6 +2,9 @@
 
 from functools import cached_property
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from oscar.apps.partner import availability as oscar_availability
 from oscar.apps.partner import strategy as oscar_strategy
 
 from stores.models import Store
@@ -45,9 +48,33 @@ class UseChosenStoreStockRecord:
         return online[0] if online else records[0]
 
 
+class StockRequiredAvailability(oscar_availability.StockRequired):
+    """Oscar's rule (no more than the stock), with reasons written as sentences: they are
+    shown alone, as the message of the basket page or of an add to the basket."""
+
+    def is_purchase_permitted(self, quantity):
+        if self.num_available <= 0:
+            return False, _("This product is out of stock.")
+        if quantity > self.num_available:
+            return False, ngettext(
+                "You can buy at most %(max)d of this product.",
+                "You can buy at most %(max)d of this product.",
+                self.num_available,
+            ) % {"max": self.num_available}
+        return True, ""
+
+
+class StockRequired(oscar_strategy.StockRequired):
+    def availability_policy(self, product, stockrecord):
+        policy = super().availability_policy(product, stockrecord)
+        if type(policy) is oscar_availability.StockRequired:
+            return StockRequiredAvailability(policy.num_available)
+        return policy
+
+
 class StoreStrategy(
     UseChosenStoreStockRecord,
-    oscar_strategy.StockRequired,
+    StockRequired,
     oscar_strategy.NoTax,
     oscar_strategy.Structured,
 ):

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from .models import StripePayment
-from .money import quantize
+from .money import money_display
 from .services import RefundRefused, refund_create
 
 
@@ -79,23 +79,19 @@ def refund(request, pk: int):
     except RefundRefused as exc:
         messages.error(request, exc.message)
     else:
-        amount = quantize(refund.amount, payment.currency)
+        amount = money_display(refund.amount, payment.currency)
         if refund.completed_earlier:
             messages.warning(
                 request,
                 _(
-                    "The earlier refund of %(amount)s %(currency)s, which Stripe had not "
+                    "The earlier refund of %(amount)s, which Stripe had not "
                     "confirmed, is now done. Nothing else was refunded: check the total, "
                     "then refund again if more is due."
                 )
-                % {"amount": amount, "currency": payment.currency},
+                % {"amount": amount},
             )
         else:
-            messages.success(
-                request,
-                _("Refunded %(amount)s %(currency)s.")
-                % {"amount": amount, "currency": payment.currency},
-            )
+            messages.success(request, _("Refunded %(amount)s.") % {"amount": amount})
     return redirect(_order_url(payment))
 
 

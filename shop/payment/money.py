@@ -8,6 +8,8 @@ See https://docs.stripe.com/currencies#zero-decimal.
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from oscar.templatetags.currency_filters import currency as currency_filter
+
 ZERO_DECIMAL = frozenset(
     [
         "BIF",
@@ -81,3 +83,9 @@ def round_to_currency(amount: Decimal, currency: str) -> Decimal:
     exponent = minor_exponent(currency)
     step = Decimal(10 if exponent == 3 else 1).scaleb(-exponent)
     return (amount / step).quantize(Decimal(1), rounding=ROUND_HALF_UP) * step
+
+
+def money_display(amount: Decimal, currency: str) -> str:
+    """`amount` as people read it in the active language: "€12.90" in English, "12,90 €" in
+    French (Oscar's currency filter, as the templates show prices), never "12.90 EUR"."""
+    return currency_filter(amount, currency)

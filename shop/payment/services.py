@@ -39,7 +39,7 @@ from stores.services import pickup_cancel
 from . import gateway
 from .messages import payment_expired_notify
 from .models import PaymentStatus, StripeEvent, StripePayment, StripeRefund
-from .money import AmountError, from_minor, quantize, to_minor
+from .money import AmountError, from_minor, money_display, quantize, to_minor
 
 logger = logging.getLogger(__name__)
 
@@ -501,8 +501,8 @@ def _refund_locked(*, payment, amount, user, reason, token) -> tuple[StripeRefun
         return done, ""
     if amount > payment.refundable:
         raise RefundRefused(
-            _("At most %(left)s %(cur)s can still be refunded.")
-            % {"left": quantize(payment.refundable, payment.currency), "cur": payment.currency}
+            _("At most %(left)s can still be refunded.")
+            % {"left": money_display(payment.refundable, payment.currency)}
         )
     try:
         refund = _refund_send(payment, key=key, minor=minor)

@@ -97,10 +97,12 @@ class FacetedSearchView(ProductListView):
     context_object_name = "results"
 
     def dispatch(self, request, *args, **kwargs):
+        # Oscar's analytics store the query in 255 characters: record it as searched (cut
+        # to MAX_QUERY_LENGTH), not as typed, or a pasted paragraph is a database error.
         user_search.send(
             sender=self,
             session=request.session,
             user=request.user,
-            query=request.GET.get("q", ""),
+            query=self.form_class(request.GET or None).query,
         )
         return super().dispatch(request, *args, **kwargs)

@@ -37,7 +37,7 @@ def test_staff_refund_part_of_an_order_from_its_page(fake_stripe):
     )
 
     assert response.status_code == 200
-    assert [str(m) for m in response.context["messages"]] == ["Refunded 10.00 EUR."]
+    assert [str(m) for m in response.context["messages"]] == ["Refunded €10.00."]
     payment.refresh_from_db()
     assert payment.amount_refunded == Decimal("10.000")
     refund = payment.refunds.get()
@@ -60,7 +60,7 @@ def test_refund_above_what_is_left_is_refused_with_the_amount_left(fake_stripe):
     response = staff.post(url, {"amount": "5.01", "reason": "again"}, follow=True)
 
     assert [str(m) for m in response.context["messages"]] == [
-        "At most 5.00 EUR can still be refunded."
+        "At most €5.00 can still be refunded."
     ]
     payment.refresh_from_db()
     assert payment.amount_refunded == Decimal("20.000")

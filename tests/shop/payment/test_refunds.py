@@ -53,7 +53,7 @@ def test_twenty_concurrent_ten_percent_refunds_never_exceed_the_charge(fake_stri
     done = [r for r in results if isinstance(r, StripeRefund)]
     refused = [r for r in results if isinstance(r, RefundRefused)]
     assert (len(done), len(refused)) == (10, 10), results
-    assert {r.message for r in refused} == {"At most 0.00 EUR can still be refunded."}
+    assert {r.message for r in refused} == {"At most €0.00 can still be refunded."}
     payment.refresh_from_db()
     assert payment.amount_refunded == payment.amount_received == Decimal("25.000")
     at_stripe = list(fake_stripe.refunds.values())
@@ -80,7 +80,7 @@ def test_twenty_concurrent_ten_percent_refunds_never_exceed_the_charge(fake_stri
 def test_refunding_more_than_is_left_is_refused_and_records_nothing(client, fake_stripe):
     order, payment = paid_delivery_order(client, fake_stripe)
 
-    with pytest.raises(RefundRefused, match="At most 25.00 EUR can still be refunded."):
+    with pytest.raises(RefundRefused, match="At most €25.00 can still be refunded."):
         refund_create(payment=payment, amount=Decimal("25.01"))
 
     assert fake_stripe.refunds == {}
@@ -92,7 +92,7 @@ def test_refunding_more_than_is_left_is_refused_and_records_nothing(client, fake
 
     # After a partial refund, only the rest can go
     refund_create(payment=payment, amount=Decimal("20.00"))
-    with pytest.raises(RefundRefused, match="At most 5.00 EUR can still be refunded."):
+    with pytest.raises(RefundRefused, match="At most €5.00 can still be refunded."):
         refund_create(payment=payment, amount=Decimal("5.01"))
     for amount in (Decimal("0"), Decimal("-1.00")):
         with pytest.raises(RefundRefused, match="Enter an amount above zero."):
