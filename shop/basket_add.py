@@ -34,7 +34,8 @@ class AddToBasketForm(oscar_forms.AddToBasketForm):
             if limit == 0:
                 raise forms.ValidationError(
                     _(
-                        "You cannot add more of this product: it is out of stock or already in your basket."
+                        "You cannot add more of this product: it is out of stock "
+                        "or already in your basket."
                     )
                 )
             raise forms.ValidationError(
