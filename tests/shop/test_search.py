@@ -4,8 +4,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from oscar.core.loading import get_model
+from oscar.test.factories import UserFactory
 
 from tests.factories import category, product
+
+UserSearch = get_model("analytics", "UserSearch")
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +161,21 @@ def test_a_search_within_the_limit_is_not_flagged(client):
     response = client.get(reverse("search:search"), {"q": "riesling"})
 
     assert response.context["query_shortened"] is False
+
+
+@pytest.mark.postgres  # SQLite does not enforce the 255 characters of Oscar's search log
+def test_a_500_character_search_is_logged_as_searched_not_as_typed(client):
+    product("Munster")
+    user = UserFactory()
+    client.force_login(user)
+
+    response = client.get(reverse("search:search"), {"q": "munster " * 62})
+
+    assert response.status_code == 200
+    assert listed_results(response) == ["Munster"]
+    logged = UserSearch.objects.get(user=user).query
+    assert len(logged) <= 200 and logged.startswith("munster munster")
+
+
+def listed_results(response) -> list[str]:
+    return [p.title for p in response.context["results"]]

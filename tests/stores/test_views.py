@@ -145,3 +145,63 @@ def test_a_guest_follows_the_signed_link_and_says_they_are_here(client):
     type(pickup).objects.filter(pk=pickup.pk).update(status=PickupStatus.COLLECTED)
     html = client.get(url).content.decode()
     assert "Collected" in html and "I'm here" not in html
+
+
+@pytest.mark.parametrize("place", ["Paris", "75001"])
+def test_locator_far_from_every_store_says_so_and_lists_the_nearest(client, place):
+    # Given two stores in Strasbourg, about 400 km from Paris
+    centre = store("Centre", lat=48.5819, lng=7.7507, hours=every_day())
+    robertsau = store("Robertsau", lat=48.5960, lng=7.7800, hours=every_day())
+
+    # When a shopper looks for a store near Paris, by name or postcode
+    response = client.get(reverse("stores:locator"), {"place": place})
+
+    # Then the page says there is no store near Paris and lists the nearest, with distances
+    assert response.status_code == 200
+    assert response.context["notice"] == (
+        "No store near Paris. Our nearest stores are below, with their distance."
+    )
+    assert [row.store for row in response.context["rows"]] == [centre, robertsau]
+    assert [round(row.distance_km) for row in response.context["rows"]] == [397, 399]
+    assert "unknown place" not in response.content.decode()
+
+
+def test_locator_near_a_store_has_no_notice(client):
+    store("Centre", lat=48.5819, lng=7.7507, hours=every_day())
+
+    response = client.get(reverse("stores:locator"), {"place": "Schiltigheim"})
+
+    assert response.context["notice"] == ""
+
+
+def test_locator_in_french_says_no_store_near_paris(client):
+    store("Centre", lat=48.5819, lng=7.7507, hours=every_day())
+
+    response = client.get("/fr/stores/", {"place": "Paris"})
+
+    assert response.context["notice"] == (
+        "Aucun magasin près de Paris. Nos magasins les plus proches sont ci-dessous, "
+        "avec leur distance."
+    )
+
+
+@pytest.mark.parametrize(
+    ("place", "shown"),
+    [
+        ("75999", "75999"),
+        ("Atlantis", "Atlantis"),
+        # 300 characters: the page keeps the first 100, the notice the first 40.
+        ("Atlantis" * 38, ("Atlantis" * 5)[:39] + "…"),
+    ],
+)
+def test_locator_with_an_unknown_place_says_so_and_lists_every_store(client, place, shown):
+    centre = store("Centre", hours=every_day())
+
+    response = client.get(reverse("stores:locator"), {"place": place})
+
+    assert response.status_code == 200
+    assert response.context["notice"] == (
+        f"We could not find “{shown}”. Try a town name or a postcode; here are all our stores."
+    )
+    assert [row.store for row in response.context["rows"]] == [centre]
+    assert response.context["place"] == place[:100]

@@ -140,3 +140,16 @@ def test_a_prepaid_pickup_left_uncollected_is_put_in_front_of_staff_for_its_refu
     payment.refresh_from_db()
     assert payment.needs_review is True
     assert payment.review_reason == "Paid by card, but the pickup was uncollected: refund it."
+
+
+def test_refund_message_shows_money_as_french_reads_it(fake_stripe):
+    payment = paid_order(fake_stripe)
+    staff = staff_client(*FINANCE)
+
+    response = staff.post(
+        "/fr" + reverse("payment-dashboard:refund", kwargs={"pk": payment.pk}),
+        {"amount": "10.00", "reason": "one bag arrived torn"},
+        follow=True,
+    )
+
+    assert [str(m) for m in response.context["messages"]] == ["10,00\xa0€ remboursés."]
