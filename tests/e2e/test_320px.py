@@ -1,4 +1,4 @@
-"""Every shopper and store-staff page on a 320 px phone, in a real headless Chromium.
+"""Every shopper, store-staff and head-office page on a 320 px phone, in headless Chromium.
 
 Nothing may scroll sideways (README, "What to try in the demo": phones first): for each
 page, `document.documentElement.scrollWidth` must not exceed the 320 px screen. The data
@@ -9,9 +9,10 @@ Django's test client), so the whole tour takes seconds.
 
 import datetime as dt
 import re
+from itertools import pairwise
 
 import pytest
-from oscar.test.factories import ProductImageFactory, WishListFactory
+from oscar.test.factories import ProductImageFactory, UserFactory, WishListFactory
 
 from loyalty.services.ledger import points_credit
 from stores.links import pickup_link_url
@@ -133,6 +134,30 @@ WORDS_CUT = """(selector) => {
 }"""
 
 
+def hq_pages() -> dict[str, str]:
+    """Oscar's dashboard and ours, as head office (a superuser) sees them."""
+    return {
+        "dashboard home with its chart": "/dashboard/",
+        "orders": "/dashboard/orders/",
+        "products": "/dashboard/catalogue/",
+        "offers": "/dashboard/offers/",
+        "vouchers": "/dashboard/vouchers/",
+        "reports": "/dashboard/reports/",
+        "reviews": "/dashboard/reviews/",
+        "users": "/dashboard/users/",
+        "loyalty tiers": "/dashboard/loyalty/tiers/",
+        "loyalty segments": "/dashboard/loyalty/segments/",
+        "audit log": "/dashboard/audit/",
+    }
+
+
+# The hour labels under the dashboard's chart that are shown, left to right.
+CHART_LABELS = """() => [...document.querySelectorAll("#order_graph dd em")]
+    .filter((label) => getComputedStyle(label).visibility !== "hidden")
+    .map((label) => label.getBoundingClientRect())
+    .map((box) => [box.left, box.right])"""
+
+
 def layout_faults(page, base_url: str, pages: dict[str, str]) -> list[str]:
     """The pages wider than the screen (their width and what sticks out first) or with
     words cut in two where they must not be."""
@@ -187,11 +212,22 @@ def test_no_shopper_or_staff_page_scrolls_sideways_at_320px(browser, awkward_sho
     with page.expect_navigation():
         page.click("#add_to_basket_form button[type=submit]")
 
-    # When the member visits every shopper page, then the store's staff every staff page
+    # When the member visits every shopper page, then the store's staff every staff page,
     failures = layout_faults(page, live_server.url, shopper_pages(awkward_shop))
     sign_in_as(context, client, live_server, awkward_shop["staff"])
     failures += layout_faults(page, live_server.url, staff_pages(awkward_shop))
+    # and head office every page of Oscar's dashboard it works in
+    sign_in_as(context, client, live_server, UserFactory(is_staff=True, is_superuser=True))
+    failures += layout_faults(page, live_server.url, hq_pages())
 
     # Then none is wider than the screen, and no word is cut in two
     assert failures == []
+    # and the dashboard shows the shop's name, one menu button, and its chart's hour labels
+    # side by side, none over the next
+    page.goto(live_server.url + "/dashboard/")
+    assert page.locator(".navbar-brand").inner_text().strip() == "Solomo"
+    assert page.locator(".navbar-toggler:visible").count() == 1
+    labels = page.evaluate(CHART_LABELS)
+    assert len(labels) >= 4
+    assert all(left[1] <= right[0] for left, right in pairwise(labels)), labels
     context.close()
