@@ -519,10 +519,10 @@ def _refund_locked(*, payment, amount, user, reason, token) -> tuple[StripeRefun
             created_by=user,
         )
         return None, _(
-            "Stripe did not answer, so the refund of %(amount)s %(cur)s is not "
+            "Stripe did not answer, so the refund of %(amount)s is not "
             "confirmed. It is checked automatically within minutes; asking again "
             "completes that same refund, never a second one."
-        ) % {"amount": quantize(amount, payment.currency), "cur": payment.currency}
+        ) % {"amount": money_display(amount, payment.currency)}
     row = _record_refund(payment, refund, user=user, reason=reason)
     payment.save()
     if row is None:
@@ -547,14 +547,10 @@ def _refund_replay(payment, earlier) -> tuple[StripeRefund | None, str]:
         earlier.status = "failed"
         earlier.save(update_fields=["status"])
         return None, _(
-            "The earlier refund of %(amount)s %(cur)s, which Stripe had not confirmed, "
+            "The earlier refund of %(amount)s, which Stripe had not confirmed, "
             "was refused by Stripe (%(reason)s); nothing was refunded. Check the total, "
             "then refund again if more is due."
-        ) % {
-            "amount": quantize(earlier.amount, payment.currency),
-            "cur": payment.currency,
-            "reason": exc.message,
-        }
+        ) % {"amount": money_display(earlier.amount, payment.currency), "reason": exc.message}
     row = _record_refund(payment, refund, attempt=earlier)
     payment.save()
     if row is None:
