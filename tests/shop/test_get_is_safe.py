@@ -448,6 +448,8 @@ def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
             "user_pk": w.shopper.pk,
         },
         "accounts:wishlists-add-product": lambda: {"key": w.wishlist.key, "product_pk": p.pk},
+        # Oscar's basket add with one clear quantity message, POST only (config/urls.py).
+        ":basket/add/<int:pk>/": lambda: {"pk": p.pk},
     }
 
 
@@ -629,7 +631,8 @@ def test_every_filled_url_resolves_to_its_own_pattern(crawl):
         if match.func is not pattern.callback:
             wrong.append(f"{url}: {match.view_name} instead of {pattern.name}")
     # Patterns shadowed by an earlier one on the same path resolve to the earlier one: our
-    # home page replaces Oscar's, shop.accounts two of Oscar's customer views. Nothing else.
+    # home page replaces Oscar's, shop.accounts two of Oscar's customer views, shop.basket_add
+    # Oscar's basket add. Nothing else.
     w = crawl.world
     partner, product = w.store_a.partner.pk, w.product.pk
     assert sorted(wrong) == sorted(
@@ -644,6 +647,7 @@ def test_every_filled_url_resolves_to_its_own_pattern(crawl):
             f"/dashboard/partners/{partner}/users/{w.shopper.pk}/link/: "
             "oscar.apps.dashboard.partners.views.PartnerUserLinkView "
             "instead of dashboard:partner-user-link",
+            f"/basket/add/{product}/: shop.basket_add.BasketAddView instead of basket:add",
         ]
     )
 
