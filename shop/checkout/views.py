@@ -151,12 +151,27 @@ class PickupStepMixin(CheckoutSessionMixin):
         return {**super().get_context_data(**kwargs), "checkout_flow": "pickup"}
 
 
+def slot_start_label(*, slot: Slot, store: Store, now: dt.datetime) -> str:
+    """When a slot starts, for a shopper: "today 14:30", "tomorrow 09:00", "Sunday 6
+    December 10:00", in the store's time zone."""
+    starts = timezone.localtime(slot.starts_at, store.tz)
+    days = (starts.date() - timezone.localtime(now, store.tz).date()).days
+    time = date_format(starts, "H:i")
+    if days == 0:
+        return _("today %(time)s") % {"time": time}
+    if days == 1:
+        return _("tomorrow %(time)s") % {"time": time}
+    return _("%(day)s %(time)s") % {"day": date_format(starts, "l j F"), "time": time}
+
+
 @dataclass(frozen=True)
 class StoreChoice:
     store: Store
     # From the shopper's browser position; None without one (never from a store).
     distance_km: float | None
     next_slot: Slot | None
+    # When next_slot starts, in words ("today 14:30").
+    next_slot_label: str
     is_mine: bool
 
 
@@ -207,10 +222,14 @@ class PickupStoreView(PickupStepMixin, generic.TemplateView):
                 distance_km=haversine_km(*position, store.latitude, store.longitude)
                 if position
                 else None,
-                next_slot=next(iter(slots[store.pk]), None),
+                next_slot=next_slot,
+                next_slot_label=slot_start_label(slot=next_slot, store=store, now=self.now)
+                if next_slot
+                else "",
                 is_mine=mine is not None and store.pk == mine.pk,
             )
             for store in stores
+            for next_slot in [next(iter(slots[store.pk]), None)]
         ]
         ctx["has_position"] = position is not None
         chosen = self.get_pickup_choice() if self.is_pickup() else None
@@ -302,8 +321,9 @@ class PickupSlotView(PickupStepMixin, generic.FormView):
             store=store,
             slots=self.get_slots(),
             days=days,
-            next_slot=next(iter(self.get_slots()), None),
-            next_day=days[0].date if days else None,
+            next_slot_label=slot_start_label(slot=days[0].slots[0], store=store, now=self.now)
+            if days
+            else "",
             today=today,
             tomorrow=today + dt.timedelta(days=1),
             selected_slot=selected,
