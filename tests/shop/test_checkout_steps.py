@@ -419,7 +419,7 @@ def test_the_store_step_costs_the_same_queries_for_two_or_six_stores(
 
     assert len(page.context["choices"]) == 6
     assert all(choice.next_slot is not None for choice in page.context["choices"])
-    assert two <= 22
+    assert two <= 18  # 17 measured: session, basket, stock, stores and hours, bookings
 
 
 def choose_time(client, shop):
@@ -436,7 +436,7 @@ def test_the_time_step_costs_a_bounded_number_of_queries(client, django_assert_m
     for slot in list(client.get(times_url(shop)).context["slots"])[:5]:
         pickup_slot_book(store=shop, starts_at=slot.starts_at, now=timezone.now())
 
-    with django_assert_max_num_queries(20):
+    with django_assert_max_num_queries(20):  # 19 measured with these two lines
         page = client.get(times_url(shop))
 
     assert len(page.context["slots"]) > 200  # three days of 15-minute times, one query
