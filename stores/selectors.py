@@ -33,6 +33,10 @@ from .models import ExceptionalDay, OpeningPeriod, Pickup, PickupSlot, Store
 EARTH_RADIUS_KM = 6371.0088
 # Where the shopper's chosen store id is kept in the session.
 SESSION_STORE_KEY = "stores:store_id"
+# Where the position the shopper's browser last gave is kept: [lat, lng, ISO time].
+SESSION_POSITION_KEY = "stores:position"
+# A position older than this is not "where the shopper is" any more.
+POSITION_MAX_AGE = dt.timedelta(hours=1)
 KM_PER_DEGREE_LAT = 111.32
 
 
@@ -376,6 +380,37 @@ def stores_for_basket(
     return stores
 
 
+def _slot_candidates(
+    *, store: Store, now: dt.datetime, days: int
+) -> list[tuple[dt.datetime, dt.datetime]]:
+    """(start, end) of every slot the store's hours allow from `now` + preparation time."""
+    earliest = now + dt.timedelta(minutes=store.preparation_minutes)
+    length = dt.timedelta(minutes=store.slot_minutes)
+    start = _local_date(store, now)
+    intervals = store_intervals(store=store, start=start - dt.timedelta(days=1), days=days + 1)
+    candidates: list[tuple[dt.datetime, dt.datetime]] = []
+    for interval in intervals:
+        begin = interval.start
+        while begin + length <= interval.end:
+            if begin >= earliest:
+                candidates.append((begin, begin + length))
+            begin += length
+    return candidates
+
+
+def _slots_left(
+    store: Store,
+    candidates: list[tuple[dt.datetime, dt.datetime]],
+    booked: dict[dt.datetime, int],
+) -> list[Slot]:
+    slots = []
+    for begin, end in candidates:
+        remaining = store.slot_capacity - booked.get(begin, 0)
+        if remaining > 0:
+            slots.append(Slot(store.pk, begin, end, store.slot_capacity, remaining))
+    return slots
+
+
 def slots_available(
     *,
     store: Store,
@@ -395,18 +430,7 @@ def slots_available(
         store=store, basket_or_lines=basket_or_lines
     ):
         return []
-    days = days or settings.STORES_SLOT_DAYS
-    earliest = now + dt.timedelta(minutes=store.preparation_minutes)
-    length = dt.timedelta(minutes=store.slot_minutes)
-    start = _local_date(store, now)
-    intervals = store_intervals(store=store, start=start - dt.timedelta(days=1), days=days + 1)
-    candidates: list[tuple[dt.datetime, dt.datetime]] = []
-    for interval in intervals:
-        begin = interval.start
-        while begin + length <= interval.end:
-            if begin >= earliest:
-                candidates.append((begin, begin + length))
-            begin += length
+    candidates = _slot_candidates(store=store, now=now, days=days or settings.STORES_SLOT_DAYS)
     if not candidates:
         return []
     booked = dict(
@@ -414,12 +438,46 @@ def slots_available(
             store=store, starts_at__gte=candidates[0][0], starts_at__lte=candidates[-1][0]
         ).values_list("starts_at", "booked")
     )
-    slots = []
-    for begin, end in candidates:
-        remaining = store.slot_capacity - booked.get(begin, 0)
-        if remaining > 0:
-            slots.append(Slot(store.pk, begin, end, store.slot_capacity, remaining))
-    return slots
+    return _slots_left(store, candidates, booked)
+
+
+def slot_is_offered(
+    *, store: Store, starts_at: dt.datetime, now: dt.datetime, days: int | None = None
+) -> bool:
+    """Whether the store's hours offer a slot starting at `starts_at`, full or not.
+
+    Tells a slot that filled up since it was shown from one the store never had.
+    """
+    candidates = _slot_candidates(store=store, now=now, days=days or settings.STORES_SLOT_DAYS)
+    return any(begin == starts_at for begin, _end in candidates)
+
+
+def slots_available_for_stores(
+    *, stores: list[Store], now: dt.datetime, days: int | None = None
+) -> dict[int, list[Slot]]:
+    """`slots_available` (without the basket check) for several stores, by store id.
+
+    One query for the bookings of every store, whatever their number; the stores'
+    hours must be prefetched (`with_hours`, as `stores_for_basket` returns them).
+    """
+    days = days or settings.STORES_SLOT_DAYS
+    candidates = {
+        store.pk: _slot_candidates(store=store, now=now, days=days)
+        if store.pickup_enabled and store.is_active
+        else []
+        for store in stores
+    }
+    starts = [begin for found in candidates.values() for begin, _end in found]
+    booked: dict[int, dict[dt.datetime, int]] = {store.pk: {} for store in stores}
+    if starts:
+        rows = PickupSlot.objects.filter(
+            store_id__in=list(candidates), starts_at__gte=min(starts), starts_at__lte=max(starts)
+        ).values_list("store_id", "starts_at", "booked")
+        for store_id, starts_at, count in rows:
+            booked[store_id][starts_at] = count
+    return {
+        store.pk: _slots_left(store, candidates[store.pk], booked[store.pk]) for store in stores
+    }
 
 
 # --- My store ----------------------------------------------------------------------------
@@ -440,6 +498,26 @@ def chosen_store(*, session: object, user: object) -> Store | None:
             Store.objects.active().select_related("partner").filter(preferences__user=user).first()
         )
     return None
+
+
+def shopper_position(*, session: object, now: dt.datetime) -> tuple[float, float] | None:
+    """(lat, lng) the shopper's browser gave in the last POSITION_MAX_AGE, else None.
+
+    Only a browser's geolocation counts (README, "Click & collect"): never a store's
+    position, so a distance shown is always from the shopper.
+    """
+    raw = session.get(SESSION_POSITION_KEY) if session is not None else None
+    try:
+        lat, lng, at = float(raw[0]), float(raw[1]), dt.datetime.fromisoformat(raw[2])
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None
+    if at.tzinfo is None or not (
+        0 <= (now - at).total_seconds() <= POSITION_MAX_AGE.total_seconds()
+    ):
+        return None
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        return None
+    return lat, lng
 
 
 # Where chosen_store_for_request keeps its answer on the request.

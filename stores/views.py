@@ -38,6 +38,7 @@ from .services import (
     PickupArrivalTooEarly,
     PickupTransitionError,
     pickup_customer_arrived,
+    shopper_position_remember,
     store_choose,
 )
 
@@ -79,6 +80,11 @@ def locator(request: HttpRequest) -> HttpResponse:
         try:
             query = parse_near_query(coordinates)
             origin = (query.lat, query.lng)
+            if params["lat"]:
+                # The browser's position (stores.js): the checkout measures distances from it.
+                shopper_position_remember(
+                    session=request.session, lat=origin[0], lng=origin[1], now=now
+                )
         except BadRequest as exc:
             error = _("We could not use that location: %(reason)s.") % {"reason": exc}
     elif place:

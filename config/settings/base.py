@@ -16,6 +16,7 @@ REDIS_URL                      unset: local-memory cache, Celery tasks in-proces
 CELERY_TASK_ALWAYS_EAGER       True without REDIS_URL, False with it
 SHOP_NAME                      Solomo
 SHOP_CURRENCY                  EUR (any ISO 4217 code)
+SHOP_COUNTRY                   FR (ISO 3166-1 alpha-2; a new delivery address starts there)
 TIME_ZONE                      Europe/Paris
 LANGUAGE_CODE                  en
 EMAIL_URL                      consolemail:// (see django-environ's email_url)
@@ -148,6 +149,15 @@ def _currency_from_env() -> str:
     if code not in list_currencies():
         raise ImproperlyConfigured(
             f"SHOP_CURRENCY must be an ISO 4217 currency code such as EUR or GBP, got {code!r}"
+        )
+    return code
+
+
+def _country_from_env() -> str:
+    code = env.str("SHOP_COUNTRY", default="FR").strip().upper()
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise ImproperlyConfigured(
+            f"SHOP_COUNTRY must be an ISO 3166-1 alpha-2 country code such as FR, got {code!r}"
         )
     return code
 
@@ -623,6 +633,8 @@ OSCAR_URL_SCHEMA = SITE_URL.split("://")[0]
 OSCAR_HOMEPAGE = reverse_lazy("home")
 OSCAR_SHOP_TAGLINE = _("Buy on your phone, pick up near you")
 OSCAR_DEFAULT_CURRENCY = _currency_from_env()
+# The shop's country: a new delivery address starts there (shop.checkout).
+SHOP_COUNTRY = _country_from_env()
 OSCAR_ALLOW_ANON_CHECKOUT = True
 OSCAR_ALLOW_ANON_REVIEWS = False
 # Reviews wait for a moderator (dashboard, Reviews) before they are published, and only an

@@ -5,27 +5,19 @@ from django.utils.translation import gettext_lazy as _
 from oscar.apps.checkout.forms import *  # noqa: F403
 
 
-class PickupForm(forms.Form):
-    """A store (by slug) and the start of a slot (ISO 8601), checked against what is offered."""
+class PickupSlotForm(forms.Form):
+    """The start of one of the store's slots (ISO 8601); the view checks it is still free."""
 
-    store = forms.SlugField()
-    slot = forms.CharField(required=False)
+    slot = forms.CharField(
+        error_messages={"required": _("Please choose a pickup time.")},
+    )
 
-    def __init__(self, *args, stores=(), slots=(), **kwargs):
+    def __init__(self, *args, slots=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.stores = {store.slug: store for store in stores}
         self.slots = {slot.starts_at: slot for slot in slots}
-
-    def clean_store(self):
-        store = self.stores.get(self.cleaned_data["store"])
-        if store is None:
-            raise forms.ValidationError(_("This store cannot prepare your whole basket."))
-        return store
 
     def clean_slot(self):
         raw = self.cleaned_data["slot"]
-        if not raw:
-            return None
         try:
             starts_at = dt.datetime.fromisoformat(raw)
         except ValueError:

@@ -34,6 +34,12 @@ class CheckoutSessionMixin(oscar_session.CheckoutSessionMixin):
                     message=_("Please choose a store and a pickup time"),
                 )
             return
+        if not self.checkout_session.is_shipping_address_set():
+            # Nothing chosen yet: the first step offers collect in store or delivery.
+            raise exceptions.FailedPreCondition(
+                url=reverse("checkout:delivery"),
+                message=_("Please choose how you want to get your order"),
+            )
         super().check_a_valid_shipping_address_is_captured()
 
     # --- Payment method (chosen on the payment-method step) ------------------------------
@@ -52,10 +58,10 @@ class CheckoutSessionMixin(oscar_session.CheckoutSessionMixin):
 
     def check_payment_method_is_chosen(self, request=None):
         if not self.get_payment_methods():
-            # The address step, where click & collect is offered: the shipping-method step
+            # The first step, where click & collect is offered: the shipping-method step
             # skips itself once an address gives home delivery only (a redirect loop).
             raise exceptions.FailedPreCondition(
-                url=reverse("checkout:shipping-address"),
+                url=reverse("checkout:delivery"),
                 message=_(
                     "Card payment is not available in this shop yet: choose click & collect "
                     "and pay when you pick up your order."
@@ -75,6 +81,11 @@ class CheckoutSessionMixin(oscar_session.CheckoutSessionMixin):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         ctx["pickup"] = self.get_pickup_choice()
+        # Which way the step bar names its first step (oscar/checkout/nav.html).
+        if self.is_pickup():
+            ctx["checkout_flow"] = "pickup"
+        elif self.checkout_session.is_shipping_address_set():
+            ctx["checkout_flow"] = "delivery"
         ctx["payment_method"] = self.get_payment_method()
         ctx["payment_methods_count"] = len(self.get_payment_methods())
         return ctx

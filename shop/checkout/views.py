@@ -1,13 +1,17 @@
 """Oscar's checkout views, extended for click & collect through Oscar's hooks."""
 
+import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views import generic
 from oscar.apps.checkout import views as oscar_views
@@ -37,14 +41,27 @@ from shop.payment.services import (
 from shop.payment.views import PAY_SESSION_KEY
 from shop.security.ratelimits import POINTS_REDEMPTION, attempt_over_limit, too_many_attempts
 from shop.shipping.methods import ClickAndCollect
+from stores.api.views import BadRequest, parse_near_query
 from stores.models import Store
-from stores.selectors import chosen_store, haversine_km, slots_available, stores_for_basket
-from stores.services import PickupUnavailable, pickup_create
+from stores.selectors import (
+    Slot,
+    chosen_store_for_request,
+    haversine_km,
+    shopper_position,
+    slot_is_offered,
+    slots_available,
+    slots_available_for_stores,
+    store_can_serve,
+    stores_for_basket,
+    with_hours,
+)
+from stores.services import PickupUnavailable, pickup_create, shopper_position_remember
 
-from .forms import PaymentMethodForm, PickupForm, PointsForm
+from .forms import PaymentMethodForm, PickupSlotForm, PointsForm
 from .pickup import basket_use_store_stock, pickup_choice_clear, pickup_choice_save
 
 Basket = get_model("basket", "Basket")
+Country = get_model("address", "Country")
 Order = get_model("order", "Order")
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
@@ -56,13 +73,53 @@ LOYALTY_POINTS = ("loyalty-points", "Loyalty points")
 
 
 class IndexView(oscar_views.IndexView):
+    # After the e-mail (or at once when signed in): collect in store or home delivery.
+    success_url = reverse_lazy("checkout:delivery")
+
     def get_form_kwargs(self):
         # "I am a returning customer, and my password is" signs in through authenticate():
         # with the request, those passwords count towards the login lockout (R36) too.
         return {**super().get_form_kwargs(), "request": self.request}
 
 
+class DeliveryChoiceView(CheckoutSessionMixin, generic.TemplateView):
+    """The first step: collect in store (free) or home delivery, two equal choices.
+
+    Both are links to their own step (checkout:pickup, checkout:shipping-address);
+    nothing is chosen until that step is completed.
+    """
+
+    template_name = "oscar/checkout/delivery.html"
+    pre_conditions = [
+        "check_basket_is_not_empty",
+        "check_basket_is_valid",
+        "check_user_email_is_captured",
+    ]
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx["pickup_store_count"] = len(stores_for_basket(basket_or_lines=self.request.basket))
+        ctx["delivery_payable"] = bool(payment_methods.methods_available(pickup=False))
+        ctx["checkout_flow"] = ""
+        return ctx
+
+
 class ShippingAddressView(oscar_views.ShippingAddressView):
+    def get_initial(self):
+        # A new address starts in the shop's country (SHOP_COUNTRY), not the first one
+        # of the list.
+        initial = super().get_initial() or {}
+        if "country" not in initial:
+            country = Country.objects.filter(
+                iso_3166_1_a2=settings.SHOP_COUNTRY, is_shipping_country=True
+            ).first()
+            if country is not None:
+                initial = {**initial, "country": country}
+        return initial
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "checkout_flow": "delivery"}
+
     def form_valid(self, form):
         # An address means home delivery: forget any pickup chosen before.
         pickup_choice_clear(checkout_session=self.checkout_session)
@@ -77,16 +134,9 @@ class ShippingMethodView(oscar_views.ShippingMethodView):
         return super().form_valid(form)
 
 
-class PickupView(CheckoutSessionMixin, generic.FormView):
-    """Click & collect: stores that can prepare the whole basket, nearest first, then a slot.
+class PickupStepMixin(CheckoutSessionMixin):
+    """What both click & collect steps share: their pre-conditions and the step bar."""
 
-    GET ?store=<slug> shows that store's slots; POST store + slot saves the
-    choice and continues to payment. Nothing is booked here: the slot is taken
-    when the order is placed, in the same transaction.
-    """
-
-    template_name = "oscar/checkout/pickup.html"
-    form_class = PickupForm
     pre_conditions = [
         "check_basket_is_not_empty",
         "check_basket_is_valid",
@@ -97,63 +147,217 @@ class PickupView(CheckoutSessionMixin, generic.FormView):
         self.now = timezone.now()
         return super().dispatch(request, *args, **kwargs)
 
-    def get_stores(self) -> list[Store]:
-        if not hasattr(self, "_stores"):
-            mine = chosen_store(session=self.request.session, user=self.request.user)
-            origin = (mine.latitude, mine.longitude) if mine else (None, None)
-            self._stores = stores_for_basket(
-                basket_or_lines=self.request.basket, lat=origin[0], lng=origin[1]
-            )
-            self._origin = origin
-        return self._stores
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "checkout_flow": "pickup"}
 
-    def get_selected_store(self) -> Store | None:
-        stores = self.get_stores()
-        slug = self.request.POST.get("store") or self.request.GET.get("store")
-        if slug:
-            return next((s for s in stores if s.slug == slug), None)
-        mine = chosen_store(session=self.request.session, user=self.request.user)
-        return next((s for s in stores if mine and s.pk == mine.pk), stores[0] if stores else None)
 
-    def get_form_kwargs(self):
-        kwargs = super().get_form_kwargs()
-        selected = self.get_selected_store()
-        kwargs["stores"] = self.get_stores()
-        kwargs["slots"] = (
-            slots_available(store=selected, basket_or_lines=None, now=self.now) if selected else []
-        )
-        return kwargs
+def slot_start_label(*, slot: Slot, store: Store, now: dt.datetime) -> str:
+    """When a slot starts, for a shopper: "today 14:30", "tomorrow 09:00", "Sunday 6
+    December 10:00", in the store's time zone."""
+    starts = timezone.localtime(slot.starts_at, store.tz)
+    days = (starts.date() - timezone.localtime(now, store.tz).date()).days
+    time = date_format(starts, "H:i")
+    if days == 0:
+        return _("today %(time)s") % {"time": time}
+    if days == 1:
+        return _("tomorrow %(time)s") % {"time": time}
+    return _("%(day)s %(time)s") % {"day": date_format(starts, "l j F"), "time": time}
+
+
+@dataclass(frozen=True)
+class StoreChoice:
+    store: Store
+    # From the shopper's browser position; None without one (never from a store).
+    distance_km: float | None
+    next_slot: Slot | None
+    # When next_slot starts, in words ("today 14:30").
+    next_slot_label: str
+    is_mine: bool
+
+
+class PickupStoreView(PickupStepMixin, generic.TemplateView):
+    """Click & collect, step A: the stores that can prepare the whole basket.
+
+    Each shows its distance from the shopper (when their browser gave a position:
+    ?lat=&lng= from "Use my location", or kept in the session by the store
+    locator) and its next free slot; choosing one opens its slots (step B). Nothing
+    is saved here, so choosing another store never carries a slot over.
+    """
+
+    template_name = "oscar/checkout/pickup.html"
+
+    def get(self, request, *args, **kwargs):
+        slug = request.GET.get("store")
+        if slug:  # the step's former "?store=" links
+            return redirect("checkout:pickup-store", slug=slug)
+        if request.GET.get("lat") or request.GET.get("lng"):
+            try:
+                query = parse_near_query(
+                    {"lat": request.GET.get("lat"), "lng": request.GET.get("lng")}
+                )
+            except BadRequest:
+                messages.warning(request, _("We could not use your location."))
+            else:
+                shopper_position_remember(
+                    session=request.session, lat=query.lat, lng=query.lng, now=self.now
+                )
+        return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        selected = self.get_selected_store()
-        lat, lng = self._origin
-        ctx["stores"] = [
-            {
-                "store": s,
-                "distance_km": haversine_km(lat, lng, s.latitude, s.longitude)
-                if lat is not None
+        position = shopper_position(session=self.request.session, now=self.now)
+        mine = chosen_store_for_request(self.request)
+        origin = position or ((mine.latitude, mine.longitude) if mine else (None, None))
+        stores = stores_for_basket(
+            basket_or_lines=self.request.basket, lat=origin[0], lng=origin[1]
+        )
+        if position is None and mine is not None:
+            # No position: the shopper's store first, the others nearest to it (no
+            # distance shown: it would be from the store, not from the shopper).
+            stores.sort(key=lambda store: store.pk != mine.pk)
+        slots = slots_available_for_stores(stores=stores, now=self.now)
+        ctx["choices"] = [
+            StoreChoice(
+                store=store,
+                distance_km=haversine_km(*position, store.latitude, store.longitude)
+                if position
                 else None,
-            }
-            for s in self.get_stores()
+                next_slot=next_slot,
+                next_slot_label=slot_start_label(slot=next_slot, store=store, now=self.now)
+                if next_slot
+                else "",
+                is_mine=mine is not None and store.pk == mine.pk,
+            )
+            for store in stores
+            for next_slot in [next(iter(slots[store.pk]), None)]
         ]
-        ctx["selected_store"] = selected
-        ctx["slots"] = ctx["form"].slots.values()
+        ctx["has_position"] = position is not None
+        chosen = self.get_pickup_choice() if self.is_pickup() else None
+        ctx["chosen_store"] = chosen.store if chosen else None
+        return ctx
+
+
+@dataclass(frozen=True)
+class SlotDay:
+    date: dt.date
+    slots: list[Slot]
+
+
+class PickupSlotView(PickupStepMixin, generic.FormView):
+    """Click & collect, step B: a slot at the store named in the URL.
+
+    Only this store's slots are offered and accepted; a slot that filled up since
+    it was shown is refused with the times still free. Nothing is booked here: the
+    slot is taken when the order is placed, in the same transaction.
+    """
+
+    template_name = "oscar/checkout/pickup_slot.html"
+    form_class = PickupSlotForm
+
+    def get_store(self) -> Store | None:
+        if not hasattr(self, "_store"):
+            store = (
+                with_hours(Store.objects.active().filter(pickup_enabled=True))
+                .filter(slug=self.kwargs["slug"])
+                .first()
+            )
+            if store is not None and not store_can_serve(
+                store=store, basket_or_lines=self.request.basket
+            ):
+                store = None
+            self._store = store
+        return self._store
+
+    def get(self, request, *args, **kwargs):
+        if self.get_store() is None:
+            return self.store_unavailable()
+        return super().get(request, *args, **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        if self.get_store() is None:
+            return self.store_unavailable()
+        return super().post(request, *args, **kwargs)
+
+    def store_unavailable(self):
+        messages.error(
+            self.request,
+            _("That store cannot prepare your whole basket any more; please choose another."),
+        )
+        return redirect("checkout:pickup")
+
+    def get_slots(self) -> list[Slot]:
+        if not hasattr(self, "_slots"):
+            self._slots = slots_available(
+                store=self.get_store(), basket_or_lines=None, now=self.now
+            )
+        return self._slots
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "slots": self.get_slots()}
+
+    def get_initial(self):
+        # The slot chosen before, if it was at this store and is still free.
+        chosen = self.get_pickup_choice() if self.is_pickup() else None
+        if (
+            chosen
+            and chosen.store.pk == self.get_store().pk
+            and any(slot.starts_at == chosen.starts_at for slot in self.get_slots())
+        ):
+            return {"slot": chosen.starts_at.isoformat()}
+        return {}
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        store = self.get_store()
+        days: list[SlotDay] = []
+        for slot in self.get_slots():
+            day = timezone.localtime(slot.starts_at, store.tz).date()
+            if not days or days[-1].date != day:
+                days.append(SlotDay(day, []))
+            days[-1].slots.append(slot)
+        today = timezone.localtime(self.now, store.tz).date()
+        selected = ctx["form"]["slot"].value() or ""
+        ctx.update(
+            store=store,
+            slots=self.get_slots(),
+            days=days,
+            next_slot_label=slot_start_label(slot=days[0].slots[0], store=store, now=self.now)
+            if days
+            else "",
+            today=today,
+            tomorrow=today + dt.timedelta(days=1),
+            selected_slot=selected,
+            selected_day=next(
+                (d.date for d in days for s in d.slots if s.starts_at.isoformat() == selected),
+                None,
+            ),
+        )
         return ctx
 
     def form_valid(self, form):
-        store, starts_at = form.cleaned_data["store"], form.cleaned_data["slot"]
-        if starts_at is None or "choose_store" in self.request.POST:
-            # The shopper picked a store: show its slots.
-            return redirect(reverse("checkout:pickup") + f"?store={store.slug}")
+        store, starts_at = self.get_store(), form.cleaned_data["slot"]
         if starts_at not in form.slots:
-            form.add_error("slot", _("That pickup time is not available any more."))
+            if slot_is_offered(store=store, starts_at=starts_at, now=self.now):
+                when = timezone.localtime(starts_at, store.tz)
+                form.add_error(
+                    "slot",
+                    _(
+                        "%(day)s %(time)s is now full at %(store)s. "
+                        "Please choose one of the times still free."
+                    )
+                    % {
+                        "day": date_format(when, "D j"),
+                        "time": date_format(when, "H:i"),
+                        "store": store.name,
+                    },
+                )
+            else:
+                form.add_error("slot", _("Please choose a pickup time from the list."))
             return self.form_invalid(form)
         try:
             basket_use_store_stock(basket=self.request.basket, store=store)
         except LookupError:
-            messages.error(self.request, _("This store cannot prepare your whole basket."))
-            return redirect("checkout:pickup")
+            return self.store_unavailable()
         pickup_choice_save(checkout_session=self.checkout_session, store=store, starts_at=starts_at)
         self.checkout_session.reset_shipping_data()
         self.checkout_session.use_shipping_method(ClickAndCollect.code)

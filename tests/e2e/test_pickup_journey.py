@@ -71,16 +71,20 @@ def test_guest_books_a_pickup_on_a_phone_and_staff_hand_it_over(browser, live_se
         "button[type=submit]"
     ).click()
     page.wait_for_load_state()
-    page.get_by_role("link", name="Collect in store").click()
+    page.get_by_role("link", name=re.compile("Collect in store")).click()
     page.wait_for_load_state()
 
-    # Then the pickup step offers their store and its slots, within the phone's width
+    # Then the pickup step offers their store first, within the phone's width
     assert "/checkout/pickup/" in page.url
-    assert page.locator(".store-card.is-mine strong").inner_text() == "Centre"
+    mine = page.locator(".pickup-store").first
+    assert mine.locator(".store-card__name").inner_text() == "Centre My store"
     assert fits_the_phone(page)
     page.screenshot(path=tmp_path / "2-pickup.png", full_page=True)
 
-    # When they take the first slot and continue to payment, then place the order
+    # When they choose it, take its first slot and continue to payment, then place the order
+    with page.expect_navigation():
+        mine.get_by_role("link", name="Choose Centre").click()
+    assert fits_the_phone(page)
     page.locator(".slot-list input[name=slot]").first.check()
     page.get_by_role("button", name="Continue").click()
     page.wait_for_load_state()

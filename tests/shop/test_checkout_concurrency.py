@@ -43,12 +43,9 @@ def buyer_ready_to_place(shop, items: list) -> Client:
     client.post(
         reverse("checkout:index"), {"username": "buyer@example.com", "options": "anonymous"}
     )
-    page = client.get(reverse("checkout:pickup"), {"store": shop.slug})
-    slot = next(iter(page.context["slots"]))
-    response = client.post(
-        reverse("checkout:pickup"),
-        {"store": shop.slug, "slot": slot.starts_at.isoformat(), "confirm": "1"},
-    )
+    url = reverse("checkout:pickup-store", kwargs={"slug": shop.slug})
+    slot = next(iter(client.get(url).context["slots"]))
+    response = client.post(url, {"slot": slot.starts_at.isoformat()})
     assert response.status_code == 302, response.content[:500]
     return client
 

@@ -30,14 +30,12 @@ def start_checkout(client, item, quantity=1):
 
 
 def choose_pickup(client, shop, slot_index=0):
-    page = client.get(reverse("checkout:pickup"), {"store": shop.slug})
+    """Step B of click & collect: the store's page of times, then one of them."""
+    url = reverse("checkout:pickup-store", kwargs={"slug": shop.slug})
+    page = client.get(url)
     assert page.status_code == 200
     slot = list(page.context["slots"])[slot_index]
-    response = client.post(
-        reverse("checkout:pickup"),
-        {"store": shop.slug, "slot": slot.starts_at.isoformat(), "confirm": "1"},
-        follow=True,
-    )
+    response = client.post(url, {"slot": slot.starts_at.isoformat()}, follow=True)
     return slot, response
 
 
@@ -56,7 +54,7 @@ def test_guest_collects_in_store_with_a_slot_and_no_address(client):
     page = client.get(reverse("checkout:pickup"))
 
     # Then only the stores with the whole basket are offered
-    assert {item["store"] for item in page.context["stores"]} == {near, far}
+    assert {choice.store for choice in page.context["choices"]} == {near, far}
 
     # When they pick a store and a slot, then place the order
     slot, response = choose_pickup(client, near)
@@ -131,12 +129,15 @@ def test_a_slot_not_offered_is_refused_with_a_message(client):
     start_checkout(client, mug)
 
     response = client.post(
-        reverse("checkout:pickup"),
-        {"store": shop.slug, "slot": "2020-01-01T10:00:00+00:00", "confirm": "1"},
+        reverse("checkout:pickup-store", kwargs={"slug": shop.slug}),
+        {"slot": "2020-01-01T10:00:00+00:00"},
     )
 
     assert response.status_code == 200
-    assert "not available any more" in response.content.decode()
+    assert response.context["form"].errors == {
+        "slot": ["Please choose a pickup time from the list."]
+    }
+    assert not Pickup.objects.exists()
 
 
 def test_shipping_address_page_offers_click_and_collect(client):
@@ -146,6 +147,7 @@ def test_shipping_address_page_offers_click_and_collect(client):
     response = client.get(reverse("checkout:shipping-address"))
 
     assert reverse("checkout:pickup") in response.content.decode()
+    assert "Collect in store instead (free)" in response.content.decode()
 
 
 def test_a_line_added_after_choosing_the_store_asks_to_choose_again(client):

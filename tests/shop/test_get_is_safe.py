@@ -314,6 +314,7 @@ def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
         "catalogue:range": lambda: {"slug": w.range.slug},
         "basket:add": lambda: {"pk": p.pk},
         "basket:vouchers-remove": lambda: {"pk": w.voucher.pk},
+        "checkout:pickup-store": lambda: {"slug": w.store_a.slug},
         "checkout:user-address-update": lambda: {"pk": w.address.pk},
         "checkout:user-address-delete": lambda: {"pk": w.address.pk},
         "checkout:pay": lambda: {"order_number": o.number},

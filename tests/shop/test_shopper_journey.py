@@ -44,7 +44,7 @@ def test_guest_browses_searches_and_checks_out(client, settings):
         {"username": "guest@example.com", "options": "anonymous"},
     )
     assert response.status_code == 302
-    assert response["Location"] == reverse("checkout:shipping-address")
+    assert response["Location"] == reverse("checkout:delivery")
     response = client.post(
         reverse("checkout:shipping-address"),
         ADDRESS,

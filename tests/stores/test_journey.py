@@ -62,18 +62,12 @@ def test_shopper_collects_an_order_from_the_nearest_store(django_capture_on_comm
 
     # When they add two to the basket and check out for pickup
     shopper.post(reverse("basket:add", kwargs={"pk": kougelhopf.pk}), {"quantity": 2})
-    assert shopper.get(reverse("checkout:index"))["Location"] == reverse(
-        "checkout:shipping-address"
-    )
+    assert shopper.get(reverse("checkout:index"))["Location"] == reverse("checkout:delivery")
     step = shopper.get(reverse("checkout:pickup"))
-    assert [item["store"] for item in step.context["stores"]] == [centre]
-    assert step.context["selected_store"] == centre
-    slot = list(step.context["slots"])[0]
-    chose_slot = shopper.post(
-        reverse("checkout:pickup"),
-        {"store": centre.slug, "slot": slot.starts_at.isoformat(), "confirm": "1"},
-        follow=True,
-    )
+    assert [(c.store, c.is_mine) for c in step.context["choices"]] == [(centre, True)]
+    times_url = reverse("checkout:pickup-store", kwargs={"slug": centre.slug})
+    slot = list(shopper.get(times_url).context["slots"])[0]
+    chose_slot = shopper.post(times_url, {"slot": slot.starts_at.isoformat()}, follow=True)
     assert chose_slot.redirect_chain[-1][0] == reverse("checkout:preview")
     placed = shopper.post(reverse("checkout:preview"), {"action": "place_order"}, follow=True)
 

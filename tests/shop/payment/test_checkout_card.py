@@ -489,6 +489,7 @@ NO_CARD = (
 def test_without_stripe_keys_a_delivery_checkout_is_sent_back_to_choose_pickup(client, no_stripe):
     shipping_country("FR")
     beans = product("Ethiopian beans", price="12.50", stock=5)
+    stock(open_store(), beans, 3, price="12.50")
     client.post(reverse("basket:add", kwargs={"pk": beans.pk}), {"quantity": 1})
     client.post(
         reverse("checkout:index"), {"username": "guest@example.com", "options": "anonymous"}
@@ -497,17 +498,18 @@ def test_without_stripe_keys_a_delivery_checkout_is_sent_back_to_choose_pickup(c
     response = client.post(reverse("checkout:shipping-address"), ADDRESS, follow=True)
 
     # Delivery skips the method step (one method), then the payment step finds no way to
-    # pay: back to the address step, which offers click & collect, with the reason.
+    # pay: back to the first step, which offers click & collect, with the reason.
     assert [url for url, _status in response.redirect_chain] == [
         reverse("checkout:shipping-method"),
         reverse("checkout:payment-method"),
-        reverse("checkout:shipping-address"),
+        reverse("checkout:delivery"),
     ]
     assert response.status_code == 200
     assert [str(m) for m in response.context["messages"]][-1] == NO_CARD
-    assert reverse("checkout:pickup") in response.content.decode()
+    assert f'href="{reverse("checkout:pickup")}"' in response.content.decode()
+    assert response.context["delivery_payable"] is False
     response = place_order(client)
-    assert response["Location"] == reverse("checkout:shipping-address")
+    assert response["Location"] == reverse("checkout:delivery")
     assert messages_of(response) == [NO_CARD]
     assert not Order.objects.exists()
 
