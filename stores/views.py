@@ -80,11 +80,10 @@ def locator(request: HttpRequest) -> HttpResponse:
         try:
             query = parse_near_query(coordinates)
             origin = (query.lat, query.lng)
-            if params["lat"]:
-                # The browser's position (stores.js): the checkout measures distances from it.
-                shopper_position_remember(
-                    session=request.session, lat=origin[0], lng=origin[1], now=now
-                )
+            # The browser's position (stores.js): the checkout measures distances from it.
+            shopper_position_remember(
+                session=request.session, lat=origin[0], lng=origin[1], now=now
+            )
         except BadRequest as exc:
             error = _("We could not use that location: %(reason)s.") % {"reason": exc}
     elif place:
