@@ -44,7 +44,10 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import log, scratch_postgres  # noqa: E402
 
-PAGES = {"dashboard": ("/dashboard/", "admin@solomo.example"), "home": ("/", "shopper@solomo.example")}
+PAGES = {
+    "dashboard": ("/dashboard/", "admin@solomo.example"),
+    "home": ("/", "shopper@solomo.example"),
+}
 
 
 def _environ(database_url: str, media: str) -> dict[str, str]:

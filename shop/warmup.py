@@ -4,8 +4,9 @@ A fresh process pays, on its first request, for importing every view module (Dja
 resolves URLs lazily, namespace by namespace), for creating the template engine and
 compiling each template it meets, and for loading the translation catalogues and Babel's
 locale data (prices): about half a second on the demo, which the first person to open the
-dashboard after a restart or a new worker would wait for. `worker_warm_up()` does that work when the WSGI application is
-loaded (config/wsgi.py), before the worker accepts requests. It reads no database.
+dashboard after a restart or a new worker would wait for. `worker_warm_up()` does that work
+when the WSGI application is loaded (config/wsgi.py), before the worker accepts requests.
+It reads no database.
 """
 
 from __future__ import annotations
