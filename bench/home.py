@@ -212,9 +212,7 @@ def main() -> None:
         if not args.no_postgres:
             name = f"solomo_bench_home_{os.getpid()}"
             with scratch_postgres(args.postgres, name) as url:
-                summary["postgresql"] = _run_one(
-                    "postgresql", url, f"{tmp}/media-pg", args.runs
-                )
+                summary["postgresql"] = _run_one("postgresql", url, f"{tmp}/media-pg", args.runs)
     print(json.dumps(summary, indent=2))
     suffix = f"-{args.label}" if args.label else ""
     out = ROOT / "bench" / "results" / f"home-{summary['date']}{suffix}.json"

@@ -112,9 +112,7 @@ def staff_index_stats() -> dict:
         "total_lines": lines["total"],
         "total_revenue": orders["revenue"] or zero,
         "order_status_breakdown": list(
-            oscar_views.Order.objects.order_by("status")
-            .values("status")
-            .annotate(freq=Count("id"))
+            oscar_views.Order.objects.order_by("status").values("status").annotate(freq=Count("id"))
         ),
         "offer_maps": list(
             oscar_views.ConditionalOffer.objects.filter(end_datetime__gt=at)
