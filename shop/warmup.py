@@ -17,7 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.template import TemplateDoesNotExist, engines
 from django.template.loader_tags import ExtendsNode, IncludeNode
-from django.urls import URLResolver, get_resolver
+from django.urls import NoReverseMatch, URLResolver, get_resolver, resolve, reverse
 from django.utils import translation
 from oscar.templatetags.currency_filters import currency
 
@@ -45,6 +45,23 @@ def _resolvers_populate(resolver: URLResolver) -> int:
     return count
 
 
+def _dashboard_menu_resolve() -> None:
+    """What Oscar's dashboard menu does on each request, once: reverse and resolve every
+    entry (compiling the patterns' regexes) and map URL names to their dashboard apps."""
+    from oscar.apps.dashboard.nav import _dashboard_url_names_to_config
+
+    _dashboard_url_names_to_config()
+    entries = list(settings.OSCAR_DASHBOARD_NAVIGATION)
+    while entries:
+        entry = entries.pop()
+        entries.extend(entry.get("children", []))
+        if entry.get("url_name"):
+            try:
+                resolve(reverse(entry["url_name"]))
+            except NoReverseMatch:  # an entry with arguments: its page warms up on use
+                continue
+
+
 def _template_compile(name: str, seen: set[str]) -> None:
     """Compile `name` and, recursively, the templates it extends or includes by name."""
     if name in seen:
@@ -69,7 +86,11 @@ def worker_warm_up() -> dict[str, int]:
     """Load URLs, templates and translations now; never raises (a failure only logs)."""
     done = {"resolvers": 0, "templates": 0, "languages": 0}
     try:
-        done["resolvers"] = _resolvers_populate(get_resolver())
+        for code, _name in settings.LANGUAGES:
+            # Resolvers keep their reverse tables and regexes per language.
+            with translation.override(code):
+                done["resolvers"] = _resolvers_populate(get_resolver())
+                _dashboard_menu_resolve()
         seen: set[str] = set()
         for name in WARM_TEMPLATES:
             _template_compile(name, seen)

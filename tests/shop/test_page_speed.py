@@ -109,6 +109,9 @@ def test_the_home_page_costs_the_same_queries_with_more_products(
 
 def test_a_new_worker_loads_urls_templates_and_languages_before_serving():
     from django.template import engines
+    from oscar.apps.dashboard.nav import _dashboard_url_names_to_config
+
+    _dashboard_url_names_to_config.cache_clear()
 
     done = worker_warm_up()
 
@@ -119,6 +122,8 @@ def test_a_new_worker_loads_urls_templates_and_languages_before_serving():
     loader = engines["django"].engine.template_loaders[0]
     cached = set(getattr(loader, "get_template_cache", {}))
     assert {"oscar/dashboard/index.html", "oscar/dashboard/layout.html"} <= cached
+    # and Oscar's dashboard menu knows which app each of its pages belongs to.
+    assert _dashboard_url_names_to_config.cache_info().currsize == 1
 
 
 def test_the_worker_warm_up_never_stops_a_worker(settings, caplog):
