@@ -3,8 +3,8 @@
 Oscar's index shows partner users order statistics and links to Oscar's order pages,
 which are not theirs (README, "Roles and permissions").
 
-README, "Performance": Oscar's `get_stats` runs about 25 queries, 12 of them for the
-24-hour chart (one SUM per two hours), and grows with every figure it shows. The staff
+README, "Performance": Oscar's `get_stats` runs a query per figure, 12 of them for the
+24-hour chart (one SUM per two hours). The staff
 index computes the same figures with one conditional aggregate per table (nine queries
 whatever the data), so each figure still says what Oscar's says.
 """
