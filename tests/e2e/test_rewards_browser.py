@@ -54,12 +54,14 @@ def test_a_marketer_manages_rewards_and_a_member_redeems_the_last_one(
     _sign_in(page, live_server, "mk@example.com")
     page.goto(f"{live_server.url}/dashboard/")
     page.wait_for_load_state("load")
-    toggler = page.locator(".navbar-primary .navbar-toggler")
+    loyalty = page.locator("a.dropdown-toggle", has_text="Loyalty")
+    menu = page.locator("nav.navbar", has=loyalty)
+    toggler = menu.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
-        page.locator(".navbar-primary .navbar-collapse.show").wait_for()
-    page.locator(".navbar-primary .dropdown-toggle", has_text="Loyalty").click()
-    rewards = page.locator(".navbar-primary .dropdown-item", has_text="Rewards")
+        menu.locator(".navbar-collapse.show").wait_for()
+    loyalty.click()
+    rewards = menu.locator(".dropdown-item", has_text="Rewards")
     rewards.wait_for(state="visible")
     with page.expect_navigation():
         rewards.click()
