@@ -568,7 +568,13 @@ class RewardKind(models.TextChoices):
 
 
 class Reward(models.Model):
-    """An item of the rewards catalogue, bought with points as a single-use voucher."""
+    """An item of the rewards catalogue, bought with points as a single-use voucher.
+
+    README, "Rewards": `stock` is how many are left (empty: unlimited), taken one at a
+    time by a conditional UPDATE that the CHECK below backs, so concurrent redemptions
+    never take it below zero; `per_member_limit` caps one member's redemptions; a reward
+    is offered only while active and between `valid_from` and `valid_until`.
+    """
 
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=RewardKind.choices)
@@ -585,6 +591,21 @@ class Reward(models.Model):
     )
     voucher_valid_days = models.PositiveIntegerField(_("voucher valid for (days)"), default=60)
     is_active = models.BooleanField(_("available"), default=True)
+    stock = models.PositiveIntegerField(
+        _("left in stock"),
+        null=True,
+        blank=True,
+        help_text=_("How many can still be redeemed. Leave empty for no limit."),
+    )
+    per_member_limit = models.PositiveIntegerField(
+        _("limit per member"),
+        null=True,
+        blank=True,
+        help_text=_("How many times one member may redeem it. Leave empty for no limit."),
+    )
+    valid_from = models.DateTimeField(_("offered from"), null=True, blank=True)
+    valid_until = models.DateTimeField(_("offered until"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:
         verbose_name = _("reward")
@@ -597,6 +618,19 @@ class Reward(models.Model):
             models.CheckConstraint(
                 condition=~Q(kind="free_product") | Q(product__isnull=False),
                 name="loyalty_reward_free_product",
+            ),
+            models.CheckConstraint(
+                condition=Q(stock__isnull=True) | Q(stock__gte=0), name="loyalty_reward_stock_gte_0"
+            ),
+            models.CheckConstraint(
+                condition=Q(per_member_limit__isnull=True) | Q(per_member_limit__gt=0),
+                name="loyalty_reward_member_limit_gt_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_from__isnull=True)
+                | Q(valid_until__isnull=True)
+                | Q(valid_until__gt=F("valid_from")),
+                name="loyalty_reward_valid_until_after_from",
             ),
         ]
 
@@ -617,6 +651,8 @@ class Redemption(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The per-member limit counts a member's redemptions of one reward.
+        indexes = [models.Index(fields=["member", "reward"], name="loyalty_redemption_member_rwd")]
 
     def __str__(self) -> str:
         return f"{self.reward} for {self.member.number}"

@@ -8,8 +8,11 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.formats import date_format, time_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from loyalty.models import (
     EarningRule,
@@ -18,6 +21,8 @@ from loyalty.models import (
     Multiplier,
     PointsAdjustment,
     PointsAdjustmentDecision,
+    Redemption,
+    Reward,
     Segment,
     Tier,
     TierLevel,
@@ -167,6 +172,7 @@ class MemberSummary:
     expiring_points: int
     expiring_at: datetime | None
     history: list = field(default_factory=list)
+    # RewardOffer rows: what the member may redeem now, and why not.
     rewards: list = field(default_factory=list)
     vouchers: list = field(default_factory=list)
     referrals: int = 0
@@ -206,7 +212,7 @@ def member_summary(*, user: AbstractBaseUser | AnonymousUser, at: datetime | Non
     from django.utils.formats import date_format
     from oscar.core.loading import get_model
 
-    from loyalty.models import PointsLot, Redemption, Referral, Reward
+    from loyalty.models import PointsLot, Referral
 
     member = member_for_user(user=user)
     if member is None:
@@ -290,7 +296,7 @@ def member_summary(*, user: AbstractBaseUser | AnonymousUser, at: datetime | Non
         expiring_points=expiring_points,
         expiring_at=expiring[0].expires_at if expiring_points else None,
         history=list(member.entries.all()[:20]),
-        rewards=list(Reward.objects.filter(is_active=True)),
+        rewards=reward_offers(member=member, at=at),
         vouchers=[
             r.voucher
             for r in Redemption.objects.filter(member=member).select_related("voucher", "reward")
@@ -475,3 +481,79 @@ def segment_offers_for_user(*, user: AbstractBaseUser | AnonymousUser | None) ->
         for offer in offer_model.objects.filter(pk__in=offer_pks).order_by("pk")
         if offer.is_available()
     ]
+
+
+# --- Rewards (README, "Rewards") -----------------------------------------------------------
+
+
+def moment_format(at: datetime) -> str:
+    """A date and time in the active language's formats, in the shop's time zone."""
+    local = timezone.localtime(at)
+    return f"{date_format(local, 'DATE_FORMAT')} {time_format(local, 'TIME_FORMAT')}"
+
+
+def reward_refusal(*, reward: Reward, redeemed: int, at: datetime) -> str | None:
+    """Why `reward` cannot be redeemed now by a member who redeemed it `redeemed` times,
+    or None when it can (points aside: the ledger says when they are too few)."""
+    if not reward.is_active:
+        return _("This reward is paused for now.")
+    if reward.valid_from is not None and at < reward.valid_from:
+        return _("This reward is offered from %(moment)s.") % {
+            "moment": moment_format(reward.valid_from)
+        }
+    if reward.valid_until is not None and at >= reward.valid_until:
+        return _("This reward was offered until %(moment)s.") % {
+            "moment": moment_format(reward.valid_until)
+        }
+    if reward.stock is not None and reward.stock <= 0:
+        return _("This reward is out of stock.")
+    if reward.per_member_limit is not None and redeemed >= reward.per_member_limit:
+        return ngettext(
+            "You have redeemed this reward %(count)s time, the most allowed per member.",
+            "You have redeemed this reward %(count)s times, the most allowed per member.",
+            redeemed,
+        ) % {"count": redeemed}
+    return None
+
+
+@dataclass(frozen=True)
+class RewardOffer:
+    """A reward as one member sees it: None as `refusal` when they may redeem it now."""
+
+    reward: Reward
+    redeemed: int
+    refusal: str | None
+    # Points the member still needs for it.
+    missing: int = 0
+
+    @property
+    def few_left(self) -> bool:
+        return self.reward.stock is not None and 0 < self.reward.stock <= 10
+
+
+def reward_offers(*, member: Member, at: datetime | None = None) -> list[RewardOffer]:
+    """Active rewards not past their end, with the member's redemptions of each (1 query)."""
+    at = at or timezone.now()
+    rewards = (
+        Reward.objects.filter(is_active=True)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=at))
+        .annotate(redeemed=Count("redemptions", filter=Q(redemptions__member=member)))
+    )
+    return [
+        RewardOffer(
+            reward=reward,
+            redeemed=reward.redeemed,
+            refusal=reward_refusal(reward=reward, redeemed=reward.redeemed, at=at),
+            missing=max(reward.points_cost - member.balance, 0),
+        )
+        for reward in rewards
+    ]
+
+
+def rewards_for_dashboard() -> QuerySet[Reward]:
+    """Every reward with its redemptions count, for the marketers' list (1 query)."""
+    return Reward.objects.annotate(redemptions_count=Count("redemptions")).select_related("product")
+
+
+def redemptions_count(*, member: Member, reward: Reward) -> int:
+    return Redemption.objects.filter(member=member, reward=reward).count()

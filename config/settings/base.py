@@ -756,6 +756,7 @@ OSCAR_DASHBOARD_NAVIGATION.append(
             },
             {"label": _("Counter limits"), "url_name": "loyalty_dashboard:loyalty-counter-limits"},
             {"label": _("Segments"), "url_name": "loyalty_dashboard:loyalty-segment-list"},
+            {"label": _("Rewards"), "url_name": "loyalty_dashboard:loyalty-reward-list"},
         ],
     }
 )

@@ -31,6 +31,10 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
         "loyalty-segment-create": ["is_staff", "loyalty.add_segment"],
         "loyalty-segment-update": ["is_staff", "loyalty.change_segment"],
         "loyalty-segment-delete": ["is_staff", "loyalty.delete_segment"],
+        "loyalty-reward-list": ["is_staff", "loyalty.view_reward"],
+        "loyalty-reward-create": ["is_staff", "loyalty.add_reward"],
+        "loyalty-reward-update": ["is_staff", "loyalty.change_reward"],
+        "loyalty-reward-status": ["is_staff", "loyalty.change_reward"],
     }
 
     def get_urls(self):
@@ -82,6 +86,7 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
                 name="loyalty-adjustment-decide",
             ),
             *self.segment_urls(),
+            *self.reward_urls(),
         ]
         return self.post_process_urls(urls)
 
@@ -101,5 +106,19 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
                 "segments/<int:pk>/delete/",
                 views.SegmentDeleteView.as_view(),
                 name="loyalty-segment-delete",
+            ),
+        ]
+
+    def reward_urls(self):
+        from loyalty.dashboard import reward_views as views
+
+        return [
+            path("rewards/", views.RewardListView.as_view(), name="loyalty-reward-list"),
+            path("rewards/new/", views.RewardEditView.as_view(), name="loyalty-reward-create"),
+            path("rewards/<int:pk>/", views.RewardEditView.as_view(), name="loyalty-reward-update"),
+            path(
+                "rewards/<int:pk>/status/",
+                views.RewardStatusView.as_view(),
+                name="loyalty-reward-status",
             ),
         ]

@@ -52,10 +52,11 @@ ORDER_PLAN = (
     (30, 3, 3),
     (3, 3, 1),  # still within its return window: pending
 )
+# name, kind, points, value, stock (None: unlimited), limit per member (None: none)
 REWARDS = (
-    ("5 € off your next order", RewardKind.DISCOUNT, 500, Decimal("5.00")),
-    ("Free delivery", RewardKind.FREE_DELIVERY, 300, None),
-    ("A treat from the bakery", RewardKind.FREE_PRODUCT, 250, None),
+    ("5 € off your next order", RewardKind.DISCOUNT, 500, Decimal("5.00"), None, None),
+    ("Free delivery", RewardKind.FREE_DELIVERY, 300, None, None, None),
+    ("A treat from the bakery", RewardKind.FREE_PRODUCT, 250, None, 25, 1),
 )
 
 
@@ -121,13 +122,20 @@ def _history_order(*, user, number: str, placed, lines):
 def _rewards_seed() -> int:
     created = 0
     treat = _products(1, 0)
-    for name, kind, cost, value in REWARDS:
+    for name, kind, cost, value, stock, limit in REWARDS:
         product = treat[0][0] if kind == RewardKind.FREE_PRODUCT and treat else None
         if kind == RewardKind.FREE_PRODUCT and product is None:
             continue
         _reward, was_created = Reward.objects.get_or_create(
             name=name,
-            defaults={"kind": kind, "points_cost": cost, "value": value, "product": product},
+            defaults={
+                "kind": kind,
+                "points_cost": cost,
+                "value": value,
+                "product": product,
+                "stock": stock,
+                "per_member_limit": limit,
+            },
         )
         created += was_created
     return created

@@ -289,6 +289,8 @@ def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
         "loyalty_dashboard:loyalty-tier-update": lambda: {"pk": w.tier.pk},
         "loyalty_dashboard:loyalty-segment-update": lambda: {"pk": w.segment.pk},
         "loyalty_dashboard:loyalty-segment-delete": lambda: {"pk": w.segment.pk},
+        "loyalty_dashboard:loyalty-reward-update": lambda: {"pk": w.reward.pk},
+        "loyalty_dashboard:loyalty-reward-status": lambda: {"pk": w.reward.pk},
         # No adjustment waits: the page's 404 is as much a GET as its form.
         "loyalty_dashboard:loyalty-adjustment-decide": lambda: {"pk": 999999},
         "stores-dashboard:stock-edit": lambda: {"pk": w.pickup.order.lines.first().stockrecord_id},

@@ -903,6 +903,34 @@ CASES: list[Case] = [
         "302 403 302 403 403 403 403 L",
         kwargs=pk("segment"),
     ),
+    # --- Rewards: marketers ------------------------------------------------------------------
+    Case(
+        "dashboard/loyalty/rewards/",
+        "loyalty_dashboard:loyalty-reward-list",
+        "200 403 200 403 403 403 403 L",
+        "- 403 - 403 403 403 403 L",
+    ),
+    Case(
+        "dashboard/loyalty/rewards/new/",
+        "loyalty_dashboard:loyalty-reward-create",
+        "200 403 200 403 403 403 403 L",
+        "200 403 200 403 403 403 403 L",
+    ),
+    Case(
+        "dashboard/loyalty/rewards/<int:pk>/",
+        "loyalty_dashboard:loyalty-reward-update",
+        "200 403 200 403 403 403 403 L",
+        "200 403 200 403 403 403 403 L",
+        kwargs=pk("reward"),
+    ),
+    Case(
+        "dashboard/loyalty/rewards/<int:pk>/status/",
+        "loyalty_dashboard:loyalty-reward-status",
+        "- 403 - 403 403 403 403 L",
+        "302 403 302 403 403 403 403 L",
+        kwargs=pk("reward"),
+        data=lambda w: {"active": "0"},
+    ),
     # --- The audit log: superusers only -------------------------------------------------------
     Case(
         "dashboard/audit/",
@@ -1280,6 +1308,7 @@ def test_the_dashboard_menu_shows_each_role_only_what_it_may_open(world):
         "loyalty_dashboard:loyalty-tier-list",
         "loyalty_dashboard:loyalty-counter-limits",
         "loyalty_dashboard:loyalty-segment-list",
+        "loyalty_dashboard:loyalty-reward-list",
         "communication:dashboard-template-list",
     }
     # Each entry a role sees opens for it.

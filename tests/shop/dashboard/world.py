@@ -11,7 +11,7 @@ from django.contrib.sites.models import Site
 from oscar.core.loading import get_model
 from oscar.test import factories as oscar
 
-from loyalty.models import Multiplier, TierLevel
+from loyalty.models import Multiplier, Reward, RewardKind, TierLevel
 from loyalty.services.members import member_enrol
 from loyalty.services.segments import segment_save
 from loyalty.services.tiers import tier_levels_ensure
@@ -53,6 +53,7 @@ class World:
     tier: TierLevel
     member_number: str
     segment: object
+    reward: Reward
 
     @property
     def order_a(self):
@@ -144,4 +145,7 @@ def world_create() -> World:
         tier=TierLevel.objects.order_by("pk").first(),
         member_number=member_enrol(user=shopper).number,
         segment=segment_save(name="Everyone", rules={}),
+        reward=Reward.objects.create(
+            name="Free delivery", kind=RewardKind.FREE_DELIVERY, points_cost=300, stock=5
+        ),
     )
