@@ -186,6 +186,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASES = {"default": _database_from_env()}
 
 INSTALLED_APPS = [
+    # Catalogue text per language (shop/catalogue/translation.py, README "Languages"); before
+    # the admin, as django-modeltranslation requires.
+    "modeltranslation",
     # Django's admin, for superusers only.
     "shop.security.admin_site.AdminConfig",
     "django.contrib.auth",
@@ -205,7 +208,8 @@ INSTALLED_APPS = [
     "oscar.apps.address.apps.AddressConfig",
     # Forked: home delivery and click & collect methods.
     "shop.shipping.apps.ShippingConfig",
-    "oscar.apps.catalogue.apps.CatalogueConfig",
+    # Forked only to own the migrations of the catalogue's French columns (README "Languages").
+    "shop.catalogue.apps.CatalogueConfig",
     "oscar.apps.catalogue.reviews.apps.CatalogueReviewsConfig",
     # Forked: Dispatcher writes an outbox; Celery delivers email, SMS and Web Push.
     "shop.communication.apps.CommunicationConfig",
@@ -318,6 +322,11 @@ LOGIN_REDIRECT_URL = "/"
 LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
 LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Product titles and descriptions, category names and descriptions have a column per language;
+# an empty translation falls back to English, and an empty English text to French (README
+# "Languages").
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("en",), "en": ("fr",)}
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Paris")
 USE_I18N = True
 USE_TZ = True
