@@ -1,5 +1,7 @@
 """Catalogue text per language and the language of a first visit (README "Languages")."""
 
+import io
+
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
@@ -251,3 +253,33 @@ def test_store_map_zoom_buttons_are_named_in_the_page_language(client):
     assert 'data-zoom-out="Zoom arrière"' in french.text
     assert 'data-zoom-in="Zoom in"' in english.text
     assert 'data-zoom-out="Zoom out"' in english.text
+
+
+def test_seed_gives_the_demo_catalogue_french_text_and_keeps_staff_edits(client):
+    from django.core.management import call_command
+
+    from shop.demo.catalogue import CATEGORIES, PRODUCTS
+
+    def seed() -> str:
+        out = io.StringIO()
+        call_command("seed_demo", stdout=out)
+        return out.getvalue()
+
+    demo_rows = len(CATEGORIES) + len(PRODUCTS)
+    first = seed()
+    espresso = Product.objects.get(upc="3770015010017")
+    espresso.title_fr = "Espresso maison"
+    espresso.save()
+    Product.objects.filter(upc="3770015020016").update(title_fr=None, description_fr=None)
+    second = seed()
+
+    assert f"French catalogue text: {demo_rows} created, 0 existing" in first
+    assert f"French catalogue text: 1 created, {demo_rows - 1} existing" in second
+    espresso.refresh_from_db()
+    assert espresso.title_fr == "Espresso maison"
+    assert Product.objects.get(upc="3770015020016").title_fr == "Kougelhopf, 500 g"
+    assert not Product.objects.filter(upc__in=[p.upc for p in PRODUCTS], title_fr=None).exists()
+    assert not Category.objects.filter(name_fr=None).exists()
+    groceries = Category.objects.get(name_en="Groceries")
+    assert "<h1>Épicerie</h1>" in client.get(url_in("fr", groceries)).text
+    assert "<h1>Groceries</h1>" in client.get(url_in("en", groceries)).text
