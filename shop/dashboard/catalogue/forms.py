@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.dashboard.catalogue import forms as oscar_forms
@@ -21,17 +22,22 @@ def _attr_richtext_field(attribute):
     return RichTextField(label=attribute.name, required=attribute.required)
 
 
-LANGUAGE_LABELS = {"en": _("English"), "fr": _("French")}
+# The shop's languages; each translated field has a column per language
+# (shop/catalogue/translation.py, README "Languages").
+LANGUAGE_LABELS = dict(settings.LANGUAGES)
 
 
 def _per_language(fields: list[str], translated: tuple[str, ...]) -> list[str]:
-    """`fields` with each translated field replaced by its columns, one per language
-    (shop/catalogue/translation.py, README "Languages")."""
+    """`fields` with each translated field replaced by its columns, one per language."""
     return [
         f"{name}_{code}" if name in translated else name
         for name in fields
         for code in (LANGUAGE_LABELS if name in translated else [None])
     ]
+
+
+def _each_language(field: str, value) -> dict:
+    return {f"{field}_{code}": value for code in LANGUAGE_LABELS}
 
 
 class PerLanguageFieldsMixin:
@@ -50,7 +56,7 @@ class PerLanguageFieldsMixin:
                     field.label = format_lazy("{} ({})", capfirst(label), language)
         for code in LANGUAGE_LABELS:
             field = self.fields.get(f"{self.translated_fields[0]}_{code}")
-            if code != "en" and field is not None:
+            if code != settings.MODELTRANSLATION_DEFAULT_LANGUAGE and field is not None:
                 field.help_text = _("Leave blank to show the English text in this language.")
 
 
@@ -63,11 +69,10 @@ class ProductForm(PerLanguageFieldsMixin, oscar_forms.ProductForm):
 
     class Meta(oscar_forms.ProductForm.Meta):
         fields = _per_language(oscar_forms.ProductForm.Meta.fields, ("title", "description"))
-        field_classes = {"description_en": RichTextField, "description_fr": RichTextField}
+        field_classes = _each_language("description", RichTextField)
         widgets = {
             **oscar_forms.ProductForm.Meta.widgets,
-            "title_en": forms.TextInput(attrs={"autocomplete": "off"}),
-            "title_fr": forms.TextInput(attrs={"autocomplete": "off"}),
+            **_each_language("title", forms.TextInput(attrs={"autocomplete": "off"})),
         }
 
     def delete_non_child_fields(self):
@@ -84,7 +89,7 @@ class CategoryForm(PerLanguageFieldsMixin, oscar_forms.CategoryForm):
 
     class Meta(oscar_forms.CategoryForm.Meta):
         fields = _per_language(oscar_forms.CategoryForm.Meta.fields, ("name", "description"))
-        field_classes = {"description_en": RichTextField, "description_fr": RichTextField}
+        field_classes = _each_language("description", RichTextField)
 
 
 class StockRecordForm(oscar_forms.StockRecordForm):
