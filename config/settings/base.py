@@ -196,6 +196,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 DATABASES = {"default": _database_from_env()}
 
 INSTALLED_APPS = [
+    # Catalogue text per language (shop/catalogue/translation.py, README "Languages"); before
+    # the admin, as django-modeltranslation requires.
+    "modeltranslation",
     # Django's admin, for superusers only.
     "shop.security.admin_site.AdminConfig",
     "django.contrib.auth",
@@ -215,7 +218,8 @@ INSTALLED_APPS = [
     "oscar.apps.address.apps.AddressConfig",
     # Forked: home delivery and click & collect methods.
     "shop.shipping.apps.ShippingConfig",
-    "oscar.apps.catalogue.apps.CatalogueConfig",
+    # Forked only to own the migrations of the catalogue's French columns (README "Languages").
+    "shop.catalogue.apps.CatalogueConfig",
     "oscar.apps.catalogue.reviews.apps.CatalogueReviewsConfig",
     # Forked: Dispatcher writes an outbox; Celery delivers email, SMS and Web Push.
     "shop.communication.apps.CommunicationConfig",
@@ -273,7 +277,9 @@ MIDDLEWARE = [
     "shop.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware; a first visit to an English page by a browser preferring
+    # French goes to the French page (README "Languages").
+    "shop.language.PreferredLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -330,6 +336,11 @@ LANGUAGES = [("en", _("English")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 # English dates and numbers in the British style (config/formats/en), French in the French.
 FORMAT_MODULE_PATH = ["config.formats"]
+# Product titles and descriptions, category names and descriptions have a column per language;
+# an empty translation falls back to English, and an empty English text to French (README
+# "Languages").
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_FALLBACK_LANGUAGES = {"default": ("en",), "en": ("fr",)}
 TIME_ZONE = env.str("TIME_ZONE", default="Europe/Paris")
 USE_I18N = True
 USE_TZ = True

@@ -1,8 +1,9 @@
 """The writes behind `manage.py seed_demo`: each function adds what is missing, atomically.
 
 Rows are found by natural keys (country code, category name path, product UPC,
-partner code, user email). A row that already exists is never changed, so the
-seed can run again, or on a database that already holds other data.
+partner code, user email). A row that already exists is never changed (except
+that demo products and categories without French text get it), so the seed can run
+again, or on a database that already holds other data.
 """
 
 import random
@@ -22,6 +23,7 @@ from shop.security import roles
 from shop.sites import site_domain
 
 from .catalogue import CATEGORIES, PRODUCTS
+from .catalogue_fr import CATEGORIES_FR, PRODUCTS_FR
 from .images import product_image_jpeg
 from .people import USERS, Role, UserSpec
 from .places import COUNTRIES, FRANCE, PARTNERS, STRASBOURG, PartnerSpec
@@ -136,7 +138,8 @@ def categories_seed() -> tuple[Tally, dict[tuple[str, ...], "Category"]]:
         name = spec.path[-1]
         parent = by_path[spec.path[:-1]] if len(spec.path) > 1 else None
         siblings = parent.get_children() if parent else Category.get_root_nodes()
-        matches = list(siblings.filter(name=name)[:2])
+        # The English name, whatever language the command runs in (README "Languages").
+        matches = list(siblings.filter(name_en=name)[:2])
         if len(matches) > 1:
             raise SeedError(
                 f"There are several categories named {' > '.join(spec.path)!r}; "
@@ -146,10 +149,10 @@ def categories_seed() -> tuple[Tally, dict[tuple[str, ...], "Category"]]:
             by_path[spec.path] = matches[0]
             tally.existing += 1
         elif parent:
-            by_path[spec.path] = parent.add_child(name=name, description=spec.description)
+            by_path[spec.path] = parent.add_child(name_en=name, description_en=spec.description)
             tally.created += 1
         else:
-            by_path[spec.path] = Category.add_root(name=name, description=spec.description)
+            by_path[spec.path] = Category.add_root(name_en=name, description_en=spec.description)
             tally.created += 1
     return tally, by_path
 
@@ -192,8 +195,8 @@ def products_seed(
                     product = Product.objects.create(
                         structure=Product.STANDALONE,
                         upc=spec.upc,
-                        title=spec.title,
-                        description=spec.description,
+                        title_en=spec.title,
+                        description_en=spec.description,
                         product_class=product_class,
                         is_public=True,
                     )
@@ -213,6 +216,29 @@ def products_seed(
         for image in written:
             image.original.storage.delete(image.original.name)
         raise
+    return tally
+
+
+@transaction.atomic
+def catalogue_french_seed(*, categories: dict[tuple[str, ...], "Category"]) -> Tally:
+    """The French name, title and description of each demo category and product that has
+    none yet (README "Languages"); French text already there, edited by staff, is kept."""
+    tally = Tally()
+    for path, (name, description) in CATEGORIES_FR.items():
+        category = categories[path]
+        if category.name_fr:
+            tally.existing += 1
+            continue
+        category.name_fr, category.description_fr = name, description
+        category.save(update_fields=["name_fr", "description_fr"])
+        tally.created += 1
+    for product in Product.objects.filter(upc__in=list(PRODUCTS_FR)).order_by("pk"):
+        if product.title_fr:
+            tally.existing += 1
+            continue
+        product.title_fr, product.description_fr = PRODUCTS_FR[product.upc]
+        product.save(update_fields=["title_fr", "description_fr"])
+        tally.created += 1
     return tally
 
 

@@ -6,8 +6,10 @@ page size: no per-product queries.
 """
 
 from django.db import connection
-from django.db.models import Min, Q, QuerySet
+from django.db.models import F, Min, Q, QuerySet, TextField, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import translation
+from modeltranslation.utils import build_localized_fieldname, resolution_order
 from oscar.core.loading import get_model
 
 from .forms import ProductSearchForm
@@ -19,11 +21,23 @@ SEARCH_CONFIGS = {"en": "english", "fr": "french"}
 
 SORT_ORDERS = {
     ProductSearchForm.NEWEST: ("-date_created", "-pk"),
-    ProductSearchForm.PRICE_LOW_TO_HIGH: ("min_price", "title", "pk"),
-    ProductSearchForm.PRICE_HIGH_TO_LOW: ("-min_price", "title", "pk"),
-    ProductSearchForm.TITLE_A_TO_Z: ("title", "pk"),
-    ProductSearchForm.TITLE_Z_TO_A: ("-title", "-pk"),
+    ProductSearchForm.PRICE_LOW_TO_HIGH: ("min_price", "shown_title", "pk"),
+    ProductSearchForm.PRICE_HIGH_TO_LOW: ("-min_price", "shown_title", "pk"),
+    ProductSearchForm.TITLE_A_TO_Z: ("shown_title", "pk"),
+    ProductSearchForm.TITLE_Z_TO_A: ("-shown_title", "-pk"),
 }
+
+
+def shown_text(field: str):
+    """The text of a translated catalogue field as the active language shows it: its own
+    column, or the fallback's when empty (shop/catalogue/translation.py). Searching and
+    sorting use it, so a shopper finds a product by the words on its card."""
+    fallback_languages = getattr(Product, field).fallback_languages
+    columns = [
+        NullIf(F(build_localized_fieldname(field, code)), Value(""), output_field=TextField())
+        for code in resolution_order(translation.get_language() or "en", fallback_languages)
+    ]
+    return Coalesce(*columns, Value(""), output_field=TextField())
 
 
 def products_browsable() -> QuerySet:
@@ -31,7 +45,7 @@ def products_browsable() -> QuerySet:
     return (
         Product.objects.browsable()
         .base_queryset()
-        .annotate(min_price=Min("stockrecords__price"))
+        .annotate(min_price=Min("stockrecords__price"), shown_title=shown_text("title"))
         .prefetch_related("children__stockrecords")
     )
 
@@ -42,20 +56,23 @@ def _text_search(queryset: QuerySet, query: str) -> QuerySet:
 
         config = SEARCH_CONFIGS.get(translation.get_language() or "en", "simple")
         vector = (
-            SearchVector("title", weight="A", config=config)
+            SearchVector("shown_title", weight="A", config=config)
             + SearchVector("upc", weight="A", config="simple")
-            + SearchVector("description", weight="B", config=config)
+            + SearchVector(shown_text("description"), weight="B", config=config)
         )
         search_query = SearchQuery(query, search_type="websearch", config=config)
         # Full-text matches, plus titles containing what was typed so far
         # ("choc" finds "Chocolate") which stemming alone would miss.
         return queryset.annotate(document=vector, rank=SearchRank(vector, search_query)).filter(
-            Q(document=search_query) | Q(title__icontains=query)
+            Q(document=search_query) | Q(shown_title__icontains=query)
         )
     # SQLite: every word must appear in the title, UPC or description.
+    queryset = queryset.annotate(shown_description=shown_text("description"))
     for term in query.split():
         queryset = queryset.filter(
-            Q(title__icontains=term) | Q(upc__iexact=term) | Q(description__icontains=term)
+            Q(shown_title__icontains=term)
+            | Q(upc__iexact=term)
+            | Q(shown_description__icontains=term)
         )
     return queryset
 
@@ -74,5 +91,5 @@ def products_search(
     if sort in SORT_ORDERS:
         return queryset.order_by(*SORT_ORDERS[sort])
     if query and connection.vendor == "postgresql":
-        return queryset.order_by("-rank", "title", "pk")
-    return queryset.order_by("title", "pk")
+        return queryset.order_by("-rank", "shown_title", "pk")
+    return queryset.order_by("shown_title", "pk")

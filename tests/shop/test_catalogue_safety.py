@@ -146,9 +146,9 @@ def test_catalogue_product_page_shows_the_price_error(client):
     client.force_login(admin)
     url = reverse("dashboard:catalogue-product", kwargs={"pk": product.pk})
     data = {
-        "title": product.title,
+        "title_en": product.title,
         "upc": product.upc or "",
-        "description": product.description,
+        "description_en": product.description,
         "is_public": "on",
         "structure": product.structure,
         "slug": product.slug,
@@ -236,9 +236,9 @@ def test_dashboard_product_form_sanitises_on_save():
     form = form_class(
         product.get_product_class(),
         data={
-            "title": "Munster",
+            "title_en": "Munster",
             "upc": "",
-            "description": HOSTILE,
+            "description_en": HOSTILE,
             "is_public": "on",
             "structure": product.structure,
             "slug": product.slug,
@@ -256,9 +256,9 @@ def test_dashboard_category_form_sanitises_on_save():
     form_class = get_class("dashboard.catalogue.forms", "CategoryForm")
     form = form_class(
         data={
-            "name": "Cheese",
+            "name_en": "Cheese",
             "slug": "cheese",
-            "description": HOSTILE,
+            "description_en": HOSTILE,
             "is_public": "on",
             "treebeard_position": "first-child",
             "treebeard_ref_node": "",

@@ -1,4 +1,6 @@
 from django import forms
+from django.conf import settings
+from django.utils.text import capfirst, format_lazy
 from django.utils.translation import gettext_lazy as _
 from oscar.apps.dashboard.catalogue import forms as oscar_forms
 from oscar.forms import widgets as oscar_widgets
@@ -20,20 +22,74 @@ def _attr_richtext_field(attribute):
     return RichTextField(label=attribute.name, required=attribute.required)
 
 
-class ProductForm(oscar_forms.ProductForm):
-    """Oscar's product form; the description and rich-text attributes are sanitised."""
+# The shop's languages; each translated field has a column per language
+# (shop/catalogue/translation.py, README "Languages").
+LANGUAGE_LABELS = dict(settings.LANGUAGES)
+
+
+def _per_language(fields: list[str], translated: tuple[str, ...]) -> list[str]:
+    """`fields` with each translated field replaced by its columns, one per language."""
+    return [
+        f"{name}_{code}" if name in translated else name
+        for name in fields
+        for code in (LANGUAGE_LABELS if name in translated else [None])
+    ]
+
+
+def _each_language(field: str, value) -> dict:
+    return {f"{field}_{code}": value for code in LANGUAGE_LABELS}
+
+
+class PerLanguageFieldsMixin:
+    """Labels the per-language fields "Title (French)" and so on; the English text is the
+    one every language falls back to."""
+
+    translated_fields: tuple[str, ...] = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.translated_fields:
+            label = self._meta.model._meta.get_field(name).verbose_name
+            for code, language in LANGUAGE_LABELS.items():
+                field = self.fields.get(f"{name}_{code}")
+                if field is not None:
+                    field.label = format_lazy("{} ({})", capfirst(label), language)
+        for code in LANGUAGE_LABELS:
+            field = self.fields.get(f"{self.translated_fields[0]}_{code}")
+            if code != settings.MODELTRANSLATION_DEFAULT_LANGUAGE and field is not None:
+                field.help_text = _("Leave blank to show the English text in this language.")
+
+
+class ProductForm(PerLanguageFieldsMixin, oscar_forms.ProductForm):
+    """Oscar's product form with the title and description in each language; the
+    descriptions and rich-text attributes are sanitised."""
 
     FIELD_FACTORIES = {**oscar_forms.ProductForm.FIELD_FACTORIES, "richtext": _attr_richtext_field}
+    translated_fields = ("title", "description")
 
     class Meta(oscar_forms.ProductForm.Meta):
-        field_classes = {"description": RichTextField}
+        fields = _per_language(oscar_forms.ProductForm.Meta.fields, ("title", "description"))
+        field_classes = _each_language("description", RichTextField)
+        widgets = {
+            **oscar_forms.ProductForm.Meta.widgets,
+            **_each_language("title", forms.TextInput(attrs={"autocomplete": "off"})),
+        }
+
+    def delete_non_child_fields(self):
+        super().delete_non_child_fields()
+        for code in LANGUAGE_LABELS:
+            self.fields.pop(f"description_{code}", None)
 
 
-class CategoryForm(oscar_forms.CategoryForm):
-    """Oscar's category form; the description is sanitised."""
+class CategoryForm(PerLanguageFieldsMixin, oscar_forms.CategoryForm):
+    """Oscar's category form with the name and description in each language; the
+    descriptions are sanitised."""
+
+    translated_fields = ("name", "description")
 
     class Meta(oscar_forms.CategoryForm.Meta):
-        field_classes = {"description": RichTextField}
+        fields = _per_language(oscar_forms.CategoryForm.Meta.fields, ("name", "description"))
+        field_classes = _each_language("description", RichTextField)
 
 
 class StockRecordForm(oscar_forms.StockRecordForm):

@@ -52,6 +52,7 @@ class Command(BaseCommand):
             self._say(f"Product class: {product_class.name} ({'created' if created else 'exists'})")
             products_tally = self._seed_products(categories, product_class)
             self._report("Products", products_tally)
+            self._report("French catalogue text", seed.catalogue_french_seed(categories=categories))
             partners_tally, partners = seed.partners_seed()
             self._report("Partners", partners_tally)
             stock_tally = seed.stockrecords_seed(partners=partners)

@@ -245,7 +245,7 @@ CASES: list[Case] = [
         "200 200 403 403 403 403 403 L",
         "200 200 403 403 403 403 403 L",
         kwargs=pk("product"),
-        data=lambda w: {"title": "Renamed by a stranger"},
+        data=lambda w: {"title_en": "Renamed by a stranger"},
     ),
     Case(
         "dashboard/catalogue/products/create/",
@@ -321,7 +321,7 @@ CASES: list[Case] = [
         kwargs=pk("category"),
         # Oscar's form page fails to render (500) when an invalid post clears the slug.
         data=lambda w: {
-            "name": "Cheeses",
+            "name_en": "Cheeses",
             "slug": "cheeses",
             "_position": "first-child",
             "_ref_node_id": "",

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 def stock_form_data(item, record, num_in_stock: int) -> dict:
     return {
-        "title": item.title,
+        "title_en": item.title,
         "upc": item.upc or "",
         "slug": item.slug,
         "is_public": "on",

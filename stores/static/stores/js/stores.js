@@ -13,7 +13,9 @@
         var markers = readJson(el.dataset.markers) || [];
         if (!Array.isArray(markers)) { markers = [markers]; }
         var origin = readJson(el.dataset.origin);
-        var map = L.map(el, { scrollWheelZoom: false });
+        var map = L.map(el, { scrollWheelZoom: false, zoomControl: false });
+        // The zoom buttons' names in the page's language (Leaflet's are English only).
+        L.control.zoom({ zoomInTitle: el.dataset.zoomIn, zoomOutTitle: el.dataset.zoomOut }).addTo(map);
         L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution }).addTo(map);
         // Explicit icon URLs: Leaflet guesses its image folder from leaflet.css, which
         // fails once the static files have hashed names.
