@@ -32,7 +32,9 @@ class UseChosenStoreStockRecord:
         return frozenset(Store.objects.values_list("partner_id", flat=True))
 
     def select_stockrecord(self, product):
-        records = list(product.stockrecords.all())
+        # In primary-key order: the database returns rows in no set order (on PostgreSQL an
+        # UPDATE moves a row), and "the first record" must be the same on every request.
+        records = sorted(product.stockrecords.all(), key=lambda record: record.pk)
         if not records:
             return None
         store = self.chosen_store
