@@ -557,6 +557,10 @@ if MARKETING_SEND_RATE < 0 or MARKETING_SEND_BURST < 1:
     )
 CELERY_TASK_DEFAULT_QUEUE = "celery"
 CELERY_TASK_QUEUES = (Queue("celery"), Queue(MARKETING_QUEUE))
+CELERY_TASK_ROUTES = {
+    "loyalty.tasks.start_campaign": {"queue": MARKETING_QUEUE},
+    "loyalty.tasks.send_campaign_batch": {"queue": MARKETING_QUEUE},
+}
 # Re-sends outbox messages the broker never got (Redis down at commit) or lost.
 CELERY_BEAT_SCHEDULE["communication-sweep-outbox"] = {
     "task": "shop.communication.tasks.sweep_outbox",

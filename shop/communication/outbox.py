@@ -450,6 +450,27 @@ def message_retry(*, message_id: int) -> bool:
     return bool(updated)
 
 
+def messages_cancel(*, message_ids: Iterable[int]) -> list[int]:
+    """Cancel the messages not yet claimed by a sender; returns the ids cancelled.
+
+    The rows are locked first, so a sender's claim (a conditional UPDATE) waits and then
+    finds them cancelled: a message is either cancelled here or sent, never both.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=list(message_ids), status=OutboxMessage.Status.PENDING)
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=OutboxMessage.Status.CANCELLED,
+            last_error="cancelled before sending",
+            updated_at=now,
+        )
+    return ids
+
+
 # --- Retention ----------------------------------------------------------------------------
 
 

@@ -14,7 +14,7 @@ from django.utils import translation
 from oscar.apps.communication import utils as oscar_utils
 
 from .models import SECRET_EVENT_CODES, TEMPLATE_FIELDS, Channel, CommunicationEventType, Purpose
-from .outbox import Draft, messages_record
+from .outbox import Draft, messages_cancel, messages_record
 from .preferences import phone_normalise, preference_for, service_channels_for
 
 logger = logging.getLogger(__name__)
@@ -216,6 +216,10 @@ class Dispatcher(oscar_utils.Dispatcher):
             language=translation.get_language() or "",
         )
         return message
+
+    def cancel_pending_messages(self, *, message_ids):
+        """Cancel those of the messages no sender has taken yet; returns their ids."""
+        return messages_cancel(message_ids=message_ids)
 
     # Internal
 
