@@ -769,6 +769,7 @@ OSCAR_DASHBOARD_NAVIGATION.append(
             },
             {"label": _("Counter limits"), "url_name": "loyalty_dashboard:loyalty-counter-limits"},
             {"label": _("Segments"), "url_name": "loyalty_dashboard:loyalty-segment-list"},
+            {"label": _("Campaigns"), "url_name": "loyalty_dashboard:loyalty-campaign-list"},
         ],
     }
 )

@@ -45,6 +45,7 @@ from loyalty.campaign_messages import (
 from loyalty.models import (
     Campaign,
     CampaignChannel,
+    CampaignMessage,
     CampaignRecipient,
     CampaignRewardKind,
     CampaignSend,
@@ -633,3 +634,120 @@ def campaign_send_clicked(*, key: SendKey, at: datetime | None = None) -> str:
     message = message_for_language(list(send.campaign.messages.all()), language.split("-")[0])
     link = message.link_url if message is not None and link_is_ours(message.link_url) else ""
     return link_with_utm(link=link or "/", channel=key.channel, campaign=send.campaign)
+
+
+# --- Drafts, preview and test send (the marketer's pages) ---------------------------------
+
+MESSAGE_FIELDS = ("subject", "body", "sms_text", "push_title", "push_body", "link_url")
+
+
+@transaction.atomic
+def campaign_save(
+    *,
+    campaign: Campaign | None = None,
+    fields: dict,
+    messages: dict[str, dict[str, str]],
+    user: AbstractBaseUser | None = None,
+) -> Campaign:
+    """Create or update a draft and its messages ({language: {field: text}}); a language
+    whose texts are all empty has no message (the default language's is used)."""
+    if campaign is None:
+        campaign = Campaign(
+            utm_campaign=utm_slug_for(name=fields.get("name", "")),
+            created_by=user if user is not None and user.is_authenticated else None,
+        )
+    elif _locked(campaign).status != CampaignStatus.DRAFT:
+        raise CampaignError(_("Only a draft can be changed."))
+    for name, value in fields.items():
+        setattr(campaign, name, value)
+    campaign.save()
+    for language, texts in messages.items():
+        if any((texts.get(name) or "").strip() for name in MESSAGE_FIELDS):
+            CampaignMessage.objects.update_or_create(
+                campaign=campaign,
+                language=language,
+                defaults={name: (texts.get(name) or "").strip() for name in MESSAGE_FIELDS},
+            )
+        else:
+            CampaignMessage.objects.filter(campaign=campaign, language=language).delete()
+    return campaign
+
+
+def _member_store(member: Member):
+    from stores.selectors import home_stores
+
+    pickup = (
+        MemberStats.objects.filter(member_id=member.pk, last_pickup_store__isnull=False)
+        .values_list("last_pickup_store_id", flat=True)
+        .first()
+    )
+    fallback = {member.user_id: pickup} if pickup else None
+    return home_stores(user_ids=[member.user_id], fallback_store_ids=fallback).get(member.user_id)
+
+
+def campaign_preview(
+    *,
+    campaign: Campaign,
+    member: Member,
+    language: str | None = None,
+    channels: list[str] | None = None,
+) -> dict[str, dict]:
+    """What `member` would get on each of the campaign's channels, with their real data
+    (points, tier, store and its hours, voucher once made). Writes nothing.
+
+    {"language": "fr", "email": {...}, "sms": {...}, "push": {...}}; CampaignError when
+    the campaign has no message yet.
+    """
+    now = timezone.now()
+    stats_language = (
+        MemberStats.objects.filter(member_id=member.pk).values_list("language", flat=True).first()
+    )
+    message = message_for_language(
+        list(campaign.messages.all()), language or stats_language or settings.LANGUAGE_CODE
+    )
+    if message is None:
+        raise CampaignError(_("Write the message first."))
+    recipient = (
+        CampaignRecipient.objects.filter(campaign=campaign, member_id=member.pk)
+        .select_related("voucher")
+        .first()
+    )
+    if recipient is not None and recipient.voucher is not None:
+        voucher_code = recipient.voucher.code
+    elif campaign.reward_kind == CampaignRewardKind.VOUCHER:
+        voucher_code = "C-XXXXXXXXXX"
+    else:
+        voucher_code = ""
+    values = _token_values(
+        member=member, store=_member_store(member), voucher_code=voucher_code, at=now
+    )
+    preview: dict[str, dict] = {"language": {"code": message.language}}
+    with translation.override(message.language):
+        for channel in channels or campaign.channels or CampaignChannel.values:
+            preview[channel] = message_render(
+                message=message,
+                channel=channel,
+                key=SendKey(campaign.pk, member.pk, channel),
+                values=values,
+            )
+    return preview
+
+
+def campaign_test_send(*, campaign: Campaign, user: AbstractBaseUser):
+    """Email the campaign, as their own member record would get it, to the marketer only
+    (a service message to their own address: no customer is written to). Returns the
+    outbox message; CampaignError without an email address or a message."""
+    if not user.email:
+        raise CampaignError(_("Your account has no email address to send the test to."))
+    member = Member.objects.filter(user=user).first() or Member(user=user, number="0" * 10)
+    email = campaign_preview(campaign=campaign, member=member, channels=["email"])["email"]
+    dispatcher = get_class("communication.utils", "Dispatcher")()
+    return dispatcher.send_email_messages(
+        user.email,
+        {
+            "subject": f"[{_('Test')}] {email['subject']}",
+            "body": email["body"],
+            "html": email["html"],
+            "event_code": "CAMPAIGN_TEST",
+        },
+    )

@@ -43,26 +43,17 @@ def campaign_for(
         utm_campaign=utm_slug_for(name=name),
         **fields,
     )
-    CampaignMessage.objects.create(
-        campaign=campaign,
-        language="en",
-        subject="Hello {{ first_name }}",
-        body="You have {{ points }} points. {{ link }} Code: {{ voucher_code }}",
-        sms_text="Hi {{ first_name }}, {{ points }} pts",
-        push_title="Hi {{ first_name }}",
-        push_body="{{ points }} points",
-        link_url="/catalogue/",
-    )
-    CampaignMessage.objects.create(
-        campaign=campaign,
-        language="fr",
-        subject="Bonjour {{ first_name }}",
-        body="Vous avez {{ points }} points. {{ link }} Code : {{ voucher_code }}",
-        sms_text="Bonjour {{ first_name }}, {{ points }} pts",
-        push_title="Bonjour {{ first_name }}",
-        push_body="{{ points }} points",
-        link_url="/catalogue/",
-    )
+    for language, hello in (("en", "Hello"), ("fr", "Bonjour")):
+        CampaignMessage.objects.create(
+            campaign=campaign,
+            language=language,
+            subject=f"{hello} {{{{ first_name }}}}",
+            body=f"{hello}, {{{{ points }}}} points. {{{{ link }}}} Code: {{{{ voucher_code }}}}",
+            sms_text=f"{hello} {{{{ first_name }}}}, {{{{ points }}}} pts",
+            push_title=f"{hello} {{{{ first_name }}}}",
+            push_body="{{ points }} points",
+            link_url="/catalogue/?sort=new",
+        )
     return campaign
 
 
