@@ -90,7 +90,7 @@ def campaign_problems(*, campaign: Campaign) -> list[str]:
     if not channels or any(channel not in CampaignChannel.values for channel in channels):
         problems.append(_("Choose at least one channel: email, SMS or push."))
     if not 0 <= campaign.control_percent <= 50:
-        problems.append(_("The control group is 0 to 50 % of the audience."))
+        problems.append(_("The control group is at most half of the audience."))
     if campaign.reward_kind == CampaignRewardKind.POINTS and campaign.reward_points <= 0:
         problems.append(_("Enter the bonus points of the reward."))
     if campaign.reward_kind == CampaignRewardKind.VOUCHER and campaign.reward_offer_id is None:
