@@ -548,7 +548,10 @@ def campaigns_sweep(*, at: datetime | None = None) -> SweepResult:
     stalled_before = at - timedelta(seconds=settings.LOYALTY_CAMPAIGN_STALL_AFTER)
     stalled = list(
         Campaign.objects.filter(status=CampaignStatus.SENDING, trigger=CampaignTrigger.ONCE)
-        .filter(Q(last_batch_at__lt=stalled_before) | Q(last_batch_at=None))
+        .filter(
+            Q(last_batch_at__lt=stalled_before)
+            | Q(last_batch_at=None, launched_at__lt=stalled_before)
+        )
         .values_list("pk", flat=True)
     )
     return SweepResult(to_start=sorted(set(due) | set(stalled)), synced=campaign_sends_sync())
