@@ -463,6 +463,9 @@ def _send_to(campaign: Campaign, recipients: list[CampaignRecipient], now: datet
             voucher_code=reward.voucher.code if reward.voucher is not None else "",
             at=now,
         )
+        if reward.entry is not None:
+            # The balance with the campaign's bonus points.
+            values["points"] = str(reward.entry.balance_after)
         for channel in campaign.channels:
             outbox_message = None
             if channel not in allowed:

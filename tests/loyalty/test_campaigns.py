@@ -222,7 +222,9 @@ def test_r30_bonus_points_reach_each_member_once_whatever_the_retries():
             "bonus",
             50,
         )
-    # A member the message cannot reach is not rewarded
+    # and their message shows the balance with the bonus
+    assert {m.body.split(". ")[0] for m in campaign_outbox(campaign)} == {"Hello, 50 points"}
+    # A member without consent is not rewarded
     assert PointsEntry.objects.filter(member=no_consent).count() == 0
     assert {
         send.reward_entry.member_id

@@ -207,3 +207,15 @@ def test_marketers_hold_every_campaign_permission():
         "loyalty.delete_campaign",
     } <= set(roles.MARKETER.permissions)
     assert not any("campaign" in p for p in roles.SUPPORT_AGENT.permissions)
+
+
+def test_a_segment_used_by_a_campaign_is_kept_with_a_message():
+    client, _user = client_as("marketer")
+    campaign = campaign_for()
+    delete = reverse("loyalty_dashboard:loyalty-segment-delete", kwargs={"pk": campaign.segment.pk})
+
+    response = client.post(delete, follow=True)
+
+    assert response.status_code == 200
+    assert "Campaigns use this segment, so it is kept: Spring." in response.content.decode()
+    campaign.segment.refresh_from_db()
