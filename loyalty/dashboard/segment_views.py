@@ -18,7 +18,7 @@ from loyalty.dashboard.segment_forms import (
 from loyalty.models import Segment
 from loyalty.segments import MAX_CONDITIONS, SegmentRulesError, rules_validate
 from loyalty.selectors import segment_members, segment_sample
-from loyalty.services.segments import segment_delete, segment_save
+from loyalty.services.segments import SegmentInUse, segment_delete, segment_save
 
 # --- Segments ----------------------------------------------------------------------------
 
@@ -171,6 +171,10 @@ class SegmentDeleteView(generic.DeleteView):
     success_url = reverse_lazy("loyalty_dashboard:loyalty-segment-list")
 
     def form_valid(self, form):
-        segment_delete(segment=self.object)
-        messages.success(self.request, self.success_message)
+        try:
+            segment_delete(segment=self.object)
+        except SegmentInUse as exc:
+            messages.error(self.request, exc.message)
+        else:
+            messages.success(self.request, self.success_message)
         return redirect(self.success_url)

@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('catalogue', '0032_category_exclude_from_menu_category_long_description'),
-        ('loyalty', '0006_segments'),
+        ('loyalty', '0007_campaigns'),
         ('voucher', '0010_auto_20210224_0712'),
     ]
 

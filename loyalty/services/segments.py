@@ -11,9 +11,11 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, F, Max, Min, Sum
+from django.utils.translation import gettext as _
 
 from loyalty.models import Member, MemberCategory, MemberStats, Segment
 from loyalty.segments import rules_validate
+from loyalty.services.errors import LoyaltyError
 
 # Orders placed this long before the newest one already counted are read again on the
 # next run: an order committed late (a long checkout transaction) is still counted.
@@ -51,8 +53,18 @@ def segment_save(
     return segment
 
 
+class SegmentInUse(LoyaltyError):
+    """Campaigns were sent to the segment: their history keeps it."""
+
+
 @transaction.atomic
 def segment_delete(*, segment: Segment) -> None:
+    """Delete a segment no campaign uses (SegmentInUse otherwise)."""
+    if segment.campaigns.exists():
+        raise SegmentInUse(
+            _("Campaigns use this segment, so it is kept: %(names)s.")
+            % {"names": ", ".join(segment.campaigns.values_list("name", flat=True)[:5])}
+        )
     segment.delete()
     _segments_changed()
 
