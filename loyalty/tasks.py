@@ -4,8 +4,16 @@ Each service is idempotent (keys, statuses), so these may run twice or overlap s
 """
 
 from celery import shared_task
+from django.conf import settings
 from django.utils import timezone
 
+from loyalty.models import Campaign, CampaignStatus
+from loyalty.services.campaigns import (
+    campaign_audience_resolve,
+    campaign_send_batch,
+    campaigns_sweep,
+    campaigns_triggered_due,
+)
 from loyalty.services.earning import (
     birthday_bonuses_award,
     expiry_notices_send,
@@ -41,3 +49,47 @@ def review_tiers() -> int:
 def refresh_member_stats() -> int:
     """RFM scores and categories bought, which segments filter on."""
     return member_stats_refresh(at=timezone.now())
+
+
+# --- Campaigns (README.md "Campaigns"): on the marketing queue (CELERY_TASK_ROUTES) -------
+# A task killed half-way is redelivered (acks_late) or restarted by the sweep; each batch
+# is one transaction and skips members already sent, so nothing is sent twice (R28).
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def start_campaign(campaign_id: int) -> None:
+    """Resolve the audience (once for a "once" campaign), then start the batches."""
+    campaign = Campaign.objects.filter(pk=campaign_id, status=CampaignStatus.SENDING).first()
+    if campaign is not None:
+        campaign_audience_resolve(campaign=campaign)
+        send_campaign_batch.delay(campaign_id, 0)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def send_campaign_batch(campaign_id: int, after_member_id: int) -> int | None:
+    """One batch, then the next one: a chain that ends when nobody is left."""
+    last = campaign_send_batch(
+        campaign_id=campaign_id,
+        after_member_id=after_member_id,
+        size=settings.LOYALTY_CAMPAIGN_BATCH_SIZE,
+    )
+    if last is not None:
+        send_campaign_batch.delay(campaign_id, last)
+    return last
+
+
+@shared_task(ignore_result=True)
+def sweep_campaigns() -> dict[str, int]:
+    result = campaigns_sweep(at=timezone.now())
+    for campaign_id in result.to_start:
+        start_campaign.delay(campaign_id)
+    return {"started": len(result.to_start), "synced": result.synced}
+
+
+@shared_task(ignore_result=True)
+def resolve_triggered_campaigns() -> int:
+    """Add each triggered campaign's members of the day; start their batches."""
+    campaign_ids = campaigns_triggered_due()
+    for campaign_id in campaign_ids:
+        start_campaign.delay(campaign_id)
+    return len(campaign_ids)

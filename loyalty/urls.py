@@ -11,4 +11,8 @@ urlpatterns = [
     path("referral/", views.ReferralApplyView.as_view(), name="referral-apply"),
     path("r/<str:code>/", views.ReferralLandingView.as_view(), name="referral"),
     path("card.svg", views.MemberCardQRView.as_view(), name="card-qr"),
+    # Campaign links (README.md "Campaigns"): short, for SMS.
+    path("u/<str:token>/", views.CampaignUnsubscribeView.as_view(), name="campaign-unsubscribe"),
+    path("o/<str:token>.gif", views.CampaignOpenView.as_view(), name="campaign-open"),
+    path("c/<str:token>/", views.CampaignClickView.as_view(), name="campaign-click"),
 ]

@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import io
 import uuid
+from urllib.parse import urlsplit
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View, generic
+from django.views.decorators.csrf import csrf_exempt
 
-from loyalty.models import Reward
+from loyalty.campaign_messages import SendKey, send_token_read
+from loyalty.models import CampaignChannel, Reward
 from loyalty.selectors import member_for_user, member_summary
+from loyalty.services.campaigns import (
+    campaign_send_clicked,
+    campaign_send_opened,
+    campaign_unsubscribe,
+)
 from loyalty.services.earning import signup_bonus_award
 from loyalty.services.errors import LoyaltyError
 from loyalty.services.members import member_enrol
@@ -112,3 +123,72 @@ class MemberCardQRView(LoginRequiredMixin, View):
         response = HttpResponse(svg.getvalue(), content_type="image/svg+xml")
         response["Cache-Control"] = "private, max-age=3600"
         return response
+
+
+# --- Campaign links (README.md "Campaigns"): public, authorised by their signed token -----
+
+# A transparent 1x1 GIF.
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c000000000100010000020144003b"
+)
+
+
+@method_decorator(csrf_exempt, name="dispatch")  # RFC 8058: the mail provider POSTs
+class CampaignUnsubscribeView(View):
+    """GET: a page with one button (a GET never changes anything); POST: unsubscribe at
+    once from the channel the message came on (R42). The mailbox's one-click POST (RFC
+    8058) carries no cookie and no CSRF token: the signed token in the address is what
+    authorises it, and all it can do is withdraw a consent."""
+
+    template_name = "loyalty/campaign_unsubscribe.html"
+
+    def _key(self, token: str) -> SendKey:
+        key = send_token_read(token)
+        if key is None:
+            raise Http404(_("This unsubscribe link is not valid or has expired."))
+        return key
+
+    def get(self, request, token: str):
+        key = self._key(token)
+        return render(
+            request, self.template_name, {"channel": _channel_label(key.channel), "done": False}
+        )
+
+    def post(self, request, token: str):
+        key = self._key(token)
+        if not campaign_unsubscribe(key=key):
+            raise Http404(_("This unsubscribe link is not valid or has expired."))
+        return render(
+            request, self.template_name, {"channel": _channel_label(key.channel), "done": True}
+        )
+
+
+def _channel_label(channel: str) -> str:
+    return str(dict(CampaignChannel.choices).get(channel, channel))
+
+
+class CampaignOpenView(View):
+    """The open pixel of campaign emails. The one GET that writes, by nature of tracking:
+    it records the first time the email was shown (one timestamp of that send, once)."""
+
+    def get(self, request, token: str):
+        key = send_token_read(token)
+        if key is not None and key.channel == CampaignChannel.EMAIL:
+            campaign_send_opened(key=key)
+        response = HttpResponse(PIXEL, content_type="image/gif")
+        response["Cache-Control"] = "no-store, private"
+        return response
+
+
+class CampaignClickView(View):
+    """A tracked link: records the first click (a GET, as links are) and redirects to the
+    message's link with UTM tags — always a page of this shop, never elsewhere."""
+
+    def get(self, request, token: str):
+        key = send_token_read(token)
+        target = campaign_send_clicked(key=key) if key is not None else "/"
+        if not url_has_allowed_host_and_scheme(
+            target, allowed_hosts={urlsplit(settings.SITE_URL).netloc, request.get_host()}
+        ):
+            target = "/"
+        return HttpResponseRedirect(target)

@@ -78,6 +78,15 @@ PUSH_ALLOWED_HOSTS             fcm.googleapis.com,updates.push.services.mozilla.
                                *.push.apple.com,*.notify.windows.com (push services a
                                subscription's https endpoint may name; "*." = any subdomain)
 MARKETING_POLICY_VERSION       2026-01 (privacy policy version recorded with consent)
+MARKETING_QUEUE                marketing (Celery queue of marketing messages and campaign
+                               batches; README "Campaigns")
+MARKETING_SEND_RATE            20 (marketing messages per second, all workers together;
+                               0: no limit)
+MARKETING_SEND_BURST           MARKETING_SEND_RATE (messages sent at once after a pause)
+LOYALTY_CAMPAIGN_BATCH_SIZE    500 (members per campaign send batch)
+LOYALTY_CAMPAIGN_SWEEP_EVERY   60 (seconds between beat runs starting due campaigns)
+LOYALTY_CAMPAIGN_STALL_AFTER   120 (seconds without a batch before a fan-out is restarted)
+LOYALTY_CAMPAIGN_LINK_DAYS     365 (days unsubscribe and tracking links stay valid)
 EMAIL_TIMEOUT                  10 (seconds an SMTP connection may block a worker)
 CSP_REPORT_URI                 unset (where browsers POST Content-Security-Policy violations)
 SECURITY_ACCESS_ATTEMPT_DAYS   1 (days failed-login records are kept after the cool-off)
@@ -107,6 +116,7 @@ from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from kombu import Queue
 from oscar.defaults import *  # noqa: F403  (Oscar's settings, overridden below)
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -534,6 +544,23 @@ PUSH_ALLOWED_HOSTS = env.list(
 # Not from the environment: only tests that deliver to a local fake push service turn it off.
 PUSH_ENDPOINT_CHECKS = True
 MARKETING_POLICY_VERSION = env.str("MARKETING_POLICY_VERSION", default="2026-01")
+# Marketing messages (campaigns) have their own Celery queue, so that order and pickup
+# messages never wait behind a campaign; a worker started without -Q consumes both
+# (CELERY_TASK_QUEUES), production runs a worker per queue (docker-compose.yml). Their
+# provider rate limit is one Redis token bucket for all workers (R29, README "Campaigns").
+MARKETING_QUEUE = env.str("MARKETING_QUEUE", default="marketing")
+MARKETING_SEND_RATE = env.float("MARKETING_SEND_RATE", default=20.0)
+MARKETING_SEND_BURST = env.float("MARKETING_SEND_BURST", default=max(1.0, MARKETING_SEND_RATE))
+if MARKETING_SEND_RATE < 0 or MARKETING_SEND_BURST < 1:
+    raise ImproperlyConfigured(
+        "MARKETING_SEND_RATE must be 0 (no limit) or more, MARKETING_SEND_BURST at least 1."
+    )
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_QUEUES = (Queue("celery"), Queue(MARKETING_QUEUE))
+CELERY_TASK_ROUTES = {
+    "loyalty.tasks.start_campaign": {"queue": MARKETING_QUEUE},
+    "loyalty.tasks.send_campaign_batch": {"queue": MARKETING_QUEUE},
+}
 # Re-sends outbox messages the broker never got (Redis down at commit) or lost.
 CELERY_BEAT_SCHEDULE["communication-sweep-outbox"] = {
     "task": "shop.communication.tasks.sweep_outbox",
@@ -742,6 +769,7 @@ OSCAR_DASHBOARD_NAVIGATION.append(
             },
             {"label": _("Counter limits"), "url_name": "loyalty_dashboard:loyalty-counter-limits"},
             {"label": _("Segments"), "url_name": "loyalty_dashboard:loyalty-segment-list"},
+            {"label": _("Campaigns"), "url_name": "loyalty_dashboard:loyalty-campaign-list"},
         ],
     }
 )
@@ -828,6 +856,29 @@ CELERY_BEAT_SCHEDULE.update(
 LOYALTY_SEGMENT_CACHE_SECONDS = env.int("LOYALTY_SEGMENT_CACHE_SECONDS", default=300)
 CELERY_BEAT_SCHEDULE["loyalty-refresh-member-stats"] = {
     "task": "loyalty.tasks.refresh_member_stats",
+    "schedule": 3600.0,
+    "options": {"expires": 3000},
+}
+# Campaigns (README.md "Campaigns"): members per send batch; how often beat starts due
+# campaigns, restarts stalled fan-outs and copies delivery outcomes; a fan-out whose last
+# batch is older than LOYALTY_CAMPAIGN_STALL_AFTER is restarted (a killed worker).
+LOYALTY_CAMPAIGN_BATCH_SIZE = env.int("LOYALTY_CAMPAIGN_BATCH_SIZE", default=500)
+LOYALTY_CAMPAIGN_SWEEP_EVERY = env.float("LOYALTY_CAMPAIGN_SWEEP_EVERY", default=60.0)
+LOYALTY_CAMPAIGN_STALL_AFTER = env.float("LOYALTY_CAMPAIGN_STALL_AFTER", default=120.0)
+# Links in campaign messages (unsubscribe, opens, clicks) stay valid this long.
+LOYALTY_CAMPAIGN_LINK_DAYS = env.int("LOYALTY_CAMPAIGN_LINK_DAYS", default=365)
+if LOYALTY_CAMPAIGN_BATCH_SIZE < 1 or LOYALTY_CAMPAIGN_STALL_AFTER <= 0:
+    raise ImproperlyConfigured(
+        "LOYALTY_CAMPAIGN_BATCH_SIZE must be at least 1, LOYALTY_CAMPAIGN_STALL_AFTER > 0."
+    )
+CELERY_BEAT_SCHEDULE["loyalty-campaigns-sweep"] = {
+    "task": "loyalty.tasks.sweep_campaigns",
+    "schedule": LOYALTY_CAMPAIGN_SWEEP_EVERY,
+    "options": {"expires": LOYALTY_CAMPAIGN_SWEEP_EVERY},
+}
+# Triggered campaigns (birthday, N days after the last order...) add the day's members.
+CELERY_BEAT_SCHEDULE["loyalty-campaigns-triggers"] = {
+    "task": "loyalty.tasks.resolve_triggered_campaigns",
     "schedule": 3600.0,
     "options": {"expires": 3000},
 }

@@ -31,6 +31,14 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
         "loyalty-segment-create": ["is_staff", "loyalty.add_segment"],
         "loyalty-segment-update": ["is_staff", "loyalty.change_segment"],
         "loyalty-segment-delete": ["is_staff", "loyalty.delete_segment"],
+        # Campaigns: marketers (README "Roles and permissions").
+        "loyalty-campaign-list": ["is_staff", "loyalty.view_campaign"],
+        "loyalty-campaign-detail": ["is_staff", "loyalty.view_campaign"],
+        "loyalty-campaign-preview": ["is_staff", "loyalty.view_campaign"],
+        "loyalty-campaign-create": ["is_staff", "loyalty.add_campaign"],
+        "loyalty-campaign-update": ["is_staff", "loyalty.change_campaign"],
+        "loyalty-campaign-test-send": ["is_staff", "loyalty.change_campaign"],
+        "loyalty-campaign-status": ["is_staff", "loyalty.change_campaign"],
     }
 
     def get_urls(self):
@@ -82,6 +90,7 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
                 name="loyalty-adjustment-decide",
             ),
             *self.segment_urls(),
+            *self.campaign_urls(),
         ]
         return self.post_process_urls(urls)
 
@@ -101,5 +110,40 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
                 "segments/<int:pk>/delete/",
                 views.SegmentDeleteView.as_view(),
                 name="loyalty-segment-delete",
+            ),
+        ]
+
+    def campaign_urls(self):
+        from loyalty.dashboard import campaign_views as views
+
+        return [
+            path("campaigns/", views.CampaignListView.as_view(), name="loyalty-campaign-list"),
+            path(
+                "campaigns/new/", views.CampaignEditView.as_view(), name="loyalty-campaign-create"
+            ),
+            path(
+                "campaigns/<int:pk>/",
+                views.CampaignDetailView.as_view(),
+                name="loyalty-campaign-detail",
+            ),
+            path(
+                "campaigns/<int:pk>/edit/",
+                views.CampaignEditView.as_view(),
+                name="loyalty-campaign-update",
+            ),
+            path(
+                "campaigns/<int:pk>/preview/",
+                views.CampaignPreviewView.as_view(),
+                name="loyalty-campaign-preview",
+            ),
+            path(
+                "campaigns/<int:pk>/test/",
+                views.CampaignTestSendView.as_view(),
+                name="loyalty-campaign-test-send",
+            ),
+            path(
+                "campaigns/<int:pk>/status/",
+                views.CampaignStatusView.as_view(),
+                name="loyalty-campaign-status",
             ),
         ]

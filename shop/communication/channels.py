@@ -52,7 +52,7 @@ def send_email(message: OutboxMessage) -> str:
         body=message.body,
         from_email=settings.OSCAR_FROM_EMAIL,
         to=[message.recipient],
-        headers={"Message-ID": _message_id(message)},
+        headers={**message.headers, "Message-ID": _message_id(message)},
     )
     if message.html:
         email.attach_alternative(message.html, "text/html")

@@ -234,6 +234,8 @@ class OutboxMessage(models.Model):
     url = models.CharField(_("Link"), max_length=500, blank=True)
     # Email attachments as [filename, base64 content, mimetype].
     attachments = models.JSONField(default=list, blank=True)
+    # Extra email headers, e.g. List-Unsubscribe on marketing emails (README "Campaigns").
+    headers = models.JSONField(default=dict, blank=True)
 
     status = models.CharField(
         _("Status"), max_length=10, choices=Status.choices, default=Status.PENDING

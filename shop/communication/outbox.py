@@ -27,7 +27,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -72,6 +72,8 @@ class Draft:
     url: str = ""
     user_id: int | None = None
     push_subscription_id: int | None = None
+    # Extra email headers (List-Unsubscribe on marketing emails).
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 # --- Recording --------------------------------------------------------------------------
@@ -132,6 +134,7 @@ def messages_record(
             html=draft.html,
             url=draft.url[:500],
             attachments=serialised if draft.channel == Channel.EMAIL else [],
+            headers=dict(draft.headers) if draft.channel == Channel.EMAIL else {},
             max_attempts=settings.NOTIFY_MAX_ATTEMPTS,
             next_attempt_at=now,
             status=OutboxMessage.Status.FAILED if render_error else OutboxMessage.Status.PENDING,
@@ -143,17 +146,25 @@ def messages_record(
         row.save()
     pending = [row.pk for row in rows if row.status == OutboxMessage.Status.PENDING]
     if pending:
-        transaction.on_commit(lambda: messages_publish(message_ids=pending))
+        transaction.on_commit(
+            lambda: messages_publish(message_ids=pending, marketing=purpose == Purpose.MARKETING)
+        )
     return rows
 
 
-def messages_publish(*, message_ids: list[int], countdown: float | None = None) -> int:
+def messages_publish(
+    *, message_ids: list[int], countdown: float | None = None, marketing: bool = False
+) -> int:
     """Hand delivery tasks to the broker; never raises. Returns how many were published.
 
     A message that could not be published stays pending: the sweeper publishes it later.
+    Marketing messages go to their own queue (MARKETING_QUEUE, README "Campaigns"), so
+    that a campaign never delays order and pickup messages.
     """
     global _publish_paused_until
     from .tasks import deliver_message
+
+    queue = settings.MARKETING_QUEUE if marketing else None
 
     if time.monotonic() < _publish_paused_until:
         logger.warning(
@@ -165,7 +176,9 @@ def messages_publish(*, message_ids: list[int], countdown: float | None = None) 
         for message_id in message_ids:
             # No publish retries: the sweeper is the retry, and a hung broker then costs a
             # request at most one socket timeout (R25).
-            deliver_message.apply_async((message_id,), countdown=countdown, retry=False)
+            deliver_message.apply_async(
+                (message_id,), countdown=countdown, retry=False, queue=queue
+            )
             published += 1
     except PUBLISH_ERRORS as exc:
         _publish_paused_until = time.monotonic() + settings.NOTIFY_PUBLISH_PAUSE
@@ -269,6 +282,7 @@ def message_deliver(*, message_id: int) -> str:
     Returns the outcome ("sent", "retry", "failed", "cancelled" or "skipped").
     """
     from .preferences import marketing_consent_granted
+    from .ratelimit import marketing_send_token_wait
 
     claim = _claim(message_id=message_id)
     if claim is None:
@@ -286,6 +300,9 @@ def message_deliver(*, message_id: int) -> str:
             error="no current marketing consent at send time",
         )
         return "cancelled"
+    if message.purpose == Purpose.MARKETING:
+        # The provider rate limit, shared by every worker (R29).
+        marketing_send_token_wait()
     try:
         reference = channels.SENDERS[message.channel](message)
     except (channels.TransientDeliveryError, SoftTimeLimitExceeded) as exc:
@@ -312,7 +329,11 @@ def message_deliver(*, message_id: int) -> str:
         ):
             # In-process (eager) mode would retry at once, inside the caller: the message
             # waits for the sweeper (celery beat) instead.
-            messages_publish(message_ids=[message.pk], countdown=delay)
+            messages_publish(
+                message_ids=[message.pk],
+                countdown=delay,
+                marketing=message.purpose == Purpose.MARKETING,
+            )
         return "retry"
     except channels.SubscriptionGone as exc:
         PushSubscription.objects.filter(pk=message.push_subscription_id).delete()
@@ -389,13 +410,17 @@ def outbox_sweep(*, limit: int = 500) -> dict[str, int]:
     lost += exhausted.update(**lost_fields)
     due = OutboxMessage.objects.due(before=now - timedelta(seconds=settings.NOTIFY_SWEEP_DELAY))
     stale = OutboxMessage.objects.stale_sending(claimed_before=lease_expired)
-    ids = list(
+    rows = list(
         OutboxMessage.objects.filter(Q(pk__in=due.values("pk")) | Q(pk__in=stale.values("pk")))
         .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
+        .values_list("pk", "purpose")[:limit]
     )
-    published = messages_publish(message_ids=ids) if ids else 0
-    return {"found": len(ids), "published": published, "lost": lost}
+    published = 0
+    for marketing in (False, True):
+        ids = [pk for pk, purpose in rows if (purpose == Purpose.MARKETING) == marketing]
+        if ids:
+            published += messages_publish(message_ids=ids, marketing=marketing)
+    return {"found": len(rows), "published": published, "lost": lost}
 
 
 def message_retry(*, message_id: int) -> bool:
@@ -405,6 +430,7 @@ def message_retry(*, message_id: int) -> bool:
     new one.
     """
     now = timezone.now()
+    marketing = OutboxMessage.objects.filter(pk=message_id, purpose=Purpose.MARKETING).exists()
     updated = (
         OutboxMessage.objects.filter(
             pk=message_id, status=OutboxMessage.Status.FAILED, has_secret=False
@@ -418,8 +444,31 @@ def message_retry(*, message_id: int) -> bool:
         )
     )
     if updated:
-        transaction.on_commit(lambda: messages_publish(message_ids=[message_id]))
+        transaction.on_commit(
+            lambda: messages_publish(message_ids=[message_id], marketing=marketing)
+        )
     return bool(updated)
+
+
+def messages_cancel(*, message_ids: Iterable[int]) -> list[int]:
+    """Cancel the messages not yet claimed by a sender; returns the ids cancelled.
+
+    The rows are locked first, so a sender's claim (a conditional UPDATE) waits and then
+    finds them cancelled: a message is either cancelled here or sent, never both.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            OutboxMessage.objects.select_for_update()
+            .filter(pk__in=list(message_ids), status=OutboxMessage.Status.PENDING)
+            .values_list("pk", flat=True)
+        )
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=OutboxMessage.Status.CANCELLED,
+            last_error="cancelled before sending",
+            updated_at=now,
+        )
+    return ids
 
 
 # --- Retention ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from django.utils import translation
 from oscar.apps.communication import utils as oscar_utils
 
 from .models import SECRET_EVENT_CODES, TEMPLATE_FIELDS, Channel, CommunicationEventType, Purpose
-from .outbox import Draft, messages_record
+from .outbox import Draft, messages_cancel, messages_record
 from .preferences import phone_normalise, preference_for, service_channels_for
 
 logger = logging.getLogger(__name__)
@@ -157,6 +157,69 @@ class Dispatcher(oscar_utils.Dispatcher):
         )
         (message,) = self._record([draft], {"sms": event_type})
         return message
+
+    def dispatch_marketing_message(self, *, user, channel, content, event_code="CAMPAIGN"):
+        """Record one marketing message already rendered by its sender (a campaign).
+
+        `content` holds "subject", "body", "html", "url" and, for email, "headers" (the
+        List-Unsubscribe pair, README "Campaigns"). Consent is the caller's to check when
+        recording, and is checked again when delivering (R41). The message goes to the
+        marketing queue, behind the provider rate limit (R29). Returns the outbox message,
+        or None when the user cannot be reached on `channel` (no address, number or device).
+        """
+        subject = content.get("subject", "")
+        body = content.get("body", "")
+        if channel == Channel.EMAIL:
+            drafts = (
+                [
+                    Draft(
+                        channel=channel,
+                        recipient=user.email,
+                        subject=subject,
+                        body=body,
+                        html=content.get("html", ""),
+                        user_id=user.pk,
+                        headers=content.get("headers", {}),
+                    )
+                ]
+                if user.email
+                else []
+            )
+        elif channel == Channel.SMS:
+            phone = preference_for(user=user).phone_number
+            drafts = [Draft(channel=channel, recipient=phone, body=body, user_id=user.pk)]
+            drafts = drafts if phone else []
+        else:
+            # One device is enough: the first subscription (a campaign is not an alert).
+            subscription = user.push_subscriptions.order_by("-created_at").first()
+            drafts = (
+                [
+                    Draft(
+                        channel=channel,
+                        recipient=subscription.endpoint,
+                        subject=subject,
+                        body=body or subject,
+                        url=content.get("url", ""),
+                        user_id=user.pk,
+                        push_subscription_id=subscription.pk,
+                    )
+                ]
+                if subscription
+                else []
+            )
+        if not drafts:
+            return None
+        (message,) = messages_record(
+            drafts=drafts,
+            event_code=event_code,
+            purpose=Purpose.MARKETING,
+            language=translation.get_language() or "",
+        )
+        return message
+
+    def cancel_pending_messages(self, *, message_ids):
+        """Cancel those of the messages no sender has taken yet; returns their ids."""
+        return messages_cancel(message_ids=message_ids)
 
     # Internal
 

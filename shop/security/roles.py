@@ -90,6 +90,8 @@ MARKETER = Role(
         "loyalty.change_tierlevel",
         # Segments of members (and the offers attached to them).
         *_crud("loyalty", "segment"),
+        # Campaigns to segments (README "Campaigns").
+        *_crud("loyalty", "campaign"),
     ),
 )
 
