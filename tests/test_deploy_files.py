@@ -34,7 +34,14 @@ def test_docker_compose_file_is_valid_and_runs_the_full_stack():
     )
 
     assert check.returncode == 0, check.stderr
-    assert sorted(services.stdout.split()) == ["beat", "db", "redis", "web", "worker"]
+    assert sorted(services.stdout.split()) == [
+        "beat",
+        "db",
+        "redis",
+        "web",
+        "worker",
+        "worker-marketing",
+    ]
 
 
 def test_docker_compose_refuses_to_start_without_a_secret_key():

@@ -90,7 +90,7 @@ def campaign_problems(*, campaign: Campaign) -> list[str]:
     if not channels or any(channel not in CampaignChannel.values for channel in channels):
         problems.append(_("Choose at least one channel: email, SMS or push."))
     if not 0 <= campaign.control_percent <= 50:
-        problems.append(_("The control group is 0 to 50 % of the audience."))
+        problems.append(_("The control group is at most half of the audience."))
     if campaign.reward_kind == CampaignRewardKind.POINTS and campaign.reward_points <= 0:
         problems.append(_("Enter the bonus points of the reward."))
     if campaign.reward_kind == CampaignRewardKind.VOUCHER and campaign.reward_offer_id is None:
@@ -548,7 +548,10 @@ def campaigns_sweep(*, at: datetime | None = None) -> SweepResult:
     stalled_before = at - timedelta(seconds=settings.LOYALTY_CAMPAIGN_STALL_AFTER)
     stalled = list(
         Campaign.objects.filter(status=CampaignStatus.SENDING, trigger=CampaignTrigger.ONCE)
-        .filter(Q(last_batch_at__lt=stalled_before) | Q(last_batch_at=None))
+        .filter(
+            Q(last_batch_at__lt=stalled_before)
+            | Q(last_batch_at=None, launched_at__lt=stalled_before)
+        )
         .values_list("pk", flat=True)
     )
     return SweepResult(to_start=sorted(set(due) | set(stalled)), synced=campaign_sends_sync())

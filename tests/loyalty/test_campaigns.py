@@ -532,3 +532,44 @@ def test_resolve_and_a_batch_take_the_same_queries_for_a_small_and_a_large_audie
     assert resolve_small == resolve_large
     assert batch_small == batch_large
     assert CampaignRecipient.objects.filter(campaign=large_campaign).count() == len(small + more)
+
+
+def test_the_other_triggers_select_the_days_members():
+    from loyalty.services.ledger import points_credit
+    from tests.stores.factories import pickup_order, store
+
+    now = timezone.now()
+    # N days after the last order: last order exactly 7 days ago
+    week_ago = consenting_member()
+    MemberStats.objects.create(member=week_ago, orders_count=1, last_order_at=now - timedelta(7))
+    yesterday = consenting_member()
+    MemberStats.objects.create(member=yesterday, orders_count=1, last_order_at=now - timedelta(1))
+    after_order = sending(campaign_for(trigger="days_after_last_order", trigger_days=7))
+    assert campaign_audience_resolve(campaign=after_order) == 1
+    assert CampaignRecipient.objects.get(campaign=after_order).member == week_ago
+
+    # Points expiring within 10 days
+    expiring = consenting_member()
+    points_credit(
+        member=expiring,
+        amount=30,
+        reason="test",
+        idempotency_key="expiring",
+        expires_at=now + timedelta(days=5),
+    )
+    later = consenting_member()
+    points_credit(member=later, amount=30, reason="test", idempotency_key="later", expires_at=None)
+    points = sending(campaign_for(trigger="points_expiring", trigger_days=10))
+    assert campaign_audience_resolve(campaign=points) == 1
+    assert CampaignRecipient.objects.get(campaign=points).member == expiring
+
+    # First click & collect pickup collected in the last day
+    first_pickup = consenting_member()
+    pickup = pickup_order(store("Centre"), user=first_pickup.user)
+    pickup.status, pickup.collected_at = "collected", now - timedelta(hours=2)
+    pickup.save(update_fields=["status", "collected_at"])
+    pickups = sending(campaign_for(trigger="first_pickup"))
+    assert campaign_audience_resolve(campaign=pickups) == 1
+    assert CampaignRecipient.objects.get(campaign=pickups).member == first_pickup
+    # Resolving again the same day adds nobody twice
+    assert campaign_audience_resolve(campaign=pickups) == 0

@@ -77,6 +77,11 @@ UPDATES_ON_GET = {
     "customer:address-change-status": "Oscar makes one's own address the default on GET",
     "customer:wishlists-move-product-to-another": "Oscar moves a line between one's own "
     "wish lists on GET",
+    # Not Oscar's: the tracking of campaign messages (README "Campaigns"), GETs by nature.
+    "loyalty:campaign-open": "the open pixel of a campaign email records when it was first "
+    "shown (one timestamp of that send, once); an email can only GET an image",
+    "loyalty:campaign-click": "a tracked link of a campaign message records its first click "
+    "(one timestamp of that send, once) before redirecting; links in messages are GETs",
 }
 
 # Patterns whose GET is a server error, with the reason (not a write: rows are still counted).
@@ -255,6 +260,7 @@ def _world() -> SimpleNamespace:
     tier_levels_ensure()
     w.tier = TierLevel.objects.order_by("pk").first()
     w.segment = segment_save(name="Everyone", rules={})
+    w.campaign, w.campaign_token = _campaign_sent_to(w.segment, member)
     w.event_code = "EMAIL_CHANGED"  # created by shop.accounts' data migration
 
     absolute = "http://testserver{}".format
@@ -270,6 +276,18 @@ def _world() -> SimpleNamespace:
     w.basket = get_model("basket", "Basket").objects.create(owner=w.shopper)
     w.basket.vouchers.add(w.voucher)  # for basket:vouchers-remove
     return w
+
+
+def _campaign_sent_to(segment, member) -> tuple:
+    """A campaign with its email to `member`, and the token of that email's links."""
+    from loyalty.campaign_messages import SendKey, send_token
+    from loyalty.models import Campaign, CampaignSend
+
+    campaign = Campaign.objects.create(
+        name="Spring", segment=segment, channels=["email"], utm_campaign="spring-crawl"
+    )
+    CampaignSend.objects.create(campaign=campaign, member=member, channel="email", status="sent")
+    return campaign, send_token(SendKey(campaign.pk, member.pk, "email"))
 
 
 def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
@@ -289,6 +307,14 @@ def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
         "loyalty_dashboard:loyalty-tier-update": lambda: {"pk": w.tier.pk},
         "loyalty_dashboard:loyalty-segment-update": lambda: {"pk": w.segment.pk},
         "loyalty_dashboard:loyalty-segment-delete": lambda: {"pk": w.segment.pk},
+        **{
+            f"loyalty_dashboard:loyalty-campaign-{page}": (lambda: {"pk": w.campaign.pk})
+            for page in ("detail", "update", "preview", "test-send", "status")
+        },
+        **{
+            f"loyalty:campaign-{link}": (lambda: {"token": w.campaign_token})
+            for link in ("unsubscribe", "open", "click")
+        },
         # No adjustment waits: the page's 404 is as much a GET as its form.
         "loyalty_dashboard:loyalty-adjustment-decide": lambda: {"pk": 999999},
         "stores-dashboard:stock-edit": lambda: {"pk": w.pickup.order.lines.first().stockrecord_id},

@@ -903,6 +903,55 @@ CASES: list[Case] = [
         "302 403 302 403 403 403 403 L",
         kwargs=pk("segment"),
     ),
+    # --- Campaigns: marketers ---------------------------------------------------------------
+    Case(
+        "dashboard/loyalty/campaigns/",
+        "loyalty_dashboard:loyalty-campaign-list",
+        "200 403 200 403 403 403 403 L",
+        "- 403 - 403 403 403 403 L",
+    ),
+    Case(
+        "dashboard/loyalty/campaigns/new/",
+        "loyalty_dashboard:loyalty-campaign-create",
+        "200 403 200 403 403 403 403 L",
+        "200 403 200 403 403 403 403 L",
+    ),
+    Case(
+        "dashboard/loyalty/campaigns/<int:pk>/",
+        "loyalty_dashboard:loyalty-campaign-detail",
+        "200 403 200 403 403 403 403 L",
+        "- 403 - 403 403 403 403 L",
+        kwargs=pk("campaign"),
+    ),
+    Case(
+        "dashboard/loyalty/campaigns/<int:pk>/edit/",
+        "loyalty_dashboard:loyalty-campaign-update",
+        "200 403 200 403 403 403 403 L",
+        "200 403 200 403 403 403 403 L",
+        kwargs=pk("campaign"),
+    ),
+    Case(
+        "dashboard/loyalty/campaigns/<int:pk>/preview/",
+        "loyalty_dashboard:loyalty-campaign-preview",
+        "200 403 200 403 403 403 403 L",
+        "- 403 - 403 403 403 403 L",
+        kwargs=pk("campaign"),
+    ),
+    Case(
+        "dashboard/loyalty/campaigns/<int:pk>/test/",
+        "loyalty_dashboard:loyalty-campaign-test-send",
+        "- 403 - 403 403 403 403 L",
+        "302 403 302 403 403 403 403 L",
+        kwargs=pk("campaign"),
+    ),
+    Case(
+        "dashboard/loyalty/campaigns/<int:pk>/status/",
+        "loyalty_dashboard:loyalty-campaign-status",
+        "- 403 - 403 403 403 403 L",
+        "302 403 302 403 403 403 403 L",
+        kwargs=pk("campaign"),
+        data=lambda w: {"action": "pause"},
+    ),
     # --- The audit log: superusers only -------------------------------------------------------
     Case(
         "dashboard/audit/",
@@ -1280,6 +1329,7 @@ def test_the_dashboard_menu_shows_each_role_only_what_it_may_open(world):
         "loyalty_dashboard:loyalty-tier-list",
         "loyalty_dashboard:loyalty-counter-limits",
         "loyalty_dashboard:loyalty-segment-list",
+        "loyalty_dashboard:loyalty-campaign-list",
         "communication:dashboard-template-list",
     }
     # Each entry a role sees opens for it.

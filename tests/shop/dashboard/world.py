@@ -11,7 +11,7 @@ from django.contrib.sites.models import Site
 from oscar.core.loading import get_model
 from oscar.test import factories as oscar
 
-from loyalty.models import Multiplier, TierLevel
+from loyalty.models import Campaign, CampaignMessage, Multiplier, TierLevel
 from loyalty.services.members import member_enrol
 from loyalty.services.segments import segment_save
 from loyalty.services.tiers import tier_levels_ensure
@@ -53,6 +53,7 @@ class World:
     tier: TierLevel
     member_number: str
     segment: object
+    campaign: object = None
 
     @property
     def order_a(self):
@@ -116,7 +117,7 @@ def world_create() -> World:
         needs_review=True,
         review_reason="Amount differs",
     )
-    return World(
+    built = World(
         cast=cast,
         pickup_a=pickup_a,
         pickup_b=pickup_b,
@@ -145,3 +146,15 @@ def world_create() -> World:
         member_number=member_enrol(user=shopper).number,
         segment=segment_save(name="Everyone", rules={}),
     )
+    built.campaign = _draft_campaign(built.segment)
+    return built
+
+
+def _draft_campaign(segment) -> Campaign:
+    campaign = Campaign.objects.create(
+        name="Spring", segment=segment, channels=["email"], utm_campaign="spring-world"
+    )
+    CampaignMessage.objects.create(
+        campaign=campaign, language="en", subject="Hello {{ first_name }}", body="Spring is here."
+    )
+    return campaign
