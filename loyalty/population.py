@@ -20,6 +20,7 @@ other apps' models are read through the app registry.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
@@ -138,6 +139,7 @@ def _quiet(logger_name: str) -> Iterator[None]:
         logger.setLevel(level)
 
 
+@functools.cache
 def _model(label: str):
     return apps.get_model(*label.split("."))
 
