@@ -7,10 +7,10 @@ Run from the project root (needs PostgreSQL):
 
 It creates a throw-away database `solomo_bench_segments_<pid>` on the PostgreSQL server
 (default: DATABASE_URL if it is a PostgreSQL URL, else postgres://postgres@127.0.0.1:5432/
-postgres), migrates it with config.settings.test (no Redis), seeds N members with bulk_create
-(users, members with tiers, balances and birthdays; a MemberStats row for 80 % of them with
-RFM scores; 0-3 categories bought each; a home store for 70 %; a marketing e-mail consent
-record for half) among 20 stores and 12 categories, runs ANALYZE, then times the count and
+postgres), migrates it with config.settings.test (no Redis), generates N members with 10
+orders each on average (`manage.py population_generate --seed 12`: users, tiers, birthdays,
+consents, home stores among 20 stores, orders with lines in 9 categories, points, then the
+member statistics computed from those orders), runs ANALYZE, then times the count and
 the 10-member sample of a few segments (`--runs` each, after one warm-up) and drops the
 database. Prints p50/p95 in ms as JSON and writes them to bench/results/. Not a test.
 """
@@ -21,10 +21,8 @@ import argparse
 import datetime as dt
 import json
 import os
-import random
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,109 +30,18 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import log, percentile, scratch_postgres  # noqa: E402
 
-BATCH = 5000
 
-
-def seed(members: int) -> dict:
-    """N members and what segments filter on; returns ids the segments refer to."""
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
-    from django.utils import timezone
+def seed(members: int, orders: int) -> dict:
+    """N members with their orders through `population_generate` (which also refreshes the
+    member statistics); returns the ids the segments refer to."""
+    from django.core.management import call_command
     from oscar.core.loading import get_model
 
-    from loyalty.models import Member, MemberCategory, MemberStats, Tier
-    from stores.models import Store, StorePreference
-    from tests.factories import category
-    from tests.stores.factories import store
+    from stores.models import Store
 
-    rng = random.Random(12)
-    unusable = make_password(None)
-    now = timezone.now()
-    consent_model = get_model("communication", "ConsentRecord")
-    user_model = get_user_model()
-    stores = [
-        store(f"Store {i}", lat=48.5 + rng.uniform(-0.5, 0.5), lng=7.7 + rng.uniform(-0.5, 0.5))
-        for i in range(20)
-    ]
-    categories = [category(f"Category {i}") for i in range(12)]
-    tiers = [Tier.BRONZE] * 7 + [Tier.SILVER] * 2 + [Tier.GOLD]
-    for start in range(0, members, BATCH):
-        stop = min(start + BATCH, members)
-        users = user_model.objects.bulk_create(
-            [
-                user_model(
-                    username=f"bench{i}",
-                    email=f"bench{i}@example.com",
-                    first_name="Bench",
-                    last_name=str(i),
-                    password=unusable,
-                )
-                for i in range(start, stop)
-            ]
-        )
-        rows = Member.objects.bulk_create(
-            [
-                Member(
-                    user=user,
-                    number=f"{i:010d}",
-                    referral_code=f"B{i:011d}",
-                    balance=0,
-                    tier=rng.choice(tiers),
-                    birthday=dt.date(1960 + i % 40, 1 + i % 12, 1 + i % 28),
-                    joined_at=now - dt.timedelta(days=rng.randint(0, 1500)),
-                )
-                for i, user in zip(range(start, stop), users, strict=True)
-            ]
-        )
-        stats, bought, homes, consents = [], [], [], []
-        for member in rows:
-            if rng.random() < 0.8:
-                orders = rng.randint(1, 40)
-                last = now - dt.timedelta(days=rng.randint(0, 700))
-                stats.append(
-                    MemberStats(
-                        member=member,
-                        orders_count=orders,
-                        lifetime_spend=Decimal(orders * rng.randint(10, 120)),
-                        first_order_at=last - dt.timedelta(days=rng.randint(0, 900)),
-                        last_order_at=last,
-                        recency_days=(now - last).days,
-                        recency_score=rng.randint(1, 5),
-                        frequency_score=rng.randint(1, 5),
-                        monetary_score=rng.randint(1, 5),
-                        last_pickup_store=rng.choice(stores) if rng.random() < 0.5 else None,
-                        language=rng.choice(["en", "fr", "fr"]),
-                        computed_at=now,
-                    )
-                )
-                for cat in rng.sample(categories, rng.randint(0, 3)):
-                    at = now - dt.timedelta(days=rng.randint(0, 700))
-                    bought.append(
-                        MemberCategory(
-                            member=member, category=cat, first_bought_at=at, last_bought_at=at
-                        )
-                    )
-            if rng.random() < 0.7:
-                homes.append(StorePreference(user_id=member.user_id, store=rng.choice(stores)))
-            if rng.random() < 0.5:
-                consents.append(
-                    consent_model(
-                        user_id=member.user_id,
-                        purpose="marketing",
-                        channel="email",
-                        action="granted",
-                        recorded_at=now,
-                        source="bench",
-                        policy_version="1",
-                    )
-                )
-        MemberStats.objects.bulk_create(stats)
-        MemberCategory.objects.bulk_create(bought)
-        StorePreference.objects.bulk_create(homes)
-        consent_model.objects.bulk_create(consents)
-        log(f"seeded {stop:,} members")
-    assert Store.objects.count() == 20
-    return {"store": stores[0].pk, "category": categories[0].pk}
+    call_command("population_generate", members=members, orders=orders, seed=12, batch=5000)
+    category = get_model("catalogue", "Category").objects.filter(name="Coffee").first()
+    return {"store": Store.objects.order_by("pk").first().pk, "category": category.pk}
 
 
 def segments(ids: dict) -> dict[str, dict]:
@@ -201,6 +108,7 @@ def measure(rules: dict, runs: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("members", type=int, nargs="?", default=100_000)
+    parser.add_argument("--orders", type=int, default=None, help="default: 10 per member")
     parser.add_argument("--runs", type=int, default=20)
     default_pg = os.environ.get("DATABASE_URL", "")
     if not default_pg.startswith("postgres"):
@@ -227,7 +135,9 @@ def main() -> None:
 
         log(f"migrating {name}")
         call_command("migrate", verbosity=0)
-        ids = seed(args.members)
+        orders = args.orders if args.orders is not None else 10 * args.members
+        log(f"generating {args.members:,} members and {orders:,} orders")
+        ids = seed(args.members, orders)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         results = {}
@@ -237,6 +147,7 @@ def main() -> None:
         summary = {
             "date": dt.date.today().isoformat(),
             "members": args.members,
+            "orders": orders,
             "runs": args.runs,
             "cpus": os.cpu_count(),
             "segments": results,

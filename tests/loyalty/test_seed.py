@@ -5,9 +5,21 @@ import io
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from oscar.core.loading import get_model
 
-from loyalty.models import Member, PointsEntry, Tier
-from loyalty.selectors import member_summary
+from loyalty.models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignSend,
+    CampaignSendStatus,
+    CampaignStatus,
+    Member,
+    PointsEntry,
+    Segment,
+    Tier,
+)
+from loyalty.selectors import member_summary, segment_members
+from loyalty.services.campaigns import campaign_counts
 
 pytestmark = pytest.mark.django_db
 
@@ -29,5 +41,68 @@ def test_the_demo_shopper_has_a_year_of_history_and_seeding_again_adds_nothing()
     assert len(summary.vouchers) == 1
     assert len([bar for bar in summary.spend_by_month if bar.value]) >= 10
     assert PointsEntry.objects.count() == entries
-    assert Member.objects.count() == 2
+    # The demo's two members, beside the synthetic customers (tests below).
+    assert Member.objects.exclude(user__username__startswith="pop2026-").count() == 2
     assert "Loyalty: 0 members enrolled" in output.getvalue()
+
+
+def test_the_demo_has_segments_and_one_finished_campaign_with_opens_clicks_and_orders():
+    output = io.StringIO()
+    call_command("seed_demo", stdout=output)
+
+    customers = Member.objects.filter(user__username__startswith="pop2026-")
+    assert customers.count() == 48
+    names = set(Segment.objects.values_list("name", flat=True))
+    assert {
+        "Gold members near Strasbourg",
+        "Lapsed 90 days",
+        "Bought coffee in the last 30 days",
+        "Birthday this month",
+    } <= names
+    lapsed = Segment.objects.get(name="Lapsed 90 days")
+    campaign = Campaign.objects.get(segment=lapsed)
+    assert campaign.status == CampaignStatus.FINISHED
+    assert (campaign.reward_kind, campaign.reward_points, campaign.control_percent) == (
+        "points",
+        50,
+        10,
+    )
+    figures = campaign_counts(campaign=campaign)
+    audience = segment_members(rules=lapsed.rules).count()
+    assert figures["audience"] == audience > 0
+    assert (
+        figures["control"]
+        == CampaignRecipient.objects.filter(campaign=campaign, is_control=True).count()
+    )
+    sends = CampaignSend.objects.filter(campaign=campaign)
+    messaged = sends.filter(status=CampaignSendStatus.PENDING)
+    assert figures["members_messaged"] == messaged.count() > 0
+    # Members without e-mail consent are skipped; the control group gets nothing (R31).
+    assert not sends.filter(
+        member__in=CampaignRecipient.objects.filter(campaign=campaign, is_control=True).values(
+            "member"
+        )
+    ).exists()
+    assert figures["opened"] == (messaged.count() + 1) // 2
+    assert figures["clicked"] == (messaged.count() + 3) // 4
+    # Each member messaged got the bonus once, in the ledger, and one outbox message in
+    # their language.
+    assert (
+        PointsEntry.objects.filter(idempotency_key__startswith=f"campaign:{campaign.pk}:").count()
+        == messaged.count()
+    )
+    assert all(send.outbox_message.language in ("en", "fr") for send in messaged)
+    # Orders placed after a click.
+    orders = get_model("order", "Order").objects.filter(number__startswith="DEMO-C")
+    assert orders.count() == min(2, figures["clicked"])
+    for order in orders:
+        click = sends.get(member__user=order.user).clicked_at
+        assert click < order.date_placed
+    assert f"campaign figures: {figures['audience']} in the audience" in output.getvalue()
+
+    call_command("seed_demo", stdout=io.StringIO())
+
+    assert (
+        Campaign.objects.count() == 1 and sends.count() == figures["audience"] - figures["control"]
+    )
+    assert customers.count() == 48

@@ -9,6 +9,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from shop.demo import loyalty as demo_loyalty
+from shop.demo import marketing as demo_marketing
 from shop.demo import seed
 from shop.demo import stores as demo_stores
 from shop.demo.people import Role
@@ -76,6 +77,20 @@ class Command(BaseCommand):
                 )
                 if loyalty_result.skipped:
                     self._say(self.style.WARNING(f"  skipped: {loyalty_result.skipped}"))
+                marketing = demo_marketing.marketing_seed()
+                self._say(
+                    f"Marketing: {marketing.customers} synthetic customers, "
+                    f"{marketing.segments} segments created"
+                    + (f", campaign {marketing.campaign!r} sent" if marketing.campaign else "")
+                )
+                if marketing.figures:
+                    figures = marketing.figures
+                    self._say(
+                        f"  campaign figures: {figures['audience']} in the audience, "
+                        f"{figures['control']} in the control group, "
+                        f"{figures['members_messaged']} messaged, {figures['opened']} opened, "
+                        f"{figures['clicked']} clicked"
+                    )
         except seed.SeedError as exc:
             raise CommandError(str(exc)) from exc
         users_created = sum(login.created for login in logins)

@@ -1,0 +1,139 @@
+"""Demo marketing data: a few dozen synthetic customers, the demo segments, and one finished
+campaign with sends, opens, clicks and orders placed after a click.
+
+The customers come from the synthetic population generator (loyalty/population.py, seed
+2026: usernames `pop2026-…`, no password), their statistics from the beat job's service.
+The campaign goes through the campaign services as a marketer's would (draft, launch,
+audience with a control group, batches, bonus points once per member); opens and clicks
+through the services the tracking links call. Running it again adds nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from oscar.core.loading import get_model
+
+from loyalty.campaign_messages import SendKey
+from loyalty.models import Campaign, CampaignSend, CampaignSendStatus, Segment
+from loyalty.population import PopulationPlan, demo_segments_save, population_generate
+from loyalty.services.campaigns import (
+    campaign_audience_resolve,
+    campaign_counts,
+    campaign_launch,
+    campaign_save,
+    campaign_send_batch,
+    campaign_send_clicked,
+    campaign_send_opened,
+)
+from loyalty.services.earning import order_points_award
+from loyalty.services.segments import member_stats_refresh
+from shop.demo.loyalty import _history_order, _products
+
+POPULATION = {"members": 48, "orders": 300, "seed": 2026, "batch": 48}
+CAMPAIGN_NAME = "We miss you: 50 bonus points"
+CAMPAIGN_SEGMENT = "Lapsed 90 days"
+ORDER_PREFIX = "DEMO-C"
+MESSAGES = {
+    "en": {
+        "subject": "{{ first_name }}, we miss you: 50 points for you",
+        "body": (
+            "Hello {{ first_name }},\n\nIt has been a while! We added 50 bonus points to your "
+            "card: you now have {{ points }} points ({{ tier }}).\n\nYour store, "
+            "{{ store }}, is open {{ store_hours }}.\n\nSee what is new: {{ link }}"
+        ),
+        "sms_text": "{{ first_name }}, 50 bonus points are waiting for you: {{ link }}",
+        "link_url": "/catalogue/",
+    },
+    "fr": {
+        "subject": "{{ first_name }}, vous nous manquez : 50 points pour vous",
+        "body": (
+            "Bonjour {{ first_name }},\n\nCela fait longtemps ! Nous avons ajouté 50 points "
+            "à votre carte : vous en avez maintenant {{ points }} ({{ tier }}).\n\nVotre "
+            "magasin, {{ store }}, est ouvert {{ store_hours }}.\n\nNos nouveautés : {{ link }}"
+        ),
+        "sms_text": "{{ first_name }}, 50 points bonus vous attendent : {{ link }}",
+        "link_url": "/catalogue/",
+    },
+}
+
+
+@dataclass
+class MarketingSeedResult:
+    customers: int = 0
+    segments: int = 0
+    campaign: str = ""
+    figures: dict | None = None
+
+
+def _campaign_seed(segment: Segment) -> Campaign:
+    """Draft, launch and send the campaign in this process, then opens, clicks and orders."""
+    campaign = campaign_save(
+        fields={
+            "name": CAMPAIGN_NAME,
+            "segment": segment,
+            "channels": ["email"],
+            "control_percent": 10,
+            "reward_kind": "points",
+            "reward_points": 50,
+        },
+        messages=MESSAGES,
+    )
+    campaign = campaign_launch(campaign=campaign)
+    campaign_audience_resolve(campaign=campaign)
+    last = 0
+    while (last := campaign_send_batch(campaign_id=campaign.pk, after_member_id=last)) is not None:
+        pass
+    now = timezone.now()
+    sent = list(
+        CampaignSend.objects.filter(campaign=campaign, status=CampaignSendStatus.PENDING)
+        .select_related("member__user")
+        .order_by("member_id")
+    )
+    # Every second reader opens it, every fourth clicks, and two of those order after.
+    buyers = 0
+    for position, send in enumerate(sent):
+        key = SendKey(campaign.pk, send.member_id, send.channel)
+        at = now - timedelta(hours=len(sent) - position)
+        if position % 2 == 0:
+            campaign_send_opened(key=key, at=at)
+        if position % 4 == 0:
+            campaign_send_clicked(key=key, at=at + timedelta(minutes=3))
+            if buyers < 2:
+                lines = [(item, 1) for item in _products(2, offset=3 + buyers)]
+                if lines:
+                    order = _history_order(
+                        user=send.member.user,
+                        number=f"{ORDER_PREFIX}{buyers + 1:03d}",
+                        placed=at + timedelta(minutes=25),
+                        lines=lines,
+                    )
+                    order_points_award(order=order, at=order.date_placed)
+                    buyers += 1
+    return campaign
+
+
+def marketing_seed() -> MarketingSeedResult:
+    """Customers, segments and the finished campaign; idempotent."""
+    result = MarketingSeedResult()
+    plan = PopulationPlan(**POPULATION)
+    result.customers = population_generate(plan=plan).members
+    member_stats_refresh(at=timezone.now())
+    result.segments = sum(created for _name, created in demo_segments_save())
+    existing = Campaign.objects.filter(name=CAMPAIGN_NAME).first()
+    if (
+        existing is None
+        and get_model("order", "Order").objects.filter(number__startswith=ORDER_PREFIX).exists()
+    ):
+        return result
+    segment = Segment.objects.filter(name=CAMPAIGN_SEGMENT).first()
+    if existing is None and segment is not None:
+        with transaction.atomic():
+            existing = _campaign_seed(segment)
+        result.campaign = CAMPAIGN_NAME
+    if existing is not None:
+        result.figures = campaign_counts(campaign=existing)
+    return result
