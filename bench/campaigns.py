@@ -237,7 +237,7 @@ def main() -> None:
             for queue, extra in (
                 ("celery", ["--pool=solo", "-n", "orders@%h"]),
                 (
-                    "marketing",
+                    "campaigns,marketing",
                     ["--concurrency", str(args.marketing_concurrency), "-n", "marketing@%h"],
                 ),
             ):

@@ -79,8 +79,9 @@ PUSH_ALLOWED_HOSTS             fcm.googleapis.com,updates.push.services.mozilla.
                                *.push.apple.com,*.notify.windows.com (push services a
                                subscription's https endpoint may name; "*." = any subdomain)
 MARKETING_POLICY_VERSION       2026-01 (privacy policy version recorded with consent)
-MARKETING_QUEUE                marketing (Celery queue of marketing messages and campaign
-                               batches; README "Campaigns")
+MARKETING_QUEUE                marketing (Celery queue of marketing messages; README
+                               "Campaigns")
+CAMPAIGN_QUEUE                 campaigns (Celery queue of campaign fan-out batches)
 MARKETING_SEND_RATE            20 (marketing messages per second, all workers together;
                                0: no limit)
 MARKETING_SEND_BURST           MARKETING_SEND_RATE (messages sent at once after a pause)
@@ -572,6 +573,10 @@ MARKETING_POLICY_VERSION = env.str("MARKETING_POLICY_VERSION", default="2026-01"
 # (CELERY_TASK_QUEUES), production runs a worker per queue (docker-compose.yml). Their
 # provider rate limit is one Redis token bucket for all workers (R29, README "Campaigns").
 MARKETING_QUEUE = env.str("MARKETING_QUEUE", default="marketing")
+# Campaign fan-out (start and send batches) has a queue of its own as well: a batch never
+# waits behind the rate-limited deliveries of the batches before it, so enqueuing a
+# campaign is paced by the database, not by MARKETING_SEND_RATE.
+CAMPAIGN_QUEUE = env.str("CAMPAIGN_QUEUE", default="campaigns")
 MARKETING_SEND_RATE = env.float("MARKETING_SEND_RATE", default=20.0)
 MARKETING_SEND_BURST = env.float("MARKETING_SEND_BURST", default=max(1.0, MARKETING_SEND_RATE))
 if MARKETING_SEND_RATE < 0 or MARKETING_SEND_BURST < 1:
@@ -579,10 +584,10 @@ if MARKETING_SEND_RATE < 0 or MARKETING_SEND_BURST < 1:
         "MARKETING_SEND_RATE must be 0 (no limit) or more, MARKETING_SEND_BURST at least 1."
     )
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_QUEUES = (Queue("celery"), Queue(MARKETING_QUEUE))
+CELERY_TASK_QUEUES = (Queue("celery"), Queue(MARKETING_QUEUE), Queue(CAMPAIGN_QUEUE))
 CELERY_TASK_ROUTES = {
-    "loyalty.tasks.start_campaign": {"queue": MARKETING_QUEUE},
-    "loyalty.tasks.send_campaign_batch": {"queue": MARKETING_QUEUE},
+    "loyalty.tasks.start_campaign": {"queue": CAMPAIGN_QUEUE},
+    "loyalty.tasks.send_campaign_batch": {"queue": CAMPAIGN_QUEUE},
 }
 # Re-sends outbox messages the broker never got (Redis down at commit) or lost.
 CELERY_BEAT_SCHEDULE["communication-sweep-outbox"] = {
