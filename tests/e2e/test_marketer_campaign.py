@@ -49,14 +49,18 @@ def _services_or_skip() -> None:
 
 
 def _tap_menu(page, section: str, item: str) -> None:
-    """Open the dashboard's menu (collapsed on a phone) and tap section > item."""
-    toggler = page.locator("button[data-target='#bottom_nav_bar']")
+    """Open the dashboard's menu (one menu button on a phone) and tap section > item."""
+    heading = page.locator("a.dropdown-toggle", has_text=section)
+    menu = page.locator("nav.navbar", has=heading)
+    toggler = menu.locator(".navbar-toggler")
     if toggler.is_visible():
         toggler.click()
-    menu = page.locator("#bottom_nav_bar")
-    menu.get_by_role("button", name=section).click()
+        menu.locator(".navbar-collapse.show").wait_for()
+    heading.click()
+    link = menu.locator(".dropdown-item", has_text=item)
+    link.wait_for(state="visible")
     with page.expect_navigation():
-        menu.get_by_role("link", name=item, exact=True).click()
+        link.click()
 
 
 @pytest.mark.xdist_group("notification-workers")

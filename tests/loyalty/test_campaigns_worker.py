@@ -146,9 +146,13 @@ def _take_tokens(count: int, queue) -> None:
     # A forked process: its own Redis connection.
     ratelimit._script = None
     stamps = []
-    for _ in range(count):
-        ratelimit.marketing_send_token_wait()
-        stamps.append(time.time())
+    try:
+        for _ in range(count):
+            ratelimit.marketing_send_token_wait()
+            stamps.append(time.time())
+    except Exception as exc:  # said to the test, which fails with it, rather than lost
+        queue.put(f"{type(exc).__name__}: {exc}")
+        raise
     queue.put(stamps)
 
 
@@ -170,7 +174,9 @@ def test_r29_the_token_bucket_holds_across_two_processes(settings):
     started = time.time()
     for process in processes:
         process.start()
-    stamps = sorted(queue.get(timeout=30) + queue.get(timeout=30))
+    results = [queue.get(timeout=30), queue.get(timeout=30)]
+    assert [type(result) for result in results] == [list, list], results
+    stamps = sorted(results[0] + results[1])
     for process in processes:
         process.join(timeout=10)
         assert process.exitcode == 0
