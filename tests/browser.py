@@ -50,3 +50,19 @@ def browser():
 
 def fits_the_phone(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def dashboard_menu_tap(page, section: str, item: str) -> None:
+    """Open the dashboard's menu (one menu button on a phone), tap section > item and wait
+    for the page it opens."""
+    heading = page.locator("a.dropdown-toggle", has_text=section)
+    menu = page.locator("nav.navbar", has=heading)
+    toggler = menu.locator(".navbar-toggler")
+    if toggler.is_visible():
+        toggler.click()
+        menu.locator(".navbar-collapse.show").wait_for()
+    heading.click()
+    link = menu.locator(".dropdown-item", has_text=item)
+    link.wait_for(state="visible")
+    with page.expect_navigation():
+        link.click()

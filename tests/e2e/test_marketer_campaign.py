@@ -29,7 +29,7 @@ from loyalty.selectors import segment_members
 from loyalty.services.segments import member_stats_refresh
 from shop.communication.models import ConsentRecord, OutboxMessage
 from shop.security import roles
-from tests.browser import PHONE, browser_marks, fits_the_phone
+from tests.browser import PHONE, browser_marks, dashboard_menu_tap, fits_the_phone
 from tests.conftest import IN_CI, _service_missing
 from tests.roles import role_user
 from tests.shop.communication.services import RedisServer, Worker, app_broker, wait_for
@@ -46,21 +46,6 @@ def _services_or_skip() -> None:
             pytest.fail(f"CI=true but this test {reason}")
         if reason:
             pytest.skip(reason)
-
-
-def _tap_menu(page, section: str, item: str) -> None:
-    """Open the dashboard's menu (one menu button on a phone) and tap section > item."""
-    heading = page.locator("a.dropdown-toggle", has_text=section)
-    menu = page.locator("nav.navbar", has=heading)
-    toggler = menu.locator(".navbar-toggler")
-    if toggler.is_visible():
-        toggler.click()
-        menu.locator(".navbar-collapse.show").wait_for()
-    heading.click()
-    link = menu.locator(".dropdown-item", has_text=item)
-    link.wait_for(state="visible")
-    with page.expect_navigation():
-        link.click()
 
 
 @pytest.mark.xdist_group("notification-workers")
@@ -105,7 +90,7 @@ def test_a_marketer_sends_a_campaign_by_tapping_and_a_member_unsubscribes_in_one
 
         # When the marketer builds a segment from the dashboard and sees its count live
         page.goto(f"{live_server.url}/dashboard/")
-        _tap_menu(page, "Loyalty", "Segments")
+        dashboard_menu_tap(page, "Loyalty", "Segments")
         page.get_by_role("link", name="Create a segment").click()
         page.fill("#id_name", "Email subscribers")
         page.select_option("#id_conditions-0-type", "consent")
@@ -122,7 +107,7 @@ def test_a_marketer_sends_a_campaign_by_tapping_and_a_member_unsubscribes_in_one
         assert list(segment.offers.all()) == [offer]
 
         # and creates a campaign with bonus points and a control group
-        _tap_menu(page, "Loyalty", "Campaigns")
+        dashboard_menu_tap(page, "Loyalty", "Campaigns")
         page.get_by_role("link", name="Create a campaign").click()
         page.fill("#id_name", "Spring coffee")
         page.select_option("#id_segment", str(segment.pk))

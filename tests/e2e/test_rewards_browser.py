@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from loyalty.models import Reward
 from loyalty.services.ledger import points_credit
 from shop.security import roles
-from tests.browser import PHONE, browser_marks, fits_the_phone
+from tests.browser import PHONE, browser_marks, dashboard_menu_tap, fits_the_phone
 from tests.loyalty.factories import member_factory
 
 pytestmark = browser_marks()
@@ -54,17 +54,7 @@ def test_a_marketer_manages_rewards_and_a_member_redeems_the_last_one(
     _sign_in(page, live_server, "mk@example.com")
     page.goto(f"{live_server.url}/dashboard/")
     page.wait_for_load_state("load")
-    loyalty = page.locator("a.dropdown-toggle", has_text="Loyalty")
-    menu = page.locator("nav.navbar", has=loyalty)
-    toggler = menu.locator(".navbar-toggler")
-    if toggler.is_visible():
-        toggler.click()
-        menu.locator(".navbar-collapse.show").wait_for()
-    loyalty.click()
-    rewards = menu.locator(".dropdown-item", has_text="Rewards")
-    rewards.wait_for(state="visible")
-    with page.expect_navigation():
-        rewards.click()
+    dashboard_menu_tap(page, "Loyalty", "Rewards")
     assert page.url.endswith("/dashboard/loyalty/rewards/")
 
     # and creates a reward: 200 points, one left, once per member
