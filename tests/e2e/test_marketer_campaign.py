@@ -92,6 +92,7 @@ def test_a_marketer_sends_a_campaign_by_tapping_and_a_member_unsubscribes_in_one
         page.goto(f"{live_server.url}/dashboard/")
         dashboard_menu_tap(page, "Loyalty", "Segments")
         page.get_by_role("link", name="Create a segment").click()
+        page.wait_for_load_state()
         page.fill("#id_name", "Email subscribers")
         page.select_option("#id_conditions-0-type", "consent")
         page.select_option("#id_conditions-0-op", "in")

@@ -49,6 +49,9 @@
 
     form.addEventListener("input", schedule);
     form.addEventListener("change", schedule);
+    // Edits made before this script ran (a fast tap, or values the browser restored on
+    // "Back") fired no event here: count what the form holds now.
+    schedule();
 
     var add = form.querySelector("button[name='add_condition']");
     if (add && template && total) {
