@@ -52,6 +52,19 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _fresh_local_cache():
+    """Without Redis the cache is this process's memory: empty it before each test. SQLite
+    hands a rolled-back test's row ids to the next test, so an entry keyed by id (a member's
+    segment membership) would otherwise answer for a different row. Redis is shared by the
+    parallel workers, which is why it is only emptied once per run."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache
+
+    if isinstance(caches["default"], LocMemCache):
+        caches["default"].clear()
+
+
+@pytest.fixture(autouse=True)
 def _own_rate_limit_counters(settings):
     """Each test counts rate-limited attempts (R37) from zero: the counters live in the
     cache, which tests share, and most tests post from the same address (127.0.0.1)."""

@@ -71,7 +71,7 @@ def stock(store: Store, product, num_in_stock: int, *, price: str = "9.99", allo
     return StockRecord.objects.create(
         partner=store.partner,
         product=product,
-        partner_sku=f"{store.slug}-{product.pk}",
+        partner_sku=f"{store.slug}-{product.pk:06d}",  # no SKU contains another
         price=price,
         num_in_stock=num_in_stock,
         num_allocated=allocated,
