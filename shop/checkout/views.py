@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -80,6 +81,17 @@ class IndexView(oscar_views.IndexView):
         # "I am a returning customer, and my password is" signs in through authenticate():
         # with the request, those passwords count towards the login lockout (R36) too.
         return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        if form.is_new_account_checkout():
+            # Oscar sends a new customer back to the address form after signing up; the
+            # first step is collect in store or home delivery.
+            query = urlencode(
+                {"next": reverse("checkout:delivery"), "email": form.cleaned_data["username"]}
+            )
+            return redirect(f"{reverse('customer:register')}?{query}")
+        return response
 
 
 class DeliveryChoiceView(CheckoutSessionMixin, generic.TemplateView):

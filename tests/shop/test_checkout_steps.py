@@ -67,6 +67,42 @@ def test_checkout_starts_with_collect_in_store_or_home_delivery(client, settings
     assert step_bar(page) == ["Delivery", "Payment", "Review", "Done"]
 
 
+def test_signing_up_during_checkout_comes_back_to_the_first_step(client):
+    mug = product("Mug", stock=10)
+    stock(open_store("Centre"), mug, 3)
+    client.post(reverse("basket:add", kwargs={"pk": mug.pk}), {"quantity": 1})
+
+    # When a new customer chooses to create an account at the start of checkout
+    response = client.post(
+        reverse("checkout:index"), {"username": "new@example.com", "options": "new"}
+    )
+    register = response["Location"]
+    assert register == (
+        f"{reverse('customer:register')}?next=%2Fcheckout%2Fdelivery%2F&email=new%40example.com"
+    )
+    # and signs up on the form that page shows (it carries where to go next)
+    form = client.get(register).context["form"]
+    assert form["redirect_url"].value() == "/checkout/delivery/"
+    assert form["email"].value() == "new@example.com"
+    signed_up = client.post(
+        register,
+        {
+            "email": "new@example.com",
+            "password1": "a-long-Passphrase-1",
+            "password2": "a-long-Passphrase-1",
+            "redirect_url": "/checkout/delivery/",
+        },
+    )
+
+    # Then they are back at "collect in store or home delivery", signed in, basket kept
+    assert signed_up.status_code == 302
+    assert signed_up["Location"] == reverse("checkout:delivery")
+    page = client.get(reverse("checkout:delivery"))
+    assert page.status_code == 200
+    assert page.context["user"].email == "new@example.com"
+    assert page.context["pickup_store_count"] == 1
+
+
 def test_collect_in_store_is_not_offered_when_no_store_has_the_whole_basket(client):
     mug = product("Mug", stock=10)
     stock(open_store("Centre"), mug, 1)
