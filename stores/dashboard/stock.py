@@ -12,6 +12,7 @@ from functools import wraps
 from urllib.parse import urlencode
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
@@ -23,6 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
+from modeltranslation.utils import build_localized_fieldname
 
 from stores.models import Store
 from stores.selectors import stock_hq, stock_prices_settable_by, stockrecords_visible_to
@@ -107,13 +109,16 @@ def _initial(record) -> dict:
 
 
 def _search(records: QuerySet, query: str) -> QuerySet:
+    """Title in any language (the page may be in French, the product known by its English
+    name: README "Languages"), the parent's title, or the SKU."""
     if not query:
         return records
-    return records.filter(
-        Q(product__title__icontains=query)
-        | Q(product__parent__title__icontains=query)
-        | Q(partner_sku__icontains=query)
-    )
+    match = Q(partner_sku__icontains=query)
+    for code, _name in settings.LANGUAGES:
+        title = build_localized_fieldname("title", code)
+        match |= Q(**{f"product__{title}__icontains": query})
+        match |= Q(**{f"product__parent__{title}__icontains": query})
+    return records.filter(match)
 
 
 @require_GET

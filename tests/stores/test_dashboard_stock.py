@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from oscar.core.loading import get_model
 from oscar.test.factories import create_product
 
@@ -140,6 +141,22 @@ def test_search_by_title_or_sku_and_pagination_keeps_the_search(client, world):
     assert [r.pk for r, _f in by_sku.context["rows"]] == [world["records"]["A"].pk]
     # Another store's SKU finds nothing for A's staff.
     assert client.get(LIST, {"q": world["records"]["B"].partner_sku}).context["rows"] == []
+
+
+def test_search_finds_a_title_in_either_language_on_a_french_page(client, world):
+    munster = world["records"]["A"].product
+    munster.title_fr = "Munster de la ferme"
+    munster.save()
+    client.force_login(world["users"]["A staff"])
+    with translation.override("fr"):
+        french_list = reverse("stores-dashboard:stock")
+    assert french_list.startswith("/fr/")
+
+    for query in ("fermier", "ferme", "MUNSTER"):
+        page = client.get(french_list, {"q": query})
+        assert [r.pk for r, _f in page.context["rows"]] == [world["records"]["A"].pk], query
+        assert "Munster de la ferme" in page.content.decode()
+    assert client.get(french_list, {"q": "kougelhopf"}).context["rows"] == []
 
 
 @pytest.mark.parametrize(
