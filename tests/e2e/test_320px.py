@@ -158,6 +158,10 @@ CHART_LABELS = """() => [...document.querySelectorAll("#order_graph dd em")]
     .map((box) => [box.left, box.right])"""
 
 
+TAB_LABELS = """() => [...document.querySelectorAll(".tabbar__item > span:not(.count-badge)")]
+    .map((label) => [label.textContent.trim(), label.scrollWidth > label.clientWidth])"""
+
+
 def layout_faults(page, base_url: str, pages: dict[str, str]) -> list[str]:
     """The pages wider than the screen (their width and what sticks out first) or with
     words cut in two where they must not be."""
@@ -222,6 +226,12 @@ def test_no_shopper_or_staff_page_scrolls_sideways_at_320px(browser, awkward_sho
 
     # Then none is wider than the screen, and no word is cut in two
     assert failures == []
+    # and the tab bar's five labels are whole ("Categor…" was cut), in English and French
+    for path in ("/", "/fr/"):
+        page.goto(live_server.url + path)
+        labels = page.evaluate(TAB_LABELS)
+        assert len(labels) == 5, path
+        assert [text for text, cut in labels if cut] == [], path
     # and the dashboard shows the shop's name, one menu button, and its chart's hour labels
     # side by side, none over the next
     page.goto(live_server.url + "/dashboard/")
