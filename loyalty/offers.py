@@ -15,13 +15,16 @@ class RedeemedByBasketOwnerCondition(CountCondition):
 
     _description = _("In the basket of the member who redeemed the reward")
 
+    # Plain strings in the active language: Oscar's str() of a condition returns `name`,
+    # and str() must not return a lazy translation (the offer wizard's condition step lists
+    # custom conditions by str()).
     @property
     def name(self):
-        return self._description
+        return str(self._description)
 
     @property
     def description(self):
-        return self._description
+        return str(self._description)
 
     class Meta:
         app_label = "loyalty"

@@ -152,3 +152,17 @@ def test_concurrent_redemptions_never_double_spend():
     assert (Redemption.objects.count(), Voucher.objects.count()) == (1, 1)
     assert Member.objects.get(pk=member.pk).balance == 0
     assert_ledger_balanced()
+
+
+def test_the_offer_wizard_lists_the_rewards_own_condition(db):
+    # A redeemed reward makes the condition that only its owner's basket satisfies
+    member = _rich_member()
+    voucher = reward_redeem(member=member, reward=_discount(), idempotency_key="r:1").voucher
+    condition = voucher.offers.get().condition.proxy()
+
+    # The dashboard's offer wizard lists custom conditions by str(): it must be a str,
+    # not a lazy translation (the condition step raised TypeError for every marketer)
+    assert str(condition) == "In the basket of the member who redeemed the reward"
+    ConditionForm = get_class("dashboard.offers.forms", "ConditionForm")
+    choices = dict(ConditionForm().fields["custom_condition"].choices)
+    assert choices[condition.pk] == "In the basket of the member who redeemed the reward"
