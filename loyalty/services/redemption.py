@@ -18,7 +18,8 @@ concurrent submissions of one basket spend the points once.
 
 `order_redemption_reverse` gives the points of an order number back exactly once
 (each debit's reversal is keyed on the debit's own key): when placing the order failed
-after the debit, and when the order is cancelled.
+after the debit, and when the order is cancelled. `order_redemption_refund` gives them
+back in proportion to the money refunded, with the rounding rule of earned points.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ from django.utils.translation import gettext as _
 from loyalty.models import EntryKind, Member, PointsEntry
 from loyalty.selectors import redemption_rule
 from loyalty.services.errors import LoyaltyError
-from loyalty.services.ledger import _already_reversed, _lock_member, points_debit, points_reverse
+from loyalty.services.ledger import (
+    _already_reversed,
+    _lock_member,
+    points_debit,
+    points_reverse,
+    proportional_points,
+)
 
 CENT = Decimal("0.01")
 
@@ -130,6 +137,40 @@ def order_redemption_reverse(*, order_number: str, reason: str) -> list[PointsEn
     for debit in _order_debits(order_number).select_related("member"):
         if (reversal := redemption_give_back(debit=debit, reason=reason)) is not None:
             given.append(reversal)
+    return given
+
+
+def order_redemption_refund(
+    *, order_number: str, refunded_total: Decimal, paid_total: Decimal
+) -> int:
+    """Give back the points spent on `order_number` in proportion to the money refunded.
+
+    `refunded_total` is the money refunded so far (cumulative) out of `paid_total`, the
+    money the order was paid with besides points. Each debit gives back
+    floor(points x refunded_total / paid_total) in all -- the rounding rule of earned
+    points (ledger.proportional_points): a full refund gives back every point, partial
+    refunds never more than one refund of their sum. Each give-back is keyed on the
+    debit and that cumulative target (`<debit key>:refund:<target>`), and counts what
+    was given back before, so a replayed refund (a retried webhook) gives nothing twice.
+    Returns the points given back by this call.
+    """
+    given = 0
+    for debit in _order_debits(order_number).select_related("member"):
+        target = proportional_points(
+            points=abs(debit.amount), base=paid_total, refunded=refunded_total
+        )
+        with transaction.atomic():
+            _lock_member(debit.member)
+            delta = target - _already_reversed(debit)
+            if delta <= 0:
+                continue
+            points_reverse(
+                entry=debit,
+                amount=delta,
+                reason=_("Refund on order %(number)s") % {"number": order_number},
+                idempotency_key=f"{debit.idempotency_key}:refund:{target}",
+            )
+        given += delta
     return given
 
 

@@ -31,6 +31,8 @@ from loyalty.services.redemption import (
     redeem_max_points,
     redemption_give_back,
 )
+from shop.offer.exceptions import OfferUnavailable, VoucherUnavailable
+from shop.offer.usage import basket_discounts_lock, basket_reprice
 from shop.payment import gateway
 from shop.payment import methods as payment_methods
 from shop.payment.services import (
@@ -634,19 +636,27 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
 
     def place_order(self, *args, **kwargs):
         """Place the order in one transaction; points spent on it come back if that fails,
-        and a PaymentIntent created for it is cancelled (nothing was charged)."""
+        and a PaymentIntent created for it is cancelled (nothing was charged).
+
+        The basket's vouchers and offers are locked and checked first (README "Lock
+        order"): one that a concurrent order used up is refused, the basket re-priced,
+        and Oscar shows the preview again with the reason (R16, R17).
+        """
         if self._payment_intent is not None:
             kwargs["status"] = AWAITING_PAYMENT
         try:
             with transaction.atomic():
+                basket_discounts_lock(basket=kwargs["basket"], user=kwargs["user"])
                 order = self._place_order(*args, **kwargs)
                 if self._payment_intent is not None:
                     card_payment_record(order=order, payment_intent=self._payment_intent)
                 return order
-        except Exception:
+        except Exception as exc:
             self.give_points_back(kwargs["order_number"])
             if self._payment_intent is not None:
                 card_payment_abandon(payment_intent_id=self._payment_intent["id"])
+            if isinstance(exc, OfferUnavailable | VoucherUnavailable):
+                basket_reprice(basket=kwargs["basket"], user=kwargs["user"], request=self.request)
             raise
 
     def handle_successful_order(self, order):

@@ -1,6 +1,7 @@
 """Payments and the order's life: pay at pickup is settled at handover; an unpaid order
-cancelled (by us or by staff) gives everything back; a prepaid pickup that is cancelled or
-left uncollected is put in front of staff for its refund."""
+cancelled (by us or by staff) gives everything back; a paid order cancelled by staff is
+refunded and gives everything back; a prepaid pickup that is cancelled or left uncollected
+from the store's queue is put in front of staff for its refund."""
 
 from django.db import transaction
 from django.db.models import F
@@ -30,6 +31,13 @@ def _pickup_collected(sender, pickup, order, collected_at, **kwargs):
         order.payment_events.create(
             event_type=event_type, amount=due, reference=f"pickup:{pickup.pk}"
         )
+
+
+@receiver(order_status_changed, dispatch_uid="payment-order-cancelled-paid")
+def _order_cancelled_paid(sender, order, old_status, new_status, **kwargs):
+    # Staff cancel a paid order (Oscar's order page): refund it and give everything back.
+    if new_status == services.CANCELLED and old_status in services.PAID_OPEN:
+        services.order_cancelled_paid(order)
 
 
 @receiver(order_status_changed, dispatch_uid="payment-order-cancelled-unpaid")

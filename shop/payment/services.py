@@ -33,7 +33,7 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
 from loyalty.services.earning import order_points_refund, order_points_void
-from loyalty.services.redemption import order_redemption_reverse
+from loyalty.services.redemption import order_redemption_refund, order_redemption_reverse
 from stores.services import pickup_cancel
 
 from . import gateway
@@ -255,20 +255,23 @@ def order_release(order, *, reason: str) -> None:
 
 
 def order_released(order) -> None:
-    """What an order cancelled before it was paid gives back: stock allocation, pickup
-    slot, voucher and offer usage (points: loyalty's own order_status_changed receiver).
+    """What a cancelled order gives back, once: points, voucher and offer usage, stock
+    allocation and pickup slot.
 
-    Runs once per order: it is called on the one status change from "Pending payment"
-    or "Payment review" to "Cancelled" (receivers.py), by this module or by staff on
-    Oscar's order page.
+    Runs on the one status change to "Cancelled" (receivers.py): of an unpaid order
+    ("Pending payment", "Payment review"), or of a paid one after its refund
+    (order_cancelled_paid). Whoever cancels it: this module, or staff on Oscar's order page.
 
-    Points first: a checkout locks the member's row, then stock rows; releasing in the
-    same order means a hold expiring while the same member checks out cannot deadlock
-    (R14). Loyalty's own receivers then find nothing left to do (each step is once).
+    In the lock order of a checkout (README "Lock order"): the member's row, then the
+    vouchers and offers, then stock rows in primary-key order, then the pickup slot, so a
+    hold expiring or a cancellation while the same rows are used by a checkout cannot
+    deadlock (R14). Loyalty's own receivers then find nothing left to do (each step is
+    once).
     """
     reason = _("Order %(number)s cancelled") % {"number": order.number}
     order_redemption_reverse(order_number=order.number, reason=reason)
     order_points_void(order=order)
+    _discounts_release(order)
     pickup = getattr(order, "pickup", None)
     if pickup is not None and pickup.closed_at is None:
         pickup_cancel(pickup=pickup, now=timezone.now())
@@ -279,7 +282,71 @@ def order_released(order) -> None:
         )
         for line in lines:
             line.stockrecord.cancel_allocation(line.quantity)
-    _discounts_release(order)
+
+
+# Statuses of an order that is paid (or to be paid at pickup) and not yet complete.
+PAID_OPEN = (PAID, "Being processed")
+CANCEL_REFUND_KEY = "cancel"
+
+
+def order_cancelled_paid(order) -> StripeRefund | None:
+    """A paid order cancelled by staff: its card payment is refunded in full, then it
+    gives back what order_released gives back (stock, slot, points, discounts). Returns
+    the refund made, if any.
+
+    Called once, on the status change from "Pending" or "Being processed" to "Cancelled"
+    (receivers.py), inside that change's transaction. The card payment's row is locked
+    before the member's (README "Lock order"): a refund from the dashboard locks them
+    in that order too. The refund's idempotency key is fixed per payment
+    (`re:<PaymentIntent>:cancel`), so a cancellation retried after a lost answer never
+    refunds twice. A refund Stripe refuses, or does not answer, does not stop the
+    cancellation: the payment goes to staff (*Card payments to review*), and a refund
+    whose answer was lost is completed by reconciliation.
+
+    Pay at pickup: nothing was taken, so nothing is refunded. Points used on the order
+    come back in full; points it was to earn are taken back.
+    """
+    refund = None
+    payment = StripePayment.objects.select_for_update().filter(order=order).first()
+    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
+        left = payment.refundable
+        if left > 0:
+            try:
+                refund = refund_create(
+                    payment=payment,
+                    amount=left,
+                    reason=_("Order %(number)s cancelled") % {"number": order.number},
+                    token=CANCEL_REFUND_KEY,
+                )
+            except RefundRefused as exc:
+                problem = exc.message
+            else:
+                problem = (
+                    _("an earlier unconfirmed refund was completed instead")
+                    if refund.completed_earlier
+                    else ""
+                )
+            if problem:
+                StripePayment.objects.filter(pk=payment.pk).update(
+                    needs_review=True,
+                    review_reason=(
+                        _("Order cancelled, but not refunded in full (%(problem)s): refund it.")
+                        % {"problem": problem}
+                    )[:500],
+                )
+                order.notes.create(
+                    note_type="System",
+                    message=_("Cancelled; the card refund needs staff: %(problem)s")
+                    % {"problem": problem},
+                )
+            else:
+                order.notes.create(
+                    note_type="System",
+                    message=_("Cancelled; %(amount)s refunded to the card.")
+                    % {"amount": money_display(refund.amount, payment.currency)},
+                )
+    order_released(order)
+    return refund
 
 
 def _discounts_release(order) -> None:
@@ -384,9 +451,17 @@ def _refund_accounting(payment: StripePayment, amount: Decimal, reference: str, 
     name = "Refunded" if amount > 0 else "Refund failed"
     event_type, _created = PaymentEventType.objects.get_or_create(name=name)
     order.payment_events.create(event_type=event_type, amount=abs(amount), reference=reference)
-    # R21: the order's pending points shrink with what was refunded (cumulative, so a
-    # replay or a later refund takes back exactly the difference).
-    order_points_refund(order=order, refunded_total=max(payment.amount_refunded, Decimal(0)))
+    # R21: the order's pending points shrink with what was refunded, and points spent on
+    # it come back in the same proportion of what the card paid (both cumulative, so a
+    # replay or a later refund moves exactly the difference; README "Cancellations and
+    # refunds").
+    refunded = max(payment.amount_refunded, Decimal(0))
+    order_points_refund(order=order, refunded_total=refunded)
+    order_redemption_refund(
+        order_number=order.number,
+        refunded_total=refunded,
+        paid_total=payment.amount_received or payment.amount,
+    )
 
 
 def _record_refund(

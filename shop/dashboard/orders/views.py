@@ -1,7 +1,9 @@
-"""Oscar's order page, with changes for those allowed to change orders only, and a clear
-error instead of a 500 when a line action is posted without a quantity."""
+"""Oscar's order page, with changes for those allowed to change orders only, each in one
+transaction, and a clear error instead of a 500 when a line action is posted without a
+quantity."""
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.utils.translation import gettext as _
 from oscar.apps.dashboard.orders import views as oscar_views
 
@@ -11,7 +13,11 @@ class OrderDetailView(oscar_views.OrderDetailView):
         # Oscar checks only `order.view_order` for this URL; its POST changes the order.
         if not request.user.has_perm("order.change_order"):
             raise PermissionDenied
-        return super().post(request, *args, **kwargs)
+        # One transaction: a status change and what its receivers do (a cancelled paid
+        # order's refund and releases, shop.payment.services.order_cancelled_paid) are
+        # written together or not at all.
+        with transaction.atomic():
+            return super().post(request, *args, **kwargs)
 
     def handle_line_action(self, request, order, action):
         # Oscar's int(None) raises TypeError when a selected line has no quantity field.
