@@ -68,15 +68,12 @@ def _default_language():
 
 @pytest.fixture(autouse=True, scope="session")
 def _missing_product_image():
-    """Put Oscar's 'missing image' link in the test MEDIA_ROOT once, before any test runs.
+    """Put Oscar's 'missing image' placeholder in the test MEDIA_ROOT once, before any test
+    runs, as the web service's deploy step does (shop/catalogue/missing_image.py): Oscar
+    would create it lazily and raise ImproperlyConfigured when two threads race to."""
+    from shop.catalogue.missing_image import missing_image_install
 
-    Oscar creates it lazily on the first product without an image and raises
-    ImproperlyConfigured when two threads race to create it, which made the
-    concurrent checkout tests fail when they happened to run first in a process.
-    """
-    from oscar.apps.catalogue.abstract_models import MissingProductImage
-
-    MissingProductImage()
+    missing_image_install()
 
 
 # --- No network (R11): a test may only talk to this machine. ---------------------------
