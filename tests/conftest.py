@@ -6,9 +6,7 @@ or `redis`; without the service they skip and say why, except under CI=true,
 where a missing service fails the run.
 """
 
-import ipaddress
 import os
-import socket
 import uuid
 
 import pytest
@@ -19,6 +17,7 @@ from django.utils import translation
 from tests.browser import browser  # noqa: F401  (one Chromium per browser test module)
 from tests.celery_worker import Worker
 from tests.fake_stripe import fake_stripe, fast_retries  # noqa: F401  (the offline Stripe, R11)
+from tests.no_network import no_network
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -76,34 +75,13 @@ def _missing_product_image():
     missing_image_install()
 
 
-# --- No network (R11): a test may only talk to this machine. ---------------------------
-
-_real_connect = socket.socket.connect
-
-
-def _is_local(address) -> bool:
-    if isinstance(address, (str, bytes)):  # AF_UNIX
-        return True
-    host = address[0]
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _guarded_connect(sock, address):
-    if not _is_local(address):
-        raise OSError(f"Tests may not open non-loopback sockets (tried {address!r})")
-    return _real_connect(sock, address)
+# --- No network (R11): a test may only talk to this machine (tests/no_network.py). ------
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_network():
-    socket.socket.connect = _guarded_connect
-    yield
-    socket.socket.connect = _real_connect
+    with no_network():
+        yield
 
 
 # --- A real Celery worker ----------------------------------------------------------------
