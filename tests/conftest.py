@@ -58,6 +58,17 @@ def _own_rate_limit_counters(settings):
 
 
 @pytest.fixture(autouse=True)
+def _redis_circuits_closed():
+    """Each test starts with every Redis reachable as far as this process knows
+    (shop/redis_circuit.py): a test that stops one must not make the next skip it."""
+    from shop.redis_circuit import circuit
+
+    circuit.reset()
+    yield
+    circuit.reset()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language: a request to a /fr/ page activates French
     in the thread, and reverse() in a later test on the same worker would give /fr/ URLs."""
