@@ -28,4 +28,5 @@ USER solomo
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD curl -fsS http://127.0.0.1:8000/health/ || exit 1
-CMD ["gunicorn", "config.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Oscar's missing-image placeholder into the media volume first (shop/catalogue/missing_image.py).
+CMD ["sh", "-c", "python manage.py missing_image_install && exec gunicorn config.wsgi --bind 0.0.0.0:8000 --workers 3 --access-logfile -"]

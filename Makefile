@@ -29,6 +29,7 @@ $(BIN)/.installed-dev: requirements/dev.txt $(BIN)/.installed-base
 run: $(BIN)/.installed-base
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py missing_image_install
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving the demo shop on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	DEBUG=False $(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
@@ -36,6 +37,7 @@ run: $(BIN)/.installed-base
 # Development server with auto-reload and DEBUG on.
 dev: $(BIN)/.installed-dev
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py missing_image_install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 

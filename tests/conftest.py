@@ -6,9 +6,7 @@ or `redis`; without the service they skip and say why, except under CI=true,
 where a missing service fails the run.
 """
 
-import ipaddress
 import os
-import socket
 import uuid
 
 import pytest
@@ -19,6 +17,7 @@ from django.utils import translation
 from tests.browser import browser  # noqa: F401  (one Chromium per browser test module)
 from tests.celery_worker import Worker
 from tests.fake_stripe import fake_stripe, fast_retries  # noqa: F401  (the offline Stripe, R11)
+from tests.no_network import no_network
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -72,6 +71,17 @@ def _own_rate_limit_counters(settings):
 
 
 @pytest.fixture(autouse=True)
+def _redis_circuits_closed():
+    """Each test starts with every Redis reachable as far as this process knows
+    (shop/redis_circuit.py): a test that stops one must not make the next skip it."""
+    from shop.redis_circuit import circuit
+
+    circuit.reset()
+    yield
+    circuit.reset()
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language: a request to a /fr/ page activates French
     in the thread, and reverse() in a later test on the same worker would give /fr/ URLs."""
@@ -81,45 +91,21 @@ def _default_language():
 
 @pytest.fixture(autouse=True, scope="session")
 def _missing_product_image():
-    """Put Oscar's 'missing image' link in the test MEDIA_ROOT once, before any test runs.
+    """Put Oscar's 'missing image' placeholder in the test MEDIA_ROOT once, before any test
+    runs, as the web service's deploy step does (shop/catalogue/missing_image.py): Oscar
+    would create it lazily and raise ImproperlyConfigured when two threads race to."""
+    from shop.catalogue.missing_image import missing_image_install
 
-    Oscar creates it lazily on the first product without an image and raises
-    ImproperlyConfigured when two threads race to create it, which made the
-    concurrent checkout tests fail when they happened to run first in a process.
-    """
-    from oscar.apps.catalogue.abstract_models import MissingProductImage
-
-    MissingProductImage()
+    missing_image_install()
 
 
-# --- No network (R11): a test may only talk to this machine. ---------------------------
-
-_real_connect = socket.socket.connect
-
-
-def _is_local(address) -> bool:
-    if isinstance(address, (str, bytes)):  # AF_UNIX
-        return True
-    host = address[0]
-    if host in ("localhost", ""):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _guarded_connect(sock, address):
-    if not _is_local(address):
-        raise OSError(f"Tests may not open non-loopback sockets (tried {address!r})")
-    return _real_connect(sock, address)
+# --- No network (R11): a test may only talk to this machine (tests/no_network.py). ------
 
 
 @pytest.fixture(autouse=True, scope="session")
 def _no_network():
-    socket.socket.connect = _guarded_connect
-    yield
-    socket.socket.connect = _real_connect
+    with no_network():
+        yield
 
 
 # --- A real Celery worker ----------------------------------------------------------------

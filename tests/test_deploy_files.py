@@ -124,3 +124,23 @@ def test_compose_web_never_creates_demo_accounts():
     web = re.sub(r"\\\n\s*\\", "", web)  # YAML's folding of a long quoted string
     command = " ".join(re.findall(r"seed_demo[^&\n]*", web))
     assert command.strip() == "seed_demo --allow-production"
+
+
+def test_every_way_of_serving_puts_the_missing_image_in_media_before_serving():
+    # Oscar would create it on the first requests, racing (tests/shop/test_missing_image.py)
+    compose = (ROOT / "docker-compose.yml").read_text()
+    web = compose.split("\n  web:\n", 1)[1].split("\n  worker:\n", 1)[0]
+    makefile = (ROOT / "Makefile").read_text()
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    cmd = next(line for line in dockerfile.splitlines() if line.startswith("CMD "))
+
+    def steps(text: str, server: str) -> list[str]:
+        found = re.findall(rf"missing_image_install|{server}", text)
+        return found[: found.index(server) + 1] if server in found else found
+
+    assert steps(web, "gunicorn") == ["missing_image_install", "gunicorn"]
+    assert steps(cmd, "gunicorn") == ["missing_image_install", "gunicorn"]
+    for target in ("run", "dev"):
+        recipe = makefile.split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
+        server = "gunicorn" if target == "run" else "runserver"
+        assert steps(recipe, server) == ["missing_image_install", server], target

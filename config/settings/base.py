@@ -62,7 +62,7 @@ NOTIFY_SWEEP_INTERVAL          30 (seconds between outbox sweeps by beat)
 NOTIFY_SWEEP_DELAY             20 (seconds a due message waits before the sweeper re-sends)
 NOTIFY_SENDING_LEASE           CELERY_TASK_TIME_LIMIT + 60 (seconds before a claimed
                                message whose worker died may be claimed again)
-NOTIFY_PUBLISH_PAUSE           10 (seconds publishing is skipped after the broker failed)
+REDIS_CIRCUIT_SECONDS          5 (seconds a process skips a Redis that timed out: cache, broker)
 NOTIFY_BODY_RETENTION_DAYS     30 (days sent/dead message bodies and stored email copies are
                                kept; bodies carrying a secret are erased once sent)
 SMS_BACKEND                    console (console, file or http)
@@ -435,6 +435,8 @@ REDIS_URL = env.str("REDIS_URL", default="")
 # Connect/read timeouts are short so that a dead Redis fails fast instead of
 # hanging a request (R25).
 REDIS_SOCKET_TIMEOUT = env.float("REDIS_SOCKET_TIMEOUT", default=1.0)
+# A hung Redis costs each process one timeout per this many seconds, not one per command.
+REDIS_CIRCUIT_SECONDS = env.float("REDIS_CIRCUIT_SECONDS", default=5.0)
 
 
 def redis_cache(url: str) -> dict:
@@ -452,6 +454,8 @@ def redis_cache(url: str) -> dict:
             "SOCKET_CONNECT_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             "SOCKET_TIMEOUT": REDIS_SOCKET_TIMEOUT,
             "IGNORE_EXCEPTIONS": True,
+            # After a timeout, skip this Redis for REDIS_CIRCUIT_SECONDS (shop/redis_circuit.py)
+            "CONNECTION_POOL_CLASS": "shop.redis_circuit.CircuitConnectionPool",
         },
     }
 
@@ -533,7 +537,6 @@ NOTIFY_SWEEP_INTERVAL = env.float("NOTIFY_SWEEP_INTERVAL", default=30.0)
 NOTIFY_SWEEP_DELAY = env.float("NOTIFY_SWEEP_DELAY", default=20.0)
 # A claimed message is only taken over once its sender can no longer be running.
 NOTIFY_SENDING_LEASE = env.float("NOTIFY_SENDING_LEASE", default=CELERY_TASK_TIME_LIMIT + 60)
-NOTIFY_PUBLISH_PAUSE = env.float("NOTIFY_PUBLISH_PAUSE", default=10.0)
 if NOTIFY_RETRY_MAX_DELAY >= CELERY_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured(
         "NOTIFY_RETRY_MAX_DELAY must be below CELERY_VISIBILITY_TIMEOUT, or Redis would "
@@ -923,11 +926,14 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {"redis_skipped": {"()": "shop.redis_circuit.SkippedNotLogged"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
         "oscar": {"level": LOG_LEVEL},
+        # django-redis's ignored errors (DJANGO_REDIS_LOGGER), less the skipped commands
+        "shop.cache": {"filters": ["redis_skipped"]},
     },
 }
 

@@ -5,8 +5,9 @@ Guarantees (RELIABILITY.md):
 - R24: `messages_record` writes rows in the caller's transaction; publishing happens in
   `transaction.on_commit` and never raises into the request. Whatever the broker missed,
   `outbox_sweep` (beat) publishes again.
-- R25: a failed publish pauses publishing for NOTIFY_PUBLISH_PAUSE seconds in this process,
-  so a dead Redis costs one short timeout, not one per order.
+- R25: a failed publish opens the broker's circuit (shop/redis_circuit.py): for
+  REDIS_CIRCUIT_SECONDS this process publishes nothing, so a dead or hung Redis costs one
+  short timeout, not one per order; a cache timeout on the same Redis opens it too.
 - R26: `message_deliver` claims a message with a conditional UPDATE (pending -> sending,
   fresh claim token); a second run of the same task finds nothing to claim. Only the holder
   of the token may record the outcome. A sender that died keeps its claim until
@@ -24,7 +25,6 @@ from __future__ import annotations
 import base64
 import logging
 import random
-import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,6 +40,8 @@ from kombu.exceptions import KombuError
 from kombu.exceptions import OperationalError as KombuOperationalError
 from redis.exceptions import RedisError
 
+from shop.redis_circuit import circuit, redis_server
+
 from . import channels
 from .models import Channel, DeliveryAttempt, Email, OutboxMessage, Purpose, PushSubscription
 
@@ -47,8 +49,6 @@ logger = logging.getLogger(__name__)
 
 # Errors a publish may raise when the broker is down or unreachable.
 PUBLISH_ERRORS = (KombuOperationalError, KombuError, RedisError, OSError)
-
-_publish_paused_until = 0.0
 
 # What a message says, as opposed to where it goes and how delivery went: erased from
 # secret messages once delivered and from every message after the retention period.
@@ -161,12 +161,14 @@ def messages_publish(
     Marketing messages go to their own queue (MARKETING_QUEUE, README "Campaigns"), so
     that a campaign never delays order and pickup messages.
     """
-    global _publish_paused_until
+    from config.celery_app import app
+
     from .tasks import deliver_message
 
     queue = settings.MARKETING_QUEUE if marketing else None
+    broker = redis_server(app.conf.broker_url)
 
-    if time.monotonic() < _publish_paused_until:
+    if circuit.is_open(broker):
         logger.warning(
             "Broker recently failed; %d message(s) left to the sweeper", len(message_ids)
         )
@@ -181,7 +183,7 @@ def messages_publish(
             )
             published += 1
     except PUBLISH_ERRORS as exc:
-        _publish_paused_until = time.monotonic() + settings.NOTIFY_PUBLISH_PAUSE
+        circuit.trip(broker)
         logger.warning(
             "Could not publish %d outbox message(s), the sweeper will: %s",
             len(message_ids) - published,

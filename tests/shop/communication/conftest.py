@@ -1,18 +1,9 @@
 import pytest
 from oscar.test.factories import UserFactory
 
-from shop.communication import outbox
 from shop.communication.models import PushSubscription
 from shop.communication.preferences import preference_update
 from tests.shop.communication.fake_dns import fake_dns  # noqa: F401  (a fixture for these tests)
-
-
-@pytest.fixture(autouse=True)
-def _publishing_not_paused():
-    # Each test starts with a reachable broker as far as the outbox knows.
-    outbox._publish_paused_until = 0.0
-    yield
-    outbox._publish_paused_until = 0.0
 
 
 @pytest.fixture
