@@ -302,7 +302,7 @@ def member_stats_refresh(*, at: datetime, full: bool = False) -> int:
     repeated or overlapping another gives the same rows (idempotent). `full` recomputes
     every member with orders. RFM scores are then re-ranked over all members.
 
-    On PostgreSQL it is set-based: a fixed handful of statements (`_refresh_in_sql`),
+    On PostgreSQL it is set-based: four statements (`_refresh_in_sql`),
     whatever the number of members; elsewhere (SQLite, the embedded default with small
     numbers) the same rows are computed in Python, STATS_CHUNK members at a time.
     """
@@ -383,9 +383,10 @@ _STATS_SQL = f"""
 """  # noqa: S608 (constants only)
 
 # (member, category) first and last bought, over the product's categories or, for a child
-# product, its parent's (Oscar), each with its ancestors: a treebeard ancestor's path is a
-# prefix of the category's path.
-_WANTED_SQL = f"""
+# product, its parent's (Oscar), each with its ancestors (a treebeard ancestor's path is a
+# prefix of the category's path); categories no longer bought are deleted, in the same
+# statement (a data-modifying WITH), and only rows that change are written.
+_CATEGORIES_SQL = f"""
     WITH {_TARGETS_SQL},
     bought AS (
         SELECT c.member_id, pc.category_id, c.date_placed
@@ -399,34 +400,35 @@ _WANTED_SQL = f"""
         JOIN catalogue_product p ON p.id = l.product_id
         JOIN catalogue_productcategory pc ON pc.product_id = p.parent_id
     ),
+    direct AS (
+        SELECT member_id, category_id, MIN(date_placed) AS first, MAX(date_placed) AS last
+        FROM bought GROUP BY member_id, category_id
+    ),
     wanted AS (
-        SELECT b.member_id, a.id AS category_id,
-               MIN(b.date_placed) AS first_bought_at, MAX(b.date_placed) AS last_bought_at
-        FROM bought b
-        JOIN catalogue_category cat ON cat.id = b.category_id
+        SELECT d.member_id, a.id AS category_id,
+               MIN(d.first) AS first_bought_at, MAX(d.last) AS last_bought_at
+        FROM direct d
+        JOIN catalogue_category cat ON cat.id = d.category_id
         JOIN catalogue_category a ON left(cat.path, length(a.path)) = a.path
-        GROUP BY b.member_id, a.id
-    )"""  # noqa: S608 (constants only)
-
-_CATEGORIES_DELETE_SQL = f"""
-    {_WANTED_SQL}
-    DELETE FROM loyalty_membercategory mc
-    USING targets t
-    WHERE mc.member_id = t.member_id
-      AND NOT EXISTS (
-        SELECT 1 FROM wanted w
-        WHERE w.member_id = mc.member_id AND w.category_id = mc.category_id
-      )
-"""  # noqa: S608 (constants only)
-
-_CATEGORIES_UPSERT_SQL = f"""
-    {_WANTED_SQL}
+        GROUP BY d.member_id, a.id
+    ),
+    gone AS (
+        DELETE FROM loyalty_membercategory mc
+        USING targets t
+        WHERE mc.member_id = t.member_id
+          AND NOT EXISTS (
+            SELECT 1 FROM wanted w
+            WHERE w.member_id = mc.member_id AND w.category_id = mc.category_id
+          )
+    )
     INSERT INTO loyalty_membercategory (member_id, category_id, first_bought_at, last_bought_at)
     SELECT member_id, category_id, first_bought_at, last_bought_at FROM wanted
     ORDER BY member_id, category_id
     ON CONFLICT (member_id, category_id) DO UPDATE SET
         first_bought_at = EXCLUDED.first_bought_at,
         last_bought_at = EXCLUDED.last_bought_at
+    WHERE (loyalty_membercategory.first_bought_at, loyalty_membercategory.last_bought_at)
+        IS DISTINCT FROM (EXCLUDED.first_bought_at, EXCLUDED.last_bought_at)
 """  # noqa: S608 (constants only)
 
 # Quintiles as `_quintiles` computes them: RANK() gives equal values the lowest rank.
@@ -460,7 +462,7 @@ _SCORES_SQL = f"""
 
 
 def _refresh_in_sql(*, since: datetime | None, at: datetime) -> int:
-    """`_refresh_in_python`'s rows in five statements on PostgreSQL, in one transaction.
+    """`_refresh_in_python`'s rows in four statements on PostgreSQL, in one transaction.
 
     Only constants are interpolated into the SQL; values are parameters.
     """
@@ -468,8 +470,7 @@ def _refresh_in_sql(*, since: datetime | None, at: datetime) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(_STATS_SQL, params)
         refreshed = max(cursor.rowcount, 0)
-        cursor.execute(_CATEGORIES_DELETE_SQL, params)
-        cursor.execute(_CATEGORIES_UPSERT_SQL, params)
+        cursor.execute(_CATEGORIES_SQL, params)
         cursor.execute(_SCORES_SQL, params)
         # Members whose orders were all cancelled have no scores.
         MemberStats.objects.filter(orders_count=0).exclude(recency_score=None).update(
