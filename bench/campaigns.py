@@ -33,7 +33,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -42,7 +41,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, log, percentile, scratch_postgres  # noqa: E402
+from bench.common import (  # noqa: E402
+    django_on_scratch_postgres,
+    log,
+    percentile,
+    postgres_server_default,
+    redis_scratch,
+)
 
 EVERYONE = {"match": "all", "conditions": []}
 
@@ -182,106 +187,87 @@ def main() -> None:
     parser.add_argument("--gap", type=float, default=0.2)
     parser.add_argument("--timeout", type=float, default=3600)
     parser.add_argument("--deliver-for", type=float, default=60)
-    default_pg = os.environ.get("DATABASE_URL", "")
-    if not default_pg.startswith("postgres"):
-        default_pg = "postgres://postgres@127.0.0.1:5432/postgres"
-    parser.add_argument("--postgres", default=default_pg)
+    parser.add_argument("--postgres", default=postgres_server_default())
     args = parser.parse_args()
 
     name = f"solomo_bench_campaigns_{os.getpid()}"
-    with scratch_postgres(args.postgres, name) as database_url:
-        redis_port = free_port()
-        redis = subprocess.Popen(
-            [
-                shutil.which("redis-server") or "redis-server",
-                *("--port", str(redis_port), "--bind", "127.0.0.1"),
-                *("--save", "", "--appendonly", "no"),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        env = {
-            **os.environ,
+    with redis_scratch() as redis_port:
+        environ = {
             "DJANGO_SETTINGS_MODULE": "bench.settings_notifications",
-            "DATABASE_URL": database_url,
             "NOTIFY_BENCH_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
             # The provider rate limit's bucket (R29) lives in REDIS_URL.
             "REDIS_URL": f"redis://127.0.0.1:{redis_port}/1",
             "MARKETING_SEND_RATE": str(args.rate),
             "LOYALTY_CAMPAIGN_BATCH_SIZE": str(args.batch_size),
-            "CONN_MAX_AGE": "60",
         }
-        os.environ.update(env)
-        workers: list[subprocess.Popen] = []
-        try:
-            import django
+        with django_on_scratch_postgres(args.postgres, name, environ):
+            run_with_workers(args)
 
-            django.setup()
-            from django.core.management import call_command
 
-            log(f"migrating {name}")
-            call_command("migrate", verbosity=0)
-            orders = args.orders if args.orders is not None else 2 * args.members
-            log(f"generating {args.members:,} members and {orders:,} orders")
-            started = time.monotonic()
-            call_command(
-                "population_generate",
-                members=args.members,
-                orders=orders,
-                seed=21,
-                batch=5000,
-                no_stats=True,
-            )
-            generated_s = time.monotonic() - started
-            celery = [sys.executable, "-m", "celery", "-A", "config", "worker"]
-            quiet = ["--loglevel=ERROR", "--without-gossip", "--without-mingle"]
-            for queue, extra in (
-                ("celery", ["--pool=solo", "-n", "orders@%h"]),
-                (
-                    "campaigns,marketing",
-                    ["--concurrency", str(args.marketing_concurrency), "-n", "marketing@%h"],
-                ),
-            ):
-                workers.append(
-                    subprocess.Popen(
-                        [*celery, "-Q", queue, *extra, *quiet],
-                        cwd=ROOT,
-                        env=env,
-                        stdout=subprocess.DEVNULL,
-                    )
+def run_with_workers(args) -> None:
+    """Generate the population, start the two workers, measure, write the results."""
+    from django.core.management import call_command
+
+    env = dict(os.environ)
+    workers: list[subprocess.Popen] = []
+    try:
+        orders = args.orders if args.orders is not None else 2 * args.members
+        log(f"generating {args.members:,} members and {orders:,} orders")
+        started = time.monotonic()
+        call_command(
+            "population_generate",
+            members=args.members,
+            orders=orders,
+            seed=21,
+            batch=5000,
+            no_stats=True,
+        )
+        generated_s = time.monotonic() - started
+        celery = [sys.executable, "-m", "celery", "-A", "config", "worker"]
+        quiet = ["--loglevel=ERROR", "--without-gossip", "--without-mingle"]
+        for queue, extra in (
+            ("celery", ["--pool=solo", "-n", "orders@%h"]),
+            (
+                "campaigns,marketing",
+                ["--concurrency", str(args.marketing_concurrency), "-n", "marketing@%h"],
+            ),
+        ):
+            workers.append(
+                subprocess.Popen(
+                    [*celery, "-Q", queue, *extra, *quiet],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=subprocess.DEVNULL,
                 )
-            from config.celery_app import app
+            )
+        from config.celery_app import app
 
-            while len(app.control.ping(timeout=0.5)) < 2:
-                if any(worker.poll() is not None for worker in workers):
-                    raise SystemExit("a worker exited")
-            log("warm-up")
-            confirmations(10, args.gap)
-            figures = fan_out(args)
-            summary = {
-                "date": dt.date.today().isoformat(),
-                "members": args.members,
-                "orders": orders,
-                "generated_s": round(generated_s, 1),
-                "rate_per_s": args.rate,
-                "batch_size": args.batch_size,
-                "marketing_concurrency": args.marketing_concurrency,
-                "cpus": os.cpu_count(),
-                **figures,
-            }
-            print(json.dumps(summary, indent=2))
-            out = ROOT / "bench" / "results" / f"campaigns-{summary['date']}.json"
-            out.write_text(json.dumps(summary, indent=2) + "\n")
-            log(f"written to {out.relative_to(ROOT)}")
-        finally:
-            for worker in workers:
-                worker.terminate()
-            for worker in workers:
-                worker.wait(timeout=30)
-            redis.terminate()
-            redis.wait(timeout=10)
-            from django.db import connections
-
-            connections.close_all()
+        while len(app.control.ping(timeout=0.5)) < 2:
+            if any(worker.poll() is not None for worker in workers):
+                raise SystemExit("a worker exited")
+        log("warm-up")
+        confirmations(10, args.gap)
+        figures = fan_out(args)
+        summary = {
+            "date": dt.date.today().isoformat(),
+            "members": args.members,
+            "orders": orders,
+            "generated_s": round(generated_s, 1),
+            "rate_per_s": args.rate,
+            "batch_size": args.batch_size,
+            "marketing_concurrency": args.marketing_concurrency,
+            "cpus": os.cpu_count(),
+            **figures,
+        }
+        print(json.dumps(summary, indent=2))
+        out = ROOT / "bench" / "results" / f"campaigns-{summary['date']}.json"
+        out.write_text(json.dumps(summary, indent=2) + "\n")
+        log(f"written to {out.relative_to(ROOT)}")
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
-"""Helpers shared by the benchmarks: progress lines, ports, percentiles, scratch databases."""
+"""Helpers shared by the benchmarks: progress lines, ports, percentiles, scratch databases,
+and the start most of them share: Django on a migrated scratch PostgreSQL database."""
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -41,3 +45,61 @@ def scratch_postgres(server_url: str, name: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def postgres_server_default() -> str:
+    """DATABASE_URL when it is a PostgreSQL URL, else the local server: a `--postgres` default."""
+    url = os.environ.get("DATABASE_URL", "")
+    return url if url.startswith("postgres") else "postgres://postgres@127.0.0.1:5432/postgres"
+
+
+@contextmanager
+def redis_scratch() -> Iterator[int]:
+    """A throw-away redis-server (no persistence) on a free port; yields the port."""
+    port = free_port()
+    redis = subprocess.Popen(
+        [
+            shutil.which("redis-server") or "redis-server",
+            *("--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no"),
+        ],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield port
+    finally:
+        redis.terminate()
+        redis.wait(timeout=10)
+
+
+@contextmanager
+def django_on_scratch_postgres(
+    server_url: str, name: str, environ: dict[str, str] | None = None
+) -> Iterator[str]:
+    """Create the scratch database `name`, set this process's environment for it
+    (config.settings.test, no Redis, kept connections, then `environ` on top), set Django up,
+    migrate, and yield the database URL; close the connections and drop it afterwards.
+    Worker processes started inside inherit the same environment (`os.environ`)."""
+    with scratch_postgres(server_url, name) as database_url:
+        os.environ.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "config.settings.test",
+                "REDIS_URL": "",
+                "CONN_MAX_AGE": "60",
+                "ALLOWED_HOSTS": "testserver",
+                **(environ or {}),
+                "DATABASE_URL": database_url,
+            }
+        )
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connections
+
+        log(f"migrating {name}")
+        call_command("migrate", verbosity=0)
+        try:
+            yield database_url
+        finally:
+            connections.close_all()

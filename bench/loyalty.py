@@ -38,7 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import log, scratch_postgres  # noqa: E402
+from bench.common import django_on_scratch_postgres, log, postgres_server_default  # noqa: E402
 
 
 def postings(member_ids: list[int], threads: int, per_thread: int) -> float:
@@ -130,34 +130,15 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--postings", type=int, default=100, help="per thread and run")
     parser.add_argument("--reads", type=int, default=30)
-    default_pg = os.environ.get("DATABASE_URL", "")
-    if not default_pg.startswith("postgres"):
-        default_pg = "postgres://postgres@127.0.0.1:5432/postgres"
-    parser.add_argument("--postgres", default=default_pg)
+    parser.add_argument("--postgres", default=postgres_server_default())
     args = parser.parse_args()
 
     name = f"solomo_bench_loyalty_{os.getpid()}"
-    with scratch_postgres(args.postgres, name) as database_url:
-        os.environ.update(
-            {
-                "DJANGO_SETTINGS_MODULE": "config.settings.test",
-                "DATABASE_URL": database_url,
-                "REDIS_URL": "",
-                "CONN_MAX_AGE": "60",
-                "ALLOWED_HOSTS": "testserver",
-            }
-        )
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-        from django.db import connections
+    with django_on_scratch_postgres(args.postgres, name):
         from oscar.test.factories import UserFactory
 
         from loyalty.services.members import member_enrol
 
-        log(f"migrating {name}")
-        call_command("migrate", verbosity=0)
         log("warm-up")
         postings([member_enrol(user=UserFactory()).pk], 2, 10)
         runs = []
@@ -177,7 +158,6 @@ def main() -> None:
         print(json.dumps(summary, indent=2))
         results = ROOT / "bench" / "results" / f"loyalty-{summary['date']}.json"
         results.write_text(json.dumps({"summary": summary, "runs": runs}, indent=2) + "\n")
-        connections.close_all()
 
 
 if __name__ == "__main__":

@@ -24,7 +24,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -34,7 +33,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import free_port, log, percentile, scratch_postgres  # noqa: E402
+from bench.common import (  # noqa: E402
+    django_on_scratch_postgres,
+    log,
+    percentile,
+    postgres_server_default,
+    redis_scratch,
+)
 
 
 def wait_sent(ids: list[int], timeout: float) -> None:
@@ -93,100 +98,73 @@ def main() -> None:
     parser.add_argument("--burst", type=int, default=500)
     parser.add_argument("--trickle", type=int, default=100)
     parser.add_argument("--gap", type=float, default=0.02)
-    default_pg = os.environ.get("DATABASE_URL", "")
-    if not default_pg.startswith("postgres"):
-        default_pg = "postgres://postgres@127.0.0.1:5432/postgres"
-    parser.add_argument("--postgres", default=default_pg)
+    parser.add_argument("--postgres", default=postgres_server_default())
     args = parser.parse_args()
 
     name = f"solomo_bench_notify_{os.getpid()}"
-    with scratch_postgres(args.postgres, name) as database_url:
-        redis_port = free_port()
-        redis = subprocess.Popen(
+    with redis_scratch() as redis_port:
+        environ = {
+            "DJANGO_SETTINGS_MODULE": "bench.settings_notifications",
+            "NOTIFY_BENCH_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
+            # As in production: the worker keeps its database connection between tasks
+            # (CONN_MAX_AGE, set by the helper).
+        }
+        with django_on_scratch_postgres(args.postgres, name, environ):
+            run_with_worker(args)
+
+
+def run_with_worker(args) -> None:
+    """Start the worker, measure, write the results."""
+    env = dict(os.environ)
+    worker = None
+    try:
+        worker = subprocess.Popen(
             [
-                shutil.which("redis-server") or "redis-server",
-                "--port",
-                str(redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "--loglevel=ERROR",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
             ],
+            cwd=ROOT,
+            env=env,
             stdout=subprocess.DEVNULL,
         )
-        env = {
-            **os.environ,
-            "DJANGO_SETTINGS_MODULE": "bench.settings_notifications",
-            "DATABASE_URL": database_url,
-            "NOTIFY_BENCH_BROKER_URL": f"redis://127.0.0.1:{redis_port}/0",
-            "REDIS_URL": "",
-            # As in production: the worker keeps its database connection between tasks.
-            "CONN_MAX_AGE": "60",
+        from config.celery_app import app
+
+        while not app.control.ping(timeout=0.5):
+            if worker.poll() is not None:
+                raise SystemExit("the worker exited")
+        log("warm-up")
+        one_run(50, 10, args.gap)
+        runs = []
+        for index in range(args.runs):
+            result = one_run(args.burst, args.trickle, args.gap)
+            log(f"run {index + 1}: {json.dumps({k: round(v, 1) for k, v in result.items()})}")
+            runs.append(result)
+        summary = {
+            "date": dt.date.today().isoformat(),
+            "runs": args.runs,
+            "burst": args.burst,
+            "trickle": args.trickle,
+            "gap_s": args.gap,
+            "cpus": os.cpu_count(),
+            **{key: round(statistics.median(r[key] for r in runs), 1) for key in runs[0]},
         }
-        os.environ.update(env)
-        worker = None
-        try:
-            import django
-
-            django.setup()
-            from django.core.management import call_command
-
-            log(f"migrating {name}")
-            call_command("migrate", verbosity=0)
-            worker = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "config",
-                    "worker",
-                    "--pool=solo",
-                    "--concurrency=1",
-                    "--loglevel=ERROR",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ],
-                cwd=ROOT,
-                env=env,
-                stdout=subprocess.DEVNULL,
-            )
-            from config.celery_app import app
-
-            while not app.control.ping(timeout=0.5):
-                if worker.poll() is not None:
-                    raise SystemExit("the worker exited")
-            log("warm-up")
-            one_run(50, 10, args.gap)
-            runs = []
-            for index in range(args.runs):
-                result = one_run(args.burst, args.trickle, args.gap)
-                log(f"run {index + 1}: {json.dumps({k: round(v, 1) for k, v in result.items()})}")
-                runs.append(result)
-            summary = {
-                "date": dt.date.today().isoformat(),
-                "runs": args.runs,
-                "burst": args.burst,
-                "trickle": args.trickle,
-                "gap_s": args.gap,
-                "cpus": os.cpu_count(),
-                **{key: round(statistics.median(r[key] for r in runs), 1) for key in runs[0]},
-            }
-            print(json.dumps(summary, indent=2))
-            results = ROOT / "bench" / "results" / f"notifications-{summary['date']}.json"
-            results.write_text(json.dumps({"summary": summary, "runs": runs}, indent=2) + "\n")
-        finally:
-            if worker is not None:
-                worker.terminate()
-                worker.wait(timeout=30)
-            redis.terminate()
-            redis.wait(timeout=10)
-            from django.db import connections
-
-            connections.close_all()
+        print(json.dumps(summary, indent=2))
+        results = ROOT / "bench" / "results" / f"notifications-{summary['date']}.json"
+        results.write_text(json.dumps({"summary": summary, "runs": runs}, indent=2) + "\n")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import log, percentile, scratch_postgres  # noqa: E402
+from bench.common import (  # noqa: E402
+    django_on_scratch_postgres,
+    log,
+    percentile,
+    postgres_server_default,
+)
 
 
 def seed(members: int, orders: int) -> dict:
@@ -110,31 +115,13 @@ def main() -> None:
     parser.add_argument("members", type=int, nargs="?", default=100_000)
     parser.add_argument("--orders", type=int, default=None, help="default: 10 per member")
     parser.add_argument("--runs", type=int, default=20)
-    default_pg = os.environ.get("DATABASE_URL", "")
-    if not default_pg.startswith("postgres"):
-        default_pg = "postgres://postgres@127.0.0.1:5432/postgres"
-    parser.add_argument("--postgres", default=default_pg)
+    parser.add_argument("--postgres", default=postgres_server_default())
     args = parser.parse_args()
 
     name = f"solomo_bench_segments_{os.getpid()}"
-    with scratch_postgres(args.postgres, name) as database_url:
-        os.environ.update(
-            {
-                "DJANGO_SETTINGS_MODULE": "config.settings.test",
-                "DATABASE_URL": database_url,
-                "REDIS_URL": "",
-                "CONN_MAX_AGE": "60",
-                "ALLOWED_HOSTS": "testserver",
-            }
-        )
-        import django
+    with django_on_scratch_postgres(args.postgres, name):
+        from django.db import connection
 
-        django.setup()
-        from django.core.management import call_command
-        from django.db import connection, connections
-
-        log(f"migrating {name}")
-        call_command("migrate", verbosity=0)
         orders = args.orders if args.orders is not None else 10 * args.members
         log(f"generating {args.members:,} members and {orders:,} orders")
         ids = seed(args.members, orders)
@@ -152,7 +139,6 @@ def main() -> None:
             "cpus": os.cpu_count(),
             "segments": results,
         }
-        connections.close_all()
     print(json.dumps(summary, indent=2))
     out = ROOT / "bench" / "results" / f"segments-{summary['date']}.json"
     out.write_text(json.dumps(summary, indent=2) + "\n")

@@ -51,16 +51,20 @@ def tokens_fill(text: str, values: dict[str, str]) -> str:
 
 @dataclass(frozen=True)
 class SendKey:
-    """The (campaign, member, channel) a link was made for: a CampaignSend's unique key."""
+    """The (campaign, member, channel, occurrence) a link was made for: a CampaignSend's
+    unique key (the occurrence is "" but for triggered campaigns)."""
 
     campaign_id: int
     member_id: int
     channel: str
+    occurrence: str = ""
 
 
 def send_token(key: SendKey) -> str:
     """A short signed token (for SMS too) naming the send; checked by `send_token_read`."""
     value = f"{key.campaign_id}.{key.member_id}.{CHANNEL_LETTERS[key.channel]}"
+    if key.occurrence:
+        value += f".{key.occurrence}"
     return signing.TimestampSigner(salt=LINK_NAMESPACE, sep="~").sign(value)
 
 
@@ -70,8 +74,10 @@ def send_token_read(token: str) -> SendKey | None:
         value = signing.TimestampSigner(salt=LINK_NAMESPACE, sep="~").unsign(
             token, max_age=settings.LOYALTY_CAMPAIGN_LINK_DAYS * 86400
         )
-        campaign_id, member_id, letter = value.split(".")
-        return SendKey(int(campaign_id), int(member_id), LETTER_CHANNELS[letter])
+        campaign_id, member_id, letter, *occurrence = value.split(".", 3)
+        return SendKey(
+            int(campaign_id), int(member_id), LETTER_CHANNELS[letter], "".join(occurrence)
+        )
     except (signing.BadSignature, ValueError, KeyError):
         return None
 

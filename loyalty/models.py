@@ -957,11 +957,16 @@ class CampaignRecipient(models.Model):
     """A member of the campaign's audience, as resolved from its segment (a snapshot).
 
     The control group is picked by a hash of (campaign, member): resolving again picks the
-    same members. `voucher` is the member's personal voucher, made once.
+    same members. `voucher` is the member's personal voucher, made once per occurrence.
+
+    `occurrence` names what made a triggered campaign select the member ("" for a "once"
+    campaign): the year of a birthday, the day of the last order, the points lot about to
+    expire. A member is a recipient once per occurrence (README.md "Campaigns").
     """
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="recipients")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    occurrence = models.CharField(max_length=40, blank=True, default="")
     is_control = models.BooleanField(_("control group"), default=False)
     resolved_at = models.DateTimeField(default=timezone.now)
     voucher = models.OneToOneField(
@@ -975,7 +980,9 @@ class CampaignRecipient(models.Model):
     class Meta:
         verbose_name = _("campaign recipient")
         constraints = [
-            models.UniqueConstraint(fields=["campaign", "member"], name="loyalty_recipient_unique")
+            models.UniqueConstraint(
+                fields=["campaign", "member", "occurrence"], name="loyalty_recipient_unique"
+            )
         ]
 
     def __str__(self) -> str:
@@ -992,11 +999,13 @@ class CampaignSendStatus(models.TextChoices):
 
 
 class CampaignSend(models.Model):
-    """The campaign's message to one member on one channel: at most one, ever (R28)."""
+    """The campaign's message to one member on one channel: at most one per occurrence
+    (CampaignRecipient.occurrence; a "once" campaign has the one occurrence "") (R28)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.PROTECT, related_name="sends")
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
     channel = models.CharField(max_length=10, choices=CampaignChannel.choices)
+    occurrence = models.CharField(max_length=40, blank=True, default="")
     status = models.CharField(max_length=20, choices=CampaignSendStatus.choices)
     outbox_message = models.ForeignKey(
         "communication.OutboxMessage",
@@ -1019,7 +1028,8 @@ class CampaignSend(models.Model):
         verbose_name = _("campaign send")
         constraints = [
             models.UniqueConstraint(
-                fields=["campaign", "member", "channel"], name="loyalty_campaign_send_unique"
+                fields=["campaign", "member", "channel", "occurrence"],
+                name="loyalty_campaign_send_unique",
             )
         ]
         indexes = [models.Index(fields=["campaign", "status"], name="loyalty_send_status")]

@@ -28,7 +28,7 @@ class CampaignForm(forms.ModelForm):
     channels = forms.MultipleChoiceField(
         label=_("Channels"),
         choices=CampaignChannel.choices,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text=_("Each member gets it on the channels they agreed to receive offers on."),
     )
     send_at = forms.DateTimeField(

@@ -45,7 +45,7 @@ class SegmentForm(forms.Form):
         label=_("One-to-one offers"),
         queryset=None,
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
         help_text=_(
             "User offers (Offers dashboard, type “User offers”) that only this segment's "
             "members get in their basket and at checkout."

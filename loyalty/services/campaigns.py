@@ -8,13 +8,16 @@ How a campaign goes out (README.md "Campaigns"):
    one INSERT ... SELECT (the segment's single query, loyalty.selectors.segment_members),
    choosing the control group by a hash of (campaign, member) in SQL: resolving again
    picks the same members. A "once" campaign is resolved once (a snapshot); a triggered
-   one adds, on each run, the members its trigger selects that day.
+   one adds, on each run, the members its trigger selects that day, each with the
+   occurrence that selected them (the birthday's year, the last order's day, the points
+   lot about to expire): a member is reached once per occurrence, so again next year.
 3. `campaign_send_batch` takes the next `size` recipients without any send row, in member
    order, under the campaign's row lock; checks each channel's marketing consent at that
-   moment (R41); records the member's reward (once: R30) and one outbox message per
-   channel through the Dispatcher; and writes the CampaignSend rows, UNIQUE per (campaign,
-   member, channel) (R28). It is one transaction: a worker killed half-way leaves nothing
-   of the batch, and the next run (the chain, or beat's sweep) does it again.
+   moment (R41); records the member's reward (once per occurrence: R30) and one outbox
+   message per channel through the Dispatcher; and writes the CampaignSend rows, UNIQUE
+   per (campaign, member, channel, occurrence) (R28). It is one transaction: a worker
+   killed half-way leaves nothing of the batch, and the next run (the chain, or beat's
+   sweep) does it again.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models import CharField, Count, Exists, F, OuterRef, Q, Subquery, Value
+from django.db.models.expressions import Expression
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone, translation
 from django.utils.formats import time_format
 from django.utils.text import slugify
@@ -235,31 +240,36 @@ def campaign_cancel(*, campaign: Campaign) -> Campaign:
 # --- Audience -----------------------------------------------------------------------------
 
 
-def _trigger_q(campaign: Campaign, at: datetime) -> Q | None:
-    """Members the campaign's trigger selects on `at`'s day (None: every member)."""
+def _trigger(campaign: Campaign, at: datetime) -> tuple[Q | None, Expression]:
+    """Members the campaign's trigger selects on `at`'s day (None: every member), and the
+    SQL expression of each one's occurrence (CampaignRecipient.occurrence): what selected
+    them, so that the same occurrence is never sent twice and the next one is sent."""
     today = timezone.localdate(at)
     if campaign.trigger == CampaignTrigger.BIRTHDAY:
-        return Q(birthday__month=today.month, birthday__day=today.day)
+        return Q(birthday__month=today.month, birthday__day=today.day), Value(str(today.year))
     if campaign.trigger == CampaignTrigger.DAYS_AFTER_LAST_ORDER:
         day = today - timedelta(days=campaign.trigger_days or 0)
-        return Q(Exists(MemberStats.objects.filter(member=OuterRef("pk"), last_order_at__date=day)))
+        selected = Exists(
+            MemberStats.objects.filter(member=OuterRef("pk"), last_order_at__date=day)
+        )
+        return Q(selected), Value(day.isoformat())
     if campaign.trigger == CampaignTrigger.POINTS_EXPIRING:
         horizon = at + timedelta(days=campaign.trigger_days or POINTS_EXPIRING_DAYS)
-        return Q(
-            Exists(
-                PointsLot.objects.filter(
-                    member=OuterRef("pk"), remaining__gt=0, expires_at__gt=at
-                ).filter(expires_at__lte=horizon)
-            )
+        expiring = PointsLot.objects.filter(
+            member=OuterRef("pk"), remaining__gt=0, expires_at__gt=at, expires_at__lte=horizon
         )
+        # The first lot to expire: while it waits, the member is not told again.
+        first_lot = Subquery(expiring.order_by("expires_at", "pk").values("pk")[:1])
+        return Q(Exists(expiring)), Concat(Value("lot-"), Cast(first_lot, CharField()))
     if campaign.trigger == CampaignTrigger.FIRST_PICKUP:
         pickup_model = apps.get_model("stores", "Pickup")
         collected = pickup_model.objects.filter(order__user=OuterRef("user"), status="collected")
         since = at - timedelta(days=campaign.trigger_days or 1)
-        return Q(Exists(collected.filter(collected_at__gte=since))) & ~Q(
+        first = Q(Exists(collected.filter(collected_at__gte=since))) & ~Q(
             Exists(collected.filter(collected_at__lt=since))
         )
-    return None
+        return first, Value("")
+    return None, Value("")
 
 
 @transaction.atomic
@@ -276,11 +286,13 @@ def campaign_audience_resolve(*, campaign: Campaign, at: datetime | None = None)
     ):
         return 0
     members = segment_members(segment=locked.segment, at=at)
-    trigger = _trigger_q(locked, at)
+    trigger, occurrence = _trigger(locked, at)
     if trigger is not None:
         members = members.filter(trigger)
     select_sql, select_params = (
-        members.order_by().values(member_key=F("pk")).query.sql_with_params()
+        members.order_by()
+        .values(member_key=F("pk"), occurrence_key=occurrence)
+        .query.sql_with_params()
     )
     table = CampaignRecipient._meta.db_table
     # The control bucket, as control_bucket() computes it ("%%": a literal % next to params).
@@ -289,9 +301,10 @@ def campaign_audience_resolve(*, campaign: Campaign, at: datetime | None = None)
     )
     # Only constants and the ORM's own compiled query are interpolated; values are params.
     sql = (
-        f"INSERT INTO {table} (campaign_id, member_id, is_control, resolved_at) "  # noqa: S608
-        f"SELECT %s, m.member_key, {bucket} < %s, %s FROM ({select_sql}) AS m WHERE true "
-        "ON CONFLICT (campaign_id, member_id) DO NOTHING"
+        f"INSERT INTO {table} (campaign_id, member_id, occurrence, is_control, resolved_at) "  # noqa: S608
+        f"SELECT %s, m.member_key, m.occurrence_key, {bucket} < %s, %s "
+        f"FROM ({select_sql}) AS m WHERE true "
+        "ON CONFLICT (campaign_id, member_id, occurrence) DO NOTHING"
     )
     params = [locked.pk, locked.pk, locked.control_percent, at, *select_params]
     with connection.cursor() as cursor:
@@ -358,13 +371,16 @@ class _Reward:
 
 
 def _reward(campaign: Campaign, recipient: CampaignRecipient, at: datetime) -> _Reward:
-    """The member's reward, given once whatever the retries (R30)."""
+    """The member's reward, given once per occurrence whatever the retries (R30)."""
     if campaign.reward_kind == CampaignRewardKind.POINTS:
+        key = f"campaign:{campaign.pk}:member:{recipient.member_id}"
+        if recipient.occurrence:
+            key += f":{recipient.occurrence}"
         entry = points_credit(
             member=recipient.member,
             amount=campaign.reward_points,
             reason=_("Campaign: %(name)s") % {"name": campaign.name},
-            idempotency_key=f"campaign:{campaign.pk}:member:{recipient.member_id}",
+            idempotency_key=key,
             kind=EntryKind.BONUS,
             at=at,
         )
@@ -412,9 +428,12 @@ def campaign_send_batch(
 
 
 def _next_recipients(campaign: Campaign, after_member_id: int, size: int) -> list:
-    """The next recipients (control group excluded) without send rows, in member order,
-    with each channel's current marketing consent read in the same query (R41)."""
-    handled = CampaignSend.objects.filter(campaign=campaign, member=OuterRef("member"))
+    """The next recipients (control group excluded) without send rows for their
+    occurrence, in member order, with each channel's current marketing consent read in the
+    same query (R41)."""
+    handled = CampaignSend.objects.filter(
+        campaign=campaign, member=OuterRef("member"), occurrence=OuterRef("occurrence")
+    )
     return list(
         CampaignRecipient.objects.filter(
             campaign=campaign, is_control=False, member_id__gt=after_member_id
@@ -424,7 +443,7 @@ def _next_recipients(campaign: Campaign, after_member_id: int, size: int) -> lis
         .annotate(
             **{f"consent_{channel}": _latest_consent(channel) for channel in campaign.channels}
         )
-        .order_by("member_id")[:size]
+        .order_by("member_id", "occurrence")[:size]
     )
 
 
@@ -471,7 +490,7 @@ def _send_to(campaign: Campaign, recipients: list[CampaignRecipient], now: datet
             if channel not in allowed:
                 status = CampaignSendStatus.SKIPPED_NO_CONSENT
             else:
-                key = SendKey(campaign.pk, member.pk, channel)
+                key = SendKey(campaign.pk, member.pk, channel, recipient.occurrence)
                 with translation.override(message.language):
                     content = message_render(
                         message=message, channel=channel, key=key, values=values
@@ -489,6 +508,7 @@ def _send_to(campaign: Campaign, recipients: list[CampaignRecipient], now: datet
                     campaign=campaign,
                     member=member,
                     channel=channel,
+                    occurrence=recipient.occurrence,
                     status=status,
                     outbox_message=outbox_message,
                     voucher=reward.voucher,
@@ -496,8 +516,8 @@ def _send_to(campaign: Campaign, recipients: list[CampaignRecipient], now: datet
                     created_at=now,
                 )
             )
-    # A second send for a (campaign, member, channel) violates the UNIQUE constraint and
-    # rolls the whole batch back: never a duplicate message (R28).
+    # A second send for a (campaign, member, channel, occurrence) violates the UNIQUE
+    # constraint and rolls the whole batch back: never a duplicate message (R28).
     CampaignSend.objects.bulk_create(sends)
 
 
@@ -549,8 +569,19 @@ def campaigns_sweep(*, at: datetime | None = None) -> SweepResult:
         )
         Campaign.objects.filter(pk__in=due).update(status=CampaignStatus.SENDING, updated_at=at)
     stalled_before = at - timedelta(seconds=settings.LOYALTY_CAMPAIGN_STALL_AFTER)
+    # A triggered campaign is always sending: it stalled only if recipients wait.
+    unsent = CampaignRecipient.objects.filter(campaign=OuterRef("pk"), is_control=False).filter(
+        ~Exists(
+            CampaignSend.objects.filter(
+                campaign=OuterRef("campaign"),
+                member=OuterRef("member"),
+                occurrence=OuterRef("occurrence"),
+            )
+        )
+    )
     stalled = list(
-        Campaign.objects.filter(status=CampaignStatus.SENDING, trigger=CampaignTrigger.ONCE)
+        Campaign.objects.filter(status=CampaignStatus.SENDING)
+        .filter(Q(trigger=CampaignTrigger.ONCE) | Q(Exists(unsent)))
         .filter(
             Q(last_batch_at__lt=stalled_before)
             | Q(last_batch_at=None, launched_at__lt=stalled_before)
@@ -616,6 +647,7 @@ def campaign_send_opened(*, key: SendKey, at: datetime | None = None) -> bool:
             campaign_id=key.campaign_id,
             member_id=key.member_id,
             channel=key.channel,
+            occurrence=key.occurrence,
             opened_at=None,
         ).update(opened_at=at or timezone.now())
     )
@@ -627,7 +659,12 @@ def campaign_send_clicked(*, key: SendKey, at: datetime | None = None) -> str:
     at = at or timezone.now()
     send = (
         CampaignSend.objects.select_related("campaign", "outbox_message")
-        .filter(campaign_id=key.campaign_id, member_id=key.member_id, channel=key.channel)
+        .filter(
+            campaign_id=key.campaign_id,
+            member_id=key.member_id,
+            channel=key.channel,
+            occurrence=key.occurrence,
+        )
         .first()
     )
     if send is None:
@@ -716,6 +753,7 @@ def campaign_preview(
     recipient = (
         CampaignRecipient.objects.filter(campaign=campaign, member_id=member.pk)
         .select_related("voucher")
+        .order_by("-resolved_at", "-pk")
         .first()
     )
     if recipient is not None and recipient.voucher is not None:

@@ -51,8 +51,16 @@ logger = logging.getLogger(__name__)
 PUBLISH_ERRORS = (KombuOperationalError, KombuError, RedisError, OSError)
 
 # What a message says, as opposed to where it goes and how delivery went: erased from
-# secret messages once delivered and from every message after the retention period.
-CONTENT_ERASED = {"subject": "", "body": "", "html": "", "url": "", "attachments": []}
+# secret messages once delivered and from every message after the retention period. The
+# headers go too: a marketing email's List-Unsubscribe carries the member's signed token.
+CONTENT_ERASED = {
+    "subject": "",
+    "body": "",
+    "html": "",
+    "url": "",
+    "attachments": [],
+    "headers": {},
+}
 DELIVERY_OVER = (
     OutboxMessage.Status.SENT,
     OutboxMessage.Status.FAILED,

@@ -96,7 +96,7 @@ def _campaign_seed(segment: Segment) -> Campaign:
     # Every second reader opens it, every fourth clicks, and two of those order after.
     buyers = 0
     for position, send in enumerate(sent):
-        key = SendKey(campaign.pk, send.member_id, send.channel)
+        key = SendKey(campaign.pk, send.member_id, send.channel, send.occurrence)
         at = now - timedelta(hours=len(sent) - position)
         if position % 2 == 0:
             campaign_send_opened(key=key, at=at)

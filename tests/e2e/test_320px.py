@@ -151,6 +151,37 @@ def hq_pages() -> dict[str, str]:
     }
 
 
+@pytest.fixture
+def awkward_campaigns(awkward_shop):
+    """A draft campaign and a finished one with its sends, long names and texts."""
+    from tests.loyalty.campaign_helpers import campaign_for, consenting_member, fan_out, sending
+
+    for n in range(3):
+        consenting_member(first_name=f"{LONG_WORD}{n}", email=f"{LONG_WORD}{n}@example.com")
+    draft = campaign_for(
+        name=f"{LONG_WORD} tasting evening — 50 bonus points"[:100],
+        channels=("email", "sms"),
+        control_percent=10,
+    )
+    finished = sending(campaign_for(name=f"We miss you: {LONG_WORD} week"))
+    fan_out(finished)
+    return {"draft": draft, "finished": finished}
+
+
+def campaign_pages(campaigns) -> dict[str, str]:
+    draft, finished = campaigns["draft"].pk, campaigns["finished"].pk
+    base = "/dashboard/loyalty/campaigns/"
+    return {
+        "campaign list": base,
+        "campaign form (new)": f"{base}new/",
+        "campaign form (draft)": f"{base}{draft}/edit/",
+        "campaign detail (draft)": f"{base}{draft}/",
+        "campaign preview": f"{base}{draft}/preview/",
+        "campaign report (finished)": f"{base}{finished}/",
+        "French campaign report": f"/fr{base}{finished}/",
+    }
+
+
 # The hour labels under the dashboard's chart that are shown, left to right.
 CHART_LABELS = """() => [...document.querySelectorAll("#order_graph dd em")]
     .filter((label) => getComputedStyle(label).visibility !== "hidden")
@@ -199,7 +230,9 @@ def sign_in_as(context, client, live_server, user) -> None:
     )
 
 
-def test_no_shopper_or_staff_page_scrolls_sideways_at_320px(browser, awkward_shop, client):
+def test_no_shopper_or_staff_page_scrolls_sideways_at_320px(
+    browser, awkward_shop, awkward_campaigns, client
+):
     live_server = awkward_shop["live_server"]
     context = browser.new_context(viewport=NARROW, device_scale_factor=1, is_mobile=True)
     # Only the live server: no map tiles from the internet.
@@ -223,6 +256,7 @@ def test_no_shopper_or_staff_page_scrolls_sideways_at_320px(browser, awkward_sho
     # and head office every page of Oscar's dashboard it works in
     sign_in_as(context, client, live_server, UserFactory(is_staff=True, is_superuser=True))
     failures += layout_faults(page, live_server.url, hq_pages())
+    failures += layout_faults(page, live_server.url, campaign_pages(awkward_campaigns))
 
     # Then none is wider than the screen, and no word is cut in two
     assert failures == []
@@ -240,4 +274,51 @@ def test_no_shopper_or_staff_page_scrolls_sideways_at_320px(browser, awkward_sho
     labels = page.evaluate(CHART_LABELS)
     assert len(labels) >= 4
     assert all(left[1] <= right[0] for left, right in pairwise(labels)), labels
+    context.close()
+
+
+# The boxes of the segment form's offer checkboxes, their labels and the field's help text.
+OFFER_BOXES = """() => {
+    const box = (el) => { const r = el.getBoundingClientRect();
+        return [r.left, r.top, r.right, r.bottom]; };
+    const inputs = [...document.querySelectorAll("input[name=offers]")];
+    return {
+        inputs: inputs.map(box),
+        labels: inputs.map((input) => box(input.closest("label") || input.labels[0])),
+        help: box(inputs[0].closest(".form-group").querySelector(".form-text")),
+    };
+}"""
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def test_the_segment_offer_checkboxes_stay_clear_of_their_help_text_at_375px(
+    browser, live_server, client
+):
+    from oscar.test.factories import ConditionalOfferFactory
+
+    # Given two user offers a marketer may attach to a segment
+    for name in ("10 % off coffee for lapsed members", f"{LONG_WORD} tasting"):
+        ConditionalOfferFactory(name=name, offer_type="User")
+    context = browser.new_context(
+        viewport={"width": 375, "height": 740}, device_scale_factor=1, is_mobile=True
+    )
+    sign_in_as(context, client, live_server, UserFactory(is_staff=True, is_superuser=True))
+    page = context.new_page()
+
+    # When the segment form is opened on a 375 px phone
+    page.goto(live_server.url + "/dashboard/loyalty/segments/new/")
+    boxes = page.evaluate(OFFER_BOXES)
+
+    # Then each checkbox sits beside its own label, above the help text, over nothing else
+    assert len(boxes["inputs"]) == 2
+    for checkbox, label in zip(boxes["inputs"], boxes["labels"], strict=True):
+        assert checkbox[2] - checkbox[0] < 30, checkbox  # a box, not a full-width field
+        assert not _overlap(checkbox, boxes["help"]), (checkbox, boxes["help"])
+        assert label[3] <= boxes["help"][1] + 0.5, (label, boxes["help"])
+    first, second = boxes["labels"]
+    assert not _overlap(first, second)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
     context.close()

@@ -575,3 +575,97 @@ def test_the_other_triggers_select_the_days_members():
     assert CampaignRecipient.objects.get(campaign=pickups).member == first_pickup
     # Resolving again the same day adds nobody twice
     assert campaign_audience_resolve(campaign=pickups) == 0
+
+
+# --- Triggered campaigns: once per occurrence (R28, R30) ----------------------------------
+
+
+def _send_all(campaign: Campaign) -> None:
+    last = 0
+    while last is not None:
+        last = campaign_send_batch(campaign_id=campaign.pk, after_member_id=last, size=2)
+
+
+def test_r28_a_birthday_campaign_reaches_a_member_once_each_year():
+    from datetime import UTC, datetime
+
+    # Given a member born on 15 June and a birthday campaign with 25 bonus points
+    member = consenting_member()
+    member.birthday = datetime(1990, 6, 15).date()
+    member.save(update_fields=["birthday"])
+    campaign = sending(campaign_for(trigger="birthday", reward_kind="points", reward_points=25))
+    birthday_2026 = datetime(2026, 6, 15, 10, tzinfo=UTC)
+
+    # When beat resolves and sends on the birthday, and again later that day (a retry)
+    assert campaign_audience_resolve(campaign=campaign, at=birthday_2026) == 1
+    _send_all(campaign)
+    assert campaign_audience_resolve(campaign=campaign, at=birthday_2026 + timedelta(hours=5)) == 0
+    _send_all(campaign)
+    # and the next year on the same day
+    birthday_2027 = birthday_2026.replace(year=2027)
+    assert campaign_audience_resolve(campaign=campaign, at=birthday_2027) == 1
+    _send_all(campaign)
+    assert campaign_audience_resolve(campaign=campaign, at=birthday_2027) == 0
+    _send_all(campaign)
+
+    # Then one send, one message and one bonus a year
+    sends = CampaignSend.objects.filter(campaign=campaign).order_by("occurrence")
+    assert list(sends.values_list("member", "channel", "occurrence", "status")) == [
+        (member.pk, "email", "2026", "pending"),
+        (member.pk, "email", "2027", "pending"),
+    ]
+    assert campaign_outbox(campaign).count() == 2
+    member.refresh_from_db()
+    assert member.balance == 50
+    assert sorted(
+        PointsEntry.objects.filter(member=member).values_list("idempotency_key", flat=True)
+    ) == [
+        f"campaign:{campaign.pk}:member:{member.pk}:2026",
+        f"campaign:{campaign.pk}:member:{member.pk}:2027",
+    ]
+    # and each year's links name that year's send only
+    Client().get(f"/loyalty/o/{send_token(SendKey(campaign.pk, member.pk, 'email', '2026'))}.gif")
+    assert [send.opened_at is not None for send in sends] == [True, False]
+    assert campaign_counts(campaign=campaign)["members_messaged"] == 1
+
+
+def test_r28_the_other_triggers_send_again_for_a_new_occurrence_only():
+    from loyalty.services.ledger import points_credit
+
+    now = timezone.now()
+    # N days after the last order: once per last order's day
+    buyer = consenting_member()
+    stats = MemberStats.objects.create(
+        member=buyer, orders_count=1, last_order_at=now - timedelta(days=7)
+    )
+    after_order = sending(campaign_for(trigger="days_after_last_order", trigger_days=7))
+    assert campaign_audience_resolve(campaign=after_order, at=now) == 1
+    assert campaign_audience_resolve(campaign=after_order, at=now) == 0
+    stats.last_order_at = now + timedelta(days=3)
+    stats.save(update_fields=["last_order_at"])
+    assert campaign_audience_resolve(campaign=after_order, at=now + timedelta(days=10)) == 1
+    assert sorted(
+        CampaignRecipient.objects.filter(campaign=after_order).values_list("occurrence", flat=True)
+    ) == [
+        timezone.localdate(now - timedelta(days=7)).isoformat(),
+        timezone.localdate(now + timedelta(days=3)).isoformat(),
+    ]
+
+    # Points expiring within 10 days: once per lot about to expire
+    holder = consenting_member()
+    first = points_credit(
+        member=holder, amount=30, reason="t", idempotency_key="a", expires_at=now + timedelta(5)
+    )
+    second = points_credit(
+        member=holder, amount=30, reason="t", idempotency_key="b", expires_at=now + timedelta(12)
+    )
+    expiring = sending(campaign_for(trigger="points_expiring", trigger_days=10))
+    assert campaign_audience_resolve(campaign=expiring, at=now) == 1
+    assert campaign_audience_resolve(campaign=expiring, at=now + timedelta(days=1)) == 0
+    assert campaign_audience_resolve(campaign=expiring, at=now + timedelta(days=6)) == 1
+    lots = list(
+        CampaignRecipient.objects.filter(campaign=expiring)
+        .order_by("resolved_at")
+        .values_list("occurrence", flat=True)
+    )
+    assert lots == [f"lot-{first.lot.pk}", f"lot-{second.lot.pk}"]

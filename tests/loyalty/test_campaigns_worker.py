@@ -17,13 +17,18 @@ from pathlib import Path
 
 import pytest
 from django.db import transaction
+from django.utils import timezone
 
-from loyalty.models import Campaign, CampaignRecipient, CampaignSend
-from loyalty.services.campaigns import campaign_launch
+from loyalty.models import Campaign, CampaignRecipient, CampaignSend, Member
+from loyalty.services.campaigns import (
+    campaign_audience_resolve,
+    campaign_launch,
+    campaign_send_batch,
+)
 from shop.communication import ratelimit
 from shop.communication.models import OutboxMessage
 from tests.conftest import IN_CI, _service_missing
-from tests.loyalty.campaign_helpers import campaign_for, consenting_member
+from tests.loyalty.campaign_helpers import campaign_for, consenting_member, sending
 from tests.shop.communication.services import RedisServer, Worker, app_broker, wait_for
 
 MEMBERS = 90
@@ -49,34 +54,30 @@ def _emails_by_outbox_id(directory: Path) -> Counter:
     return ids
 
 
-@pytest.mark.redis
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.xdist_group("notification-workers")
-def test_r28_worker_killed_half_way_through_a_fan_out_loses_and_duplicates_nothing(tmp_path):
-    _services_or_skip()
-    # Given 90 consenting members, a campaign to all of them with a 10 % control group, and
-    # a worker (with beat) sending batches of 3
-    members = [consenting_member() for _ in range(MEMBERS)]
-    campaign = campaign_for(control_percent=10, reward_kind="points", reward_points=10)
+WORKER_ENV = {
+    "LOYALTY_CAMPAIGN_BATCH_SIZE": "3",
+    "LOYALTY_CAMPAIGN_STALL_AFTER": "2",
+    "LOYALTY_CAMPAIGN_SWEEP_EVERY": "1",
+    "CELERY_VISIBILITY_TIMEOUT": "4",
+    "NOTIFY_SENDING_LEASE": "3",
+    "NOTIFY_RETRY_BASE_DELAY": "0.2",
+    "NOTIFY_RETRY_MAX_DELAY": "1",
+    "NOTIFY_SWEEP_INTERVAL": "1",
+    "NOTIFY_SWEEP_DELAY": "1",
+    "MARKETING_SEND_RATE": "0",
+}
+
+
+def _launch_kill_and_finish(
+    *, campaign, sends, recipients, emails: Path, beat_dir: Path, final_status: str
+):
+    """Launch `campaign` on a worker, SIGKILL it once a third of `recipients` have their
+    `sends`, then let a second worker (with beat) finish until each is delivered and the
+    campaign is in `final_status`."""
     redis = RedisServer()
     redis.start()
     broker_url = redis.url(1)
-    emails = tmp_path / "emails"
-    emails.mkdir()
-    env = {
-        "NOTIFY_TEST_EMAIL_DIR": str(emails),
-        "LOYALTY_CAMPAIGN_BATCH_SIZE": "3",
-        "LOYALTY_CAMPAIGN_STALL_AFTER": "2",
-        "LOYALTY_CAMPAIGN_SWEEP_EVERY": "1",
-        "CELERY_VISIBILITY_TIMEOUT": "4",
-        "NOTIFY_SENDING_LEASE": "3",
-        "NOTIFY_RETRY_BASE_DELAY": "0.2",
-        "NOTIFY_RETRY_MAX_DELAY": "1",
-        "NOTIFY_SWEEP_INTERVAL": "1",
-        "NOTIFY_SWEEP_DELAY": "1",
-        "MARKETING_SEND_RATE": "0",
-    }
+    env = {**WORKER_ENV, "NOTIFY_TEST_EMAIL_DIR": str(emails)}
     try:
         # (no beat in the worker to be killed: beat runs in a child process SIGKILL leaves)
         first = Worker(broker_url=broker_url, env=env)
@@ -85,7 +86,6 @@ def test_r28_worker_killed_half_way_through_a_fan_out_loses_and_duplicates_nothi
                 campaign_launch(campaign=campaign)
 
             # When the worker is killed (SIGKILL) once a third of the audience was sent to
-            sends = CampaignSend.objects.filter(campaign=campaign)
             wait_for(
                 lambda: sends.count() >= MEMBERS // 3,
                 timeout=60,
@@ -97,14 +97,16 @@ def test_r28_worker_killed_half_way_through_a_fan_out_loses_and_duplicates_nothi
         finally:
             first.stop()
         at_kill = sends.count()
-        recipients = CampaignRecipient.objects.filter(campaign=campaign, is_control=False)
         assert MEMBERS // 3 <= at_kill < recipients.count()
 
         # Then a new worker finishes the fan-out (the sweep restarts the stalled chain)
-        second = Worker(broker_url=broker_url, env=env, beat_dir=tmp_path)
+        second = Worker(broker_url=broker_url, env=env, beat_dir=beat_dir)
         try:
             wait_for(
-                lambda: Campaign.objects.get(pk=campaign.pk).status == "finished",
+                lambda: (
+                    sends.count() == recipients.count()
+                    and Campaign.objects.get(pk=campaign.pk).status == final_status
+                ),
                 timeout=90,
                 message="the fan-out to finish",
             )
@@ -121,6 +123,41 @@ def test_r28_worker_killed_half_way_through_a_fan_out_loses_and_duplicates_nothi
     finally:
         redis.stop()
 
+
+def _delivered_once(emails: Path, messages) -> None:
+    """Every message reached the mailbox; only one caught mid-delivery by the kill (claimed,
+    so tried twice) may have been written twice by the mail backend (README "Notifications")."""
+    delivered = _emails_by_outbox_id(emails)
+    assert set(delivered) == set(messages.values_list("pk", flat=True))
+    twice = [pk for pk, count in delivered.items() if count > 1]
+    assert len(twice) <= 1
+    assert all(OutboxMessage.objects.get(pk=pk).attempts == 2 for pk in twice)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("notification-workers")
+def test_r28_worker_killed_half_way_through_a_fan_out_loses_and_duplicates_nothing(tmp_path):
+    _services_or_skip()
+    # Given 90 consenting members, a campaign to all of them with a 10 % control group, and
+    # a worker (with beat) sending batches of 3
+    members = [consenting_member() for _ in range(MEMBERS)]
+    campaign = campaign_for(control_percent=10, reward_kind="points", reward_points=10)
+    emails = tmp_path / "emails"
+    emails.mkdir()
+    sends = CampaignSend.objects.filter(campaign=campaign)
+    recipients = CampaignRecipient.objects.filter(campaign=campaign, is_control=False)
+
+    _launch_kill_and_finish(
+        campaign=campaign,
+        sends=sends,
+        recipients=recipients,
+        emails=emails,
+        beat_dir=tmp_path,
+        final_status="finished",
+    )
+
     # 0 missing, 0 duplicates: one send row and one outbox message per member out of the
     # control group, none for the control group, points once each
     expected = set(recipients.values_list("member_id", flat=True))
@@ -134,13 +171,69 @@ def test_r28_worker_killed_half_way_through_a_fan_out_loses_and_duplicates_nothi
     for member in members:
         member.refresh_from_db()
         assert member.balance == (10 if member.pk in expected else 0)
-    # Every message reached the mailbox; only one caught mid-delivery by the kill (claimed,
-    # so tried twice) may have been written twice by the mail backend (README "Notifications")
-    delivered = _emails_by_outbox_id(emails)
-    assert set(delivered) == set(messages.values_list("pk", flat=True))
-    twice = [pk for pk, count in delivered.items() if count > 1]
-    assert len(twice) <= 1
-    assert all(OutboxMessage.objects.get(pk=pk).attempts == 2 for pk in twice)
+    _delivered_once(emails, messages)
+
+
+@pytest.mark.redis
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("notification-workers")
+def test_r28_a_birthday_campaign_killed_half_way_sends_this_years_occurrence_once(tmp_path):
+    _services_or_skip()
+    today = timezone.localdate()
+    if (today.month, today.day) == (2, 29):
+        pytest.skip("no birthday occurrence last year on 29 February")
+    # Given 90 consenting members born on this day, a birthday campaign with bonus points
+    # that reached each of them last year
+    members = [consenting_member() for _ in range(MEMBERS)]
+    Member.objects.update(birthday=today.replace(year=1990))
+    campaign = sending(
+        campaign_for(trigger="birthday", control_percent=10, reward_kind="points", reward_points=10)
+    )
+    last_year = timezone.now().replace(year=today.year - 1)
+    campaign_audience_resolve(campaign=campaign, at=last_year)
+    last = 0
+    while last is not None:
+        last = campaign_send_batch(campaign_id=campaign.pk, after_member_id=last, size=30)
+    OutboxMessage.objects.update(status="sent", sent_at=last_year)
+    Campaign.objects.filter(pk=campaign.pk).update(status="draft")
+    campaign.refresh_from_db()
+    emails = tmp_path / "emails"
+    emails.mkdir()
+    this_year = str(today.year)
+    sends = CampaignSend.objects.filter(campaign=campaign, occurrence=this_year)
+    recipients = CampaignRecipient.objects.filter(
+        campaign=campaign, is_control=False, occurrence=this_year
+    )
+
+    # When it is launched today on a worker killed a third of the way through
+    # (a triggered campaign keeps sending for the next days' birthdays)
+    _launch_kill_and_finish(
+        campaign=campaign,
+        sends=sends,
+        recipients=recipients,
+        emails=emails,
+        beat_dir=tmp_path,
+        final_status="sending",
+    )
+
+    # Then each member out of the control group got this year's message and bonus once,
+    # beside last year's
+    expected = set(recipients.values_list("member_id", flat=True))
+    assert 0 < len(expected) < MEMBERS
+    assert Counter(
+        CampaignSend.objects.filter(campaign=campaign).values_list("member_id", "occurrence")
+    ) == Counter({(pk, year): 1 for pk in expected for year in (str(today.year - 1), this_year)})
+    messages = OutboxMessage.objects.filter(pk__in=sends.values("outbox_message"))
+    member_users = {m.pk: m.user_id for m in members}
+    assert Counter(messages.values_list("user_id", flat=True)) == Counter(
+        {member_users[pk]: 1 for pk in expected}
+    )
+    assert OutboxMessage.objects.filter(purpose="marketing").count() == 2 * len(expected)
+    for member in members:
+        member.refresh_from_db()
+        assert member.balance == (20 if member.pk in expected else 0)
+    _delivered_once(emails, messages)
 
 
 # --- R29: the provider rate limit holds across processes -----------------------------------

@@ -446,3 +446,111 @@ def test_the_stats_task_is_idempotent_and_incremental():
 def test_the_stats_task_is_scheduled_by_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["loyalty-refresh-member-stats"]
     assert entry["task"] == "loyalty.tasks.refresh_member_stats"
+
+
+# --- Set-based refresh on PostgreSQL -------------------------------------------------------
+
+STATS_FIELDS = [field.attname for field in MemberStats._meta.concrete_fields]
+
+
+def _all_rows():
+    """Every column of every statistics row and category bought (ids left out: the two
+    computations are compared on the same database state, one after a rollback)."""
+    stats = list(MemberStats.objects.order_by("member_id").values_list(*STATS_FIELDS))
+    categories = list(
+        MemberCategory.objects.order_by("member_id", "category_id").values_list(
+            "member_id", "category_id", "first_bought_at", "last_bought_at"
+        )
+    )
+    return stats, categories
+
+
+def _python_rows(*, since, at):
+    """What the Python computation (the path SQLite takes) writes, rolled back after."""
+    from django.db import transaction
+
+    from loyalty.services.segments import _refresh_in_python
+
+    with transaction.atomic():
+        count = _refresh_in_python(since=since, at=at)
+        rows = _all_rows()
+        transaction.set_rollback(True)
+    return count, rows
+
+
+def _population(*, members: int, seed: int) -> None:
+    from django.core.management import call_command
+
+    call_command(
+        "population_generate",
+        members=members,
+        orders=4 * members,
+        seed=seed,
+        today=dt.date(2026, 11, 30),
+        no_stats=True,
+        stdout=open("/dev/null", "w"),  # noqa: SIM115
+        stderr=open("/dev/null", "w"),  # noqa: SIM115
+    )
+
+
+@pytest.mark.postgres(reason="the set-based refresh is PostgreSQL's (DISTINCT ON, UPDATE FROM)")
+def test_the_set_based_refresh_writes_what_the_python_computation_writes():
+    from django.db.models import Max
+
+    from loyalty.services.segments import STATS_OVERLAP
+
+    # Given a small generated population (cancelled orders, pickups, languages, categories),
+    # a child product bought (its parent's categories count) and stale rows to correct
+    _population(members=40, seed=5)
+    categories = get_model("catalogue", "Category").objects.order_by("-depth", "path")
+    cheese = categories.first()
+    wine = categories.exclude(pk__in=[cheese.pk, *(a.pk for a in cheese.get_ancestors())]).first()
+    parent = product("Cheeses", price="10.00", categories=[cheese])
+    child = product("Comté 200 g", price="6.00")
+    child.parent, child.structure = parent, "child"
+    child.save(update_fields=["parent", "structure"])
+    buyer = member_factory()
+    order_at(buyer, 3, (child, 1))
+    cancelled_only = member_factory()
+    order_at(cancelled_only, 2, status="Cancelled")
+    at = timezone.now()
+    expected_count, expected = _python_rows(since=None, at=at)
+    assert len(expected[0]) > 20 and len(expected[1]) > 40
+    assert (cancelled_only.pk, 0) in [row[:2] for row in expected[0]]
+    bought = [row[1] for row in expected[1] if row[0] == buyer.pk]
+    assert bought == sorted([cheese.pk, *(a.pk for a in cheese.get_ancestors())])
+
+    # When the full refresh runs on PostgreSQL (over stale rows: a category never bought,
+    # scores of a member whose orders were all cancelled)
+    MemberStats.objects.create(member=cancelled_only, orders_count=3, recency_score=5)
+    MemberCategory.objects.create(
+        member=buyer, category=wine, first_bought_at=at, last_bought_at=at
+    )
+    assert member_stats_refresh(at=at, full=True) == expected_count
+
+    # Then every column of every row is what the Python computation wrote
+    assert _all_rows() == expected
+
+    # And so is an incremental run after new orders of two members
+    first, second = member_factory(), MemberStats.objects.order_by("member_id").first().member
+    order_at(first, 0, (parent, 2))
+    order_at(second, 0)
+    later = at + dt.timedelta(hours=2)
+    newest = MemberStats.objects.aggregate(newest=Max("last_order_at"))["newest"]
+    expected_count, expected = _python_rows(since=newest - STATS_OVERLAP, at=later)
+    assert member_stats_refresh(at=later) == expected_count >= 2
+    assert _all_rows() == expected
+
+
+@pytest.mark.postgres(reason="the set-based refresh is PostgreSQL's (DISTINCT ON, UPDATE FROM)")
+def test_the_set_based_refresh_takes_as_many_queries_for_more_members():
+    _population(members=10, seed=6)
+    at = timezone.now()
+    with CaptureQueriesContext(connection) as small:
+        small_count = member_stats_refresh(at=at, full=True)
+    _population(members=50, seed=7)
+    with CaptureQueriesContext(connection) as large:
+        large_count = member_stats_refresh(at=at, full=True)
+
+    assert small_count < large_count
+    assert len(small) == len(large) <= 8

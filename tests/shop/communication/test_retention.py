@@ -88,6 +88,50 @@ def test_r46_the_retention_task_erases_any_finished_secret_left_with_content():
     assert content(ordinary)[1] != ""
 
 
+@pytest.mark.django_db
+def test_r46_the_retention_task_erases_the_unsubscribe_headers_of_old_marketing_emails():
+    # Given a marketing email 31 days old whose List-Unsubscribe carries the member's token,
+    # a recent one, and an old secret one (erased when its delivery ended, headers left)
+    headers = {
+        "List-Unsubscribe": "<https://shop.example/loyalty/u/12.345.e~abc~sig/>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    rows = {}
+    for name, age_days, has_secret in (
+        ("old", 31, False),
+        ("recent", 29, False),
+        ("secret", 0, True),
+    ):
+        (rows[name],) = messages_record(
+            drafts=[
+                Draft(
+                    channel="email",
+                    recipient="lea@example.com",
+                    subject="We miss you",
+                    body="50 bonus points",
+                    headers=headers,
+                )
+            ],
+            event_code="CAMPAIGN",
+            has_secret=has_secret,
+        )
+        written = timezone.now() - timedelta(days=age_days)
+        OutboxMessage.objects.filter(pk=rows[name].pk).update(
+            status="sent", created_at=written, sent_at=written
+        )
+    OutboxMessage.objects.filter(pk=rows["secret"].pk).update(subject="", body="")
+
+    # When the daily task runs
+    result = prune_message_bodies()
+
+    # Then the old message and the secret one keep no header, the recent one keeps its own
+    assert result == {"messages": 2, "emails": 0}
+    stored = dict(OutboxMessage.objects.values_list("pk", "headers"))
+    assert stored == {rows["old"].pk: {}, rows["recent"].pk: headers, rows["secret"].pk: {}}
+    # and nothing is left to erase on the next run
+    assert prune_message_bodies() == {"messages": 0, "emails": 0}
+
+
 def test_r46_the_retention_task_is_scheduled_daily():
     entry = settings.CELERY_BEAT_SCHEDULE["communication-prune-message-bodies"]
     assert entry["task"] == prune_message_bodies.name
