@@ -17,6 +17,11 @@ urlpatterns = [
         login_required(views.ProfileUpdateView.as_view()),
         name="profile-update",
     ),
+    path(
+        "profile/delete/",
+        login_required(views.ProfileDeleteView.as_view()),
+        name="profile-delete",
+    ),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path(
         "email/confirm/<str:token>/",

@@ -22,6 +22,7 @@ from oscar.apps.customer.utils import normalise_email
 from shop.security.ratelimits import Limit, attempt_over_limit, too_many_attempts
 
 from . import services
+from .erasure import account_erase
 from .forms import ProfileForm
 from .models import EmailChange
 
@@ -157,3 +158,17 @@ class LogoutView(generic.View):
         for cookie in settings.OSCAR_COOKIES_DELETE_ON_LOGOUT:
             response.delete_cookie(cookie)
         return response
+
+
+class ProfileDeleteView(oscar_views.ProfileDeleteView):
+    """Oscar's "delete profile" (password confirmed), erasing by anonymisation instead of
+    deleting rows the books keep (README "Erasure"); the customer is signed out."""
+
+    def form_valid(self, form):
+        account_erase(user=self.request.user)
+        logout(self.request)
+        messages.success(
+            self.request,
+            _("Your account is erased: we keep only what the law requires for your orders."),
+        )
+        return redirect(self.get_success_url())
