@@ -40,7 +40,7 @@ from shop.communication.preferences import consents_update
 from stores.models import Pickup, PickupStatus, StorePreference
 from stores.services import PickupTransitionError, pickup_cancel
 
-from .models import EmailChange
+from .models import DataExport, EmailChange
 
 Order = get_model("order", "Order")
 OrderNote = get_model("order", "OrderNote")
@@ -78,7 +78,7 @@ def _text_fields(model: type[models.Model]) -> list[str]:
     ]
 
 
-def _blank_text(queryset: models.QuerySet) -> int:
+def blank_text(queryset: models.QuerySet) -> int:
     return queryset.update(**dict.fromkeys(_text_fields(queryset.model), ""))
 
 
@@ -108,8 +108,8 @@ def account_erase(*, user: AbstractBaseUser) -> None:
     member_erase(user=user)
 
     # The books keep the orders, without the person.
-    _blank_text(ShippingAddress.objects.filter(pk__in=orders.values("shipping_address_id")))
-    _blank_text(BillingAddress.objects.filter(pk__in=orders.values("billing_address_id")))
+    blank_text(ShippingAddress.objects.filter(pk__in=orders.values("shipping_address_id")))
+    blank_text(BillingAddress.objects.filter(pk__in=orders.values("billing_address_id")))
     OrderNote.objects.filter(order__in=orders).delete()
     orders.update(guest_email="")
 
@@ -141,6 +141,7 @@ def account_erase(*, user: AbstractBaseUser) -> None:
     for model in (UserRecord, UserProductView, UserSearch):
         model.objects.filter(user=user).delete()
     EmailChange.objects.filter(user=user).delete()
+    DataExport.objects.filter(user=user).delete()
     StorePreference.objects.filter(user=user).delete()
     if email:
         for model in (AccessAttempt, AccessFailureLog, AccessLog):
