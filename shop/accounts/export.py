@@ -139,7 +139,7 @@ def export_zip(*, data: dict[str, list[dict]]) -> bytes:
     return buffer.getvalue()
 
 
-def _hash(token: str) -> str:
+def export_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -152,7 +152,7 @@ def export_request(*, user: AbstractBaseUser) -> DataExport:
     with transaction.atomic():
         export = DataExport.objects.create(
             user=user,
-            token_hash=_hash(token),
+            token_hash=export_token_hash(token),
             requested_at=now,
             expires_at=now + dt.timedelta(days=settings.PRIVACY_EXPORT_DAYS),
         )
@@ -170,7 +170,7 @@ def export_build(*, export_id: int, token: str) -> bool:
             .filter(pk=export_id, status=DataExport.Status.PENDING)
             .first()
         )
-        if export is None or export.token_hash != _hash(token):
+        if export is None or export.token_hash != export_token_hash(token):
             return False
         user = export.user
         export.content = export_zip(data=export_collect(user=user))
@@ -197,7 +197,7 @@ def export_for_token(*, user: AbstractBaseUser, token: str) -> DataExport | None
     """The user's ready, unexpired export this token names, or None."""
     return DataExport.objects.filter(
         user=user,
-        token_hash=_hash(token),
+        token_hash=export_token_hash(token),
         status=DataExport.Status.READY,
         expires_at__gt=timezone.now(),
     ).first()

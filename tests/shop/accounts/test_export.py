@@ -15,7 +15,7 @@ from django.utils import timezone
 from loyalty.models import Member
 from loyalty.services.ledger import points_credit
 from loyalty.services.members import member_enrol
-from shop.accounts.export import EXPORTED, NOT_EXPORTED, _hash, export_build
+from shop.accounts.export import EXPORTED, NOT_EXPORTED, export_build, export_token_hash
 from shop.accounts.models import DataExport
 from shop.communication.models import OutboxMessage
 from shop.communication.preferences import consent_record
@@ -49,7 +49,9 @@ def customer(db):
 
 def built(user, *, token: str = TOKEN) -> DataExport:
     export = DataExport.objects.create(
-        user=user, token_hash=_hash(token), expires_at=timezone.now() + dt.timedelta(days=7)
+        user=user,
+        token_hash=export_token_hash(token),
+        expires_at=timezone.now() + dt.timedelta(days=7),
     )
     assert export_build(export_id=export.pk, token=token) is True
     export.refresh_from_db()
