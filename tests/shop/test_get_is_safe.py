@@ -673,8 +673,8 @@ def test_every_filled_url_resolves_to_its_own_pattern(crawl):
         if match.func is not pattern.callback:
             wrong.append(f"{url}: {match.view_name} instead of {pattern.name}")
     # Patterns shadowed by an earlier one on the same path resolve to the earlier one: our
-    # home page replaces Oscar's, shop.accounts two of Oscar's customer views, shop.basket_add
-    # Oscar's basket add. Nothing else.
+    # home page replaces Oscar's, shop.accounts three of Oscar's customer views, shop.basket_add
+    # Oscar's basket add, the profile delete (erasure by anonymisation). Nothing else.
     w = crawl.world
     partner, product = w.store_a.partner.pk, w.product.pk
     assert sorted(wrong) == sorted(
@@ -682,6 +682,7 @@ def test_every_filled_url_resolves_to_its_own_pattern(crawl):
             "/: home instead of home",
             "/accounts/logout/: accounts:logout instead of customer:logout",
             "/accounts/profile/edit/: accounts:profile-update instead of customer:profile-update",
+            "/accounts/profile/delete/: accounts:profile-delete instead of customer:profile-delete",
             f"/accounts/wishlists/add/{product}/: accounts:wishlists-add-product "
             "instead of customer:wishlists-add-product",
             f"/accounts/wishlists/{w.wishlist.key}/add/{product}/: "
