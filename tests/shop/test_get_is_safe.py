@@ -674,7 +674,7 @@ def test_every_filled_url_resolves_to_its_own_pattern(crawl):
             wrong.append(f"{url}: {match.view_name} instead of {pattern.name}")
     # Patterns shadowed by an earlier one on the same path resolve to the earlier one: our
     # home page replaces Oscar's, shop.accounts three of Oscar's customer views, shop.basket_add
-    # Oscar's basket add, the profile delete (erasure by anonymisation). Nothing else.
+    # Oscar's basket add. Nothing else.
     w = crawl.world
     partner, product = w.store_a.partner.pk, w.product.pk
     assert sorted(wrong) == sorted(
