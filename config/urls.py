@@ -8,6 +8,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.http import require_POST
 from django.views.static import serve
 
+from shop.accounts.views import PrivacyView
 from shop.basket_add import BasketAddView
 from shop.communication.views import ServiceWorkerView
 from shop.payment.webhooks import stripe_webhook
@@ -61,6 +62,7 @@ urlpatterns += i18n_patterns(
     # Before Oscar's: the profile edit (e-mail change confirmed by link, R39) and logout
     # (POST only, R40) replace Oscar's views on the same paths.
     path("accounts/", include("shop.accounts.urls")),
+    path("privacy/", PrivacyView.as_view(), name="privacy"),
     # Oscar links a user to a partner on GET too (for an "Undo" link, dropped from our
     # copy of its message): before Oscar's route, POST only (R40).
     path(

@@ -65,6 +65,8 @@ class EntryKind(models.TextChoices):
     EXPIRE = "expire", _("Expired")
     REVERSAL = "reversal", _("Reversed")
     ADJUST = "adjust", _("Adjusted by staff")
+    # The member erased their account: what was left of their points is gone.
+    FORFEIT = "forfeit", _("Forfeited")
 
 
 class PointsEntry(models.Model):

@@ -608,6 +608,25 @@ CELERY_BEAT_SCHEDULE["communication-prune-message-bodies"] = {
     "options": {"expires": 80000},
 }
 
+# --- Privacy (README "Export", "Erasure", "Retention") -------------------------------------
+# Days a customer's data export link works; the zip is deleted afterwards.
+PRIVACY_EXPORT_DAYS = env.int("PRIVACY_EXPORT_DAYS", default=7)
+if PRIVACY_EXPORT_DAYS < 1:
+    raise ImproperlyConfigured("PRIVACY_EXPORT_DAYS must be at least 1 day.")
+# Days each delivery attempt (its outcome and provider error) is kept.
+PRIVACY_DELIVERY_ATTEMPT_DAYS = env.int("PRIVACY_DELIVERY_ATTEMPT_DAYS", default=90)
+# Years a guest order keeps its e-mail and addresses; the order and its amounts stay.
+PRIVACY_GUEST_ORDER_YEARS = env.int("PRIVACY_GUEST_ORDER_YEARS", default=3)
+if PRIVACY_DELIVERY_ATTEMPT_DAYS < 1 or PRIVACY_GUEST_ORDER_YEARS < 1:
+    raise ImproperlyConfigured(
+        "PRIVACY_DELIVERY_ATTEMPT_DAYS and PRIVACY_GUEST_ORDER_YEARS must be at least 1."
+    )
+CELERY_BEAT_SCHEDULE["privacy-prune-personal-data"] = {
+    "task": "shop.accounts.tasks.prune_personal_data",
+    "schedule": 86400.0,
+    "options": {"expires": 80000},
+}
+
 # --- Login lockout and rate limits (R36, R37; shop.security) ------------------------------
 # The client IP that both count by: REMOTE_ADDR unless TRUSTED_PROXY_COUNT proxies (a load
 # balancer, a CDN) each append to X-Forwarded-For; then the entry that many from the right.

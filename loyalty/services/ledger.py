@@ -260,6 +260,40 @@ def points_expire(*, member: Member, at: datetime | None = None) -> list[PointsE
     return entries
 
 
+def points_forfeit(*, member: Member, at: datetime | None = None) -> PointsEntry | None:
+    """The member erased their account: their open pending earns are cancelled and what is
+    left of their balance goes in one FORFEIT entry (README "Erasure").
+
+    Idempotent: a second call finds nothing left and returns None, as does a member with
+    no points. The entries stay for the books; the balance, the lots and `pending` end at 0.
+    """
+    at = at or timezone.now()
+    with transaction.atomic():
+        locked = _lock_member(member)
+        for pending in PendingEarn.objects.select_for_update().filter(
+            member=locked, status=PendingStatus.PENDING
+        ):
+            locked.pending -= pending.remaining
+            pending.remaining = 0
+            pending.status = PendingStatus.CANCELLED
+            pending.save(update_fields=["remaining", "status"])
+        locked.save(update_fields=["pending"])
+        entry = None
+        if locked.balance > 0:
+            forfeited = locked.balance
+            _take_from_lots(locked, forfeited)
+            entry = _write(
+                locked,
+                kind=EntryKind.FORFEIT,
+                amount=-forfeited,
+                reason=_("Points forfeited: account erased"),
+                idempotency_key=f"forfeit:{locked.pk}:{locked.entries.count()}",
+                at=at,
+            )
+    member.balance, member.pending = locked.balance, locked.pending
+    return entry
+
+
 def _already_reversed(entry: PointsEntry) -> int:
     totals = entry.reversals.aggregate(amount=Sum("amount"), shortfall=Sum("shortfall"))
     return abs(totals["amount"] or 0) + (totals["shortfall"] or 0)

@@ -8,7 +8,8 @@ from datetime import date
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from loyalty.models import Member
+from loyalty.models import Member, MemberStats
+from loyalty.services.ledger import points_forfeit
 
 # No 0/O or 1/I/L: codes are read aloud and typed on phones.
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -60,3 +61,24 @@ def member_enrol(*, user: AbstractBaseUser, birthday: date | None = None) -> Mem
             if existing is not None:
                 return existing
     raise RuntimeError("could not allocate a unique member number")
+
+
+def member_erase(*, user: AbstractBaseUser) -> Member | None:
+    """The loyalty side of erasing `user`'s account (README "Erasure"), in one transaction.
+
+    Open pending points are cancelled and the balance is forfeited through the ledger
+    (entries stay for the books: they hold amounts, orders and reasons, no names); the
+    birthday is forgotten and the referral code replaced, so an old share link stops
+    naming this member. Returns the member, or None for a user who never enrolled.
+    """
+    member = Member.objects.filter(user=user).first()
+    if member is None:
+        return None
+    with transaction.atomic():
+        points_forfeit(member=member)
+        Member.objects.filter(pk=member.pk).update(
+            birthday=None, referral_code=_new_referral_code()
+        )
+        MemberStats.objects.filter(member=member).update(language="")
+    member.refresh_from_db()
+    return member

@@ -48,8 +48,9 @@ def referral_apply(*, friend: Member, code: str) -> Referral:
                 points_credit(
                     member=friend,
                     amount=rule.referral_welcome_bonus,
-                    reason=_("Welcome, friend of %(name)s")
-                    % {"name": referrer.user.get_short_name() or referrer.number},
+                    # No name: the ledger is append-only and outlives an erased account
+                    # (README "Erasure").
+                    reason=_("Welcome bonus: you joined through a friend's invitation"),
                     idempotency_key=f"bonus:referral-welcome:{friend.pk}",
                     kind=EntryKind.BONUS,
                 )
@@ -82,8 +83,7 @@ def referral_reward_referrer(*, friend: Member) -> PointsEntry | None:
         return points_credit(
             member=referral.referrer,
             amount=rule.referrer_bonus,
-            reason=_("Your friend %(name)s placed a first order")
-            % {"name": friend.user.get_short_name() or friend.number},
+            reason=_("A friend you invited placed a first order"),
             idempotency_key=f"bonus:referral:{friend.pk}",
             kind=EntryKind.BONUS,
         )

@@ -44,3 +44,36 @@ class EmailChange(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.user_id}: {self.old_email} -> {self.new_email} ({self.status})"
+
+
+class DataExport(models.Model):
+    """A customer's copy of their data (R43, README "Export"): a zip built by a Celery
+    task, downloadable by its owner with the secret link e-mailed to them, until
+    `expires_at`; the retention job deletes it afterwards.
+
+    Only a hash of the link's token is stored, so no staff page can rebuild the link.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Being prepared")
+        READY = "ready", _("Ready")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        _("Status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    requested_at = models.DateTimeField(_("Requested"), default=timezone.now)
+    expires_at = models.DateTimeField(_("Expires"))
+    # Kept in the database, not on a disk: any web process can serve it.
+    content = models.BinaryField(null=True, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("Data export")
+        verbose_name_plural = _("Data exports")
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"export #{self.pk} of user #{self.user_id} ({self.status})"

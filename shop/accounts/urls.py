@@ -17,6 +17,17 @@ urlpatterns = [
         login_required(views.ProfileUpdateView.as_view()),
         name="profile-update",
     ),
+    path(
+        "profile/delete/",
+        login_required(views.ProfileDeleteView.as_view()),
+        name="profile-delete",
+    ),
+    path("export/", login_required(views.DataExportRequestView.as_view()), name="export"),
+    path(
+        "export/<str:token>/",
+        login_required(views.DataExportDownloadView.as_view()),
+        name="export-download",
+    ),
     path("logout/", views.LogoutView.as_view(), name="logout"),
     path(
         "email/confirm/<str:token>/",

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -22,6 +22,8 @@ from oscar.apps.customer.utils import normalise_email
 from shop.security.ratelimits import Limit, attempt_over_limit, too_many_attempts
 
 from . import services
+from .erasure import account_erase
+from .export import export_for_token, export_request
 from .forms import ProfileForm
 from .models import EmailChange
 
@@ -157,3 +159,71 @@ class LogoutView(generic.View):
         for cookie in settings.OSCAR_COOKIES_DELETE_ON_LOGOUT:
             response.delete_cookie(cookie)
         return response
+
+
+class ProfileDeleteView(oscar_views.ProfileDeleteView):
+    """Oscar's "delete profile" (password confirmed), erasing by anonymisation instead of
+    deleting rows the books keep (README "Erasure"); the customer is signed out."""
+
+    def form_valid(self, form):
+        account_erase(user=self.request.user)
+        logout(self.request)
+        messages.success(
+            self.request,
+            _("Your account is erased: we keep only what the law requires for your orders."),
+        )
+        return redirect(self.get_success_url())
+
+
+@method_decorator([never_cache, csrf_protect], name="dispatch")
+class DataExportRequestView(generic.View):
+    """The signed-in customer asks for a copy of their data (README "Export"): GET shows
+    the button, POST (CSRF) queues the zip; the link arrives by e-mail."""
+
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return render(
+            request,
+            "shop/accounts/data_export.html",
+            {"days": settings.PRIVACY_EXPORT_DAYS, "active_tab": "profile"},
+        )
+
+    def post(self, request: HttpRequest) -> HttpResponse:
+        export_request(user=request.user)
+        messages.success(
+            request,
+            _("We are preparing your data. The download link will arrive by e-mail."),
+        )
+        return redirect("accounts:export")
+
+
+@method_decorator(never_cache, name="dispatch")
+class DataExportDownloadView(generic.View):
+    """The zip, for its owner only, with the link's token, until it expires (404 after)."""
+
+    def get(self, request: HttpRequest, token: str) -> HttpResponse:
+        export = export_for_token(user=request.user, token=token)
+        if export is None:
+            raise Http404
+        response = HttpResponse(bytes(export.content), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="my-data.zip"'
+        return response
+
+
+class PrivacyView(generic.TemplateView):
+    """The privacy page (public, read-only): what is kept, for how long and why, from the
+    settings themselves, so it cannot drift from what the retention jobs do."""
+
+    template_name = "shop/accounts/privacy.html"
+
+    def get_context_data(self, **kwargs):
+        ctx = super().get_context_data(**kwargs)
+        ctx.update(
+            message_days=settings.NOTIFY_BODY_RETENTION_DAYS,
+            attempt_days=settings.PRIVACY_DELIVERY_ATTEMPT_DAYS,
+            login_days=settings.SECURITY_ACCESS_ATTEMPT_DAYS,
+            guest_years=settings.PRIVACY_GUEST_ORDER_YEARS,
+            export_days=settings.PRIVACY_EXPORT_DAYS,
+            points_days=settings.LOYALTY_POINTS_EXPIRY_DAYS,
+            policy_version=settings.MARKETING_POLICY_VERSION,
+        )
+        return ctx

@@ -61,6 +61,7 @@ SECRET_EVENT_CODES = frozenset(
         "PASSWORD_CHANGED",  # Oscar's template carries a password reset link
         "EMAIL_CHANGED",  # idem
         "EMAIL_CHANGE_CONFIRM",
+        "DATA_EXPORT_READY",  # the link downloads everything about the customer
         "PICKUP_READY",
         "PICKUP_REMINDER",
     }
@@ -348,7 +349,10 @@ class AppendOnlyQuerySet(models.QuerySet):
 class ConsentRecord(models.Model):
     """Proof that a person granted or withdrew consent for a purpose on a channel (R41).
 
-    Append-only: the current state is the latest record; nothing is updated or deleted.
+    Append-only: the current state is the latest record; nothing is updated or deleted,
+    and the database refuses both (trigger in migration 0009, loyalty.append_only). It
+    holds no personal data beyond the user's id, so an erased account (README "Erasure")
+    keeps its consent history as proof; for the same reason its user cannot be deleted.
     """
 
     class Action(models.TextChoices):
@@ -356,7 +360,7 @@ class ConsentRecord(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_records"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="consent_records"
     )
     purpose = models.CharField(max_length=10, choices=Purpose.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)

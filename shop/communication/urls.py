@@ -11,6 +11,11 @@ urlpatterns = [
         views.NotificationSettingsView.as_view(),
         name="settings",
     ),
+    path(
+        "accounts/notification-settings/withdraw/<slug:channel>/",
+        views.ConsentWithdrawView.as_view(),
+        name="consent-withdraw",
+    ),
     path("accounts/push-subscriptions/", views.PushSubscriptionView.as_view(), name="push"),
     path("dashboard/messages/", dashboard_views.OutboxListView.as_view(), name="dashboard-list"),
     path(

@@ -5,14 +5,18 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views import View
+from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
 from .channels import push_enabled
 from .forms import NotificationSettingsForm
+from .models import Channel, ConsentRecord
 from .preferences import consents_current, consents_update, preference_for, preference_update
 from .push import InvalidSubscription, subscription_delete, subscription_save
 
@@ -42,6 +46,11 @@ class NotificationSettingsView(LoginRequiredMixin, FormView):
             push_subscription_count=self.request.user.push_subscriptions.count(),
             policy_version=settings.MARKETING_POLICY_VERSION,
         )
+        consents = consents_current(user=self.request.user)
+        context["consent_channels"] = [
+            (channel, label, consents[channel]) for channel, label in Channel.choices
+        ]
+        context["consent_history"] = ConsentRecord.objects.filter(user=self.request.user)[:50]
         return context
 
     def form_valid(self, form: NotificationSettingsForm) -> HttpResponse:
@@ -61,6 +70,21 @@ class NotificationSettingsView(LoginRequiredMixin, FormView):
         )
         messages.success(self.request, _("Your notification settings are saved."))
         return redirect("communication:settings")
+
+
+@method_decorator(require_POST, name="dispatch")
+class ConsentWithdrawView(LoginRequiredMixin, View):
+    """The signed-in customer withdraws marketing consent on one channel in one tap (R41):
+    POST with CSRF, a new withdrawal record, back to the notification settings."""
+
+    def post(self, request: HttpRequest, channel: str) -> HttpResponse:
+        if channel not in Channel.values:
+            raise Http404
+        consents_update(
+            user=request.user, wanted={channel: False}, source="account-consent-withdraw"
+        )
+        messages.success(request, _("You will no longer receive offers and news this way."))
+        return redirect(reverse("communication:settings") + "#consents")
 
 
 class PushSubscriptionView(LoginRequiredMixin, View):

@@ -239,6 +239,8 @@ def test_update_and_delete_of_an_audit_row_fail_in_the_database():
             "loyalty.migrations.0005_adjustments_append_only",
             ["loyalty_pointsadjustment", "loyalty_pointsadjustmentdecision"],
         ),
+        ("loyalty.migrations.0002_points_entry_append_only", ["loyalty_pointsentry"]),
+        ("shop.communication.migrations.0009_consent_append_only", ["communication_consentrecord"]),
     ],
 )
 def test_the_sqlite_triggers_refuse_update_and_delete(migration, tables):
@@ -253,7 +255,8 @@ def test_the_sqlite_triggers_refuse_update_and_delete(migration, tables):
         scratch.execute(f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, note TEXT)")
         scratch.execute(f"INSERT INTO {table} (id, note) VALUES (1, 'kept')")
 
-    importlib.import_module(migration)._create(None, editor)
+    # The migration's last operation is loyalty.append_only's RunPython.
+    importlib.import_module(migration).Migration.operations[-1].code(None, editor)
 
     for table in tables:
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):

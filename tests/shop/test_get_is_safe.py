@@ -13,6 +13,7 @@ each signed-in role must still be signed in: no GET logged it out.
 """
 
 import contextlib
+import datetime as dt
 import logging
 import re
 from collections.abc import Callable, Iterator
@@ -30,14 +31,15 @@ from django.db import connection, transaction
 from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from django.urls.resolvers import LocalePrefixPattern, RegexPattern, RoutePattern
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from oscar.core.loading import get_model
 from oscar.test import factories as oscar_factories
 
 from shop.accounts import services as accounts_services
-from shop.accounts.models import EmailChange
+from shop.accounts.export import export_token_hash
+from shop.accounts.models import DataExport, EmailChange
 from shop.communication.models import OutboxMessage
 from stores.links import pickup_link_token
 from tests.factories import category, product
@@ -273,6 +275,15 @@ def _world() -> SimpleNamespace:
         user=w.shopper, new_email="new@example.com", absolute=absolute
     )
     w.confirm_token = accounts_services.confirm_token(pending)
+    # A ready export of the shopper's data: its GET serves the zip, writing nothing.
+    w.export_token = "crawl-export-token"
+    DataExport.objects.create(
+        user=w.shopper,
+        token_hash=export_token_hash(w.export_token),
+        status=DataExport.Status.READY,
+        expires_at=timezone.now() + dt.timedelta(days=1),
+        content=b"PK",
+    )
     w.basket = get_model("basket", "Basket").objects.create(owner=w.shopper)
     w.basket.vouchers.add(w.voucher)  # for basket:vouchers-remove
     return w
@@ -330,6 +341,8 @@ def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
         "communication:dashboard-templates": lambda: {"code": w.event_code},
         "accounts:email-confirm": lambda: {"token": w.confirm_token},
         "accounts:email-undo": lambda: {"token": w.undo_token},
+        "accounts:export-download": lambda: {"token": w.export_token},
+        "communication:consent-withdraw": lambda: {"channel": "email"},
         "catalogue:reviews-detail": lambda: {**product, "pk": w.review.pk},
         "catalogue:reviews-add": lambda: product,
         "catalogue:reviews-vote": lambda: {**product, "pk": w.review.pk},
@@ -660,7 +673,7 @@ def test_every_filled_url_resolves_to_its_own_pattern(crawl):
         if match.func is not pattern.callback:
             wrong.append(f"{url}: {match.view_name} instead of {pattern.name}")
     # Patterns shadowed by an earlier one on the same path resolve to the earlier one: our
-    # home page replaces Oscar's, shop.accounts two of Oscar's customer views, shop.basket_add
+    # home page replaces Oscar's, shop.accounts three of Oscar's customer views, shop.basket_add
     # Oscar's basket add. Nothing else.
     w = crawl.world
     partner, product = w.store_a.partner.pk, w.product.pk
@@ -669,6 +682,7 @@ def test_every_filled_url_resolves_to_its_own_pattern(crawl):
             "/: home instead of home",
             "/accounts/logout/: accounts:logout instead of customer:logout",
             "/accounts/profile/edit/: accounts:profile-update instead of customer:profile-update",
+            "/accounts/profile/delete/: accounts:profile-delete instead of customer:profile-delete",
             f"/accounts/wishlists/add/{product}/: accounts:wishlists-add-product "
             "instead of customer:wishlists-add-product",
             f"/accounts/wishlists/{w.wishlist.key}/add/{product}/: "
