@@ -43,6 +43,8 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
         "loyalty-campaign-update": ["is_staff", "loyalty.change_campaign"],
         "loyalty-campaign-test-send": ["is_staff", "loyalty.change_campaign"],
         "loyalty-campaign-status": ["is_staff", "loyalty.change_campaign"],
+        "loyalty-campaign-attribution": ["is_staff", "loyalty.view_campaign"],
+        "loyalty-campaign-attribution-csv": ["is_staff", "loyalty.view_campaign"],
     }
 
     def get_urls(self):
@@ -164,5 +166,15 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
                 "campaigns/<int:pk>/status/",
                 views.CampaignStatusView.as_view(),
                 name="loyalty-campaign-status",
+            ),
+            path(
+                "campaigns/<int:pk>/attribution/",
+                views.CampaignAttributionView.as_view(),
+                name="loyalty-campaign-attribution",
+            ),
+            path(
+                "campaigns/<int:pk>/attribution.csv",
+                views.CampaignAttributionCsvView.as_view(),
+                name="loyalty-campaign-attribution-csv",
             ),
         ]
