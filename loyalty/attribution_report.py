@@ -226,7 +226,7 @@ def campaign_attribution(*, campaign: Campaign) -> AttributionReport:
                 amount=amount,
                 member_number=numbers.get(member_id, ""),
                 store=names.get(store_id, no_store),
-                click_and_collect=shipping_code == CLICK_AND_COLLECT,
+                click_and_collect=number in pickup_stores or shipping_code == CLICK_AND_COLLECT,
                 shares=shares,
             )
         )
