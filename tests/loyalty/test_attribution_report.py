@@ -149,7 +149,7 @@ def test_a_marketer_opens_the_report_from_the_campaign_and_downloads_its_csv(wor
     html = page.content.decode()
     assert orders["m1"].number in html and orders["m2"].number in html
     assert orders["m3"].number not in html and orders["c1"].number not in html
-    assert "2 of 4 members sent the campaign ordered, against 1 of 2 in the control group." in html
+    assert "2 of 4 targeted members ordered, against 1 of 2 in the control group." in html
     assert 'data-model="last_touch">2.00 ·' in html
 
     export = client.get(
