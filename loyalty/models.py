@@ -879,6 +879,15 @@ class Campaign(models.Model):
         _("status"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
     utm_campaign = models.SlugField(_("UTM campaign"), max_length=60, unique=True)
+    # README.md "Attribution": an order is credited to touchpoints at most this long before it.
+    attribution_window_days = models.PositiveSmallIntegerField(
+        _("conversion window (days)"),
+        default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_(
+            "An order counts for the campaign if placed within this many days of a message."
+        ),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -914,6 +923,10 @@ class Campaign(models.Model):
             models.CheckConstraint(
                 condition=~Q(trigger="days_after_last_order") | Q(trigger_days__gte=1),
                 name="loyalty_campaign_trigger_days",
+            ),
+            models.CheckConstraint(
+                condition=Q(attribution_window_days__gte=1) & Q(attribution_window_days__lte=90),
+                name="loyalty_campaign_window_1_90",
             ),
         ]
 

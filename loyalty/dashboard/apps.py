@@ -43,10 +43,14 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
         "loyalty-campaign-update": ["is_staff", "loyalty.change_campaign"],
         "loyalty-campaign-test-send": ["is_staff", "loyalty.change_campaign"],
         "loyalty-campaign-status": ["is_staff", "loyalty.change_campaign"],
+        # Marketers (README "Cost simulator"): they hold both the rules and the rewards.
+        "loyalty-cost-simulator": ["is_staff", "loyalty.change_earningrule", "loyalty.view_reward"],
+        "loyalty-campaign-attribution": ["is_staff", "loyalty.view_campaign"],
+        "loyalty-campaign-attribution-csv": ["is_staff", "loyalty.view_campaign"],
     }
 
     def get_urls(self):
-        from loyalty.dashboard import views
+        from loyalty.dashboard import simulator_views, views
 
         urls = [
             path("rules/", views.EarningRuleUpdateView.as_view(), name="loyalty-rules"),
@@ -92,6 +96,11 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
                 "adjustments/<int:pk>/decide/",
                 views.AdjustmentDecideView.as_view(),
                 name="loyalty-adjustment-decide",
+            ),
+            path(
+                "simulator/",
+                simulator_views.CostSimulatorView.as_view(),
+                name="loyalty-cost-simulator",
             ),
             *self.segment_urls(),
             *self.reward_urls(),
@@ -164,5 +173,15 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
                 "campaigns/<int:pk>/status/",
                 views.CampaignStatusView.as_view(),
                 name="loyalty-campaign-status",
+            ),
+            path(
+                "campaigns/<int:pk>/attribution/",
+                views.CampaignAttributionView.as_view(),
+                name="loyalty-campaign-attribution",
+            ),
+            path(
+                "campaigns/<int:pk>/attribution.csv",
+                views.CampaignAttributionCsvView.as_view(),
+                name="loyalty-campaign-attribution-csv",
             ),
         ]

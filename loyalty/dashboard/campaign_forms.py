@@ -45,6 +45,7 @@ class CampaignForm(forms.ModelForm):
             "segment",
             "channels",
             "control_percent",
+            "attribution_window_days",
             "reward_kind",
             "reward_points",
             "reward_offer",
@@ -67,6 +68,12 @@ class CampaignForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["reward_offer"].queryset = _voucher_offers()
         self.fields["segment"].queryset = self.fields["segment"].queryset.order_by("name")
+        # Empty means the model's default window.
+        self.fields["attribution_window_days"].required = False
+
+    def clean_attribution_window_days(self) -> int:
+        value = self.cleaned_data.get("attribution_window_days")
+        return value or Campaign._meta.get_field("attribution_window_days").default
 
     def clean(self):
         data = super().clean()

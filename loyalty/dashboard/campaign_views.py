@@ -1,15 +1,20 @@
-"""Campaign pages: the list, the editor, a campaign's figures and actions, the preview."""
+"""Campaign pages: the list, the editor, a campaign's figures and actions, the preview,
+the attribution report and its CSV."""
 
 from __future__ import annotations
 
+import csv
+
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import generic
 
+from loyalty.attribution import MODEL_LABELS, MODELS
+from loyalty.attribution_report import campaign_attribution
 from loyalty.dashboard.campaign_forms import CampaignForm, message_forms, token_help
 from loyalty.models import Campaign, CampaignStatus, Member
 from loyalty.segments import SegmentRulesError
@@ -190,3 +195,59 @@ class CampaignStatusView(generic.View):
         else:
             messages.success(request, done)
         return redirect("loyalty_dashboard:loyalty-campaign-detail", pk=campaign.pk)
+
+
+class CampaignAttributionView(generic.DetailView):
+    """GET, marketers: which orders the campaign brought under each attribution model, the
+    lift against its control group, and both per store (README.md "Attribution")."""
+
+    model = Campaign
+    template_name = "loyalty/dashboard/campaign_attribution.html"
+    context_object_name = "campaign"
+
+    def get_context_data(self, **kwargs):
+        report = campaign_attribution(campaign=self.object)
+        return super().get_context_data(
+            report=report,
+            model_labels=[MODEL_LABELS[model] for model in MODELS],
+            **kwargs,
+        )
+
+
+class CampaignAttributionCsvView(generic.DetailView):
+    """GET, marketers: the attribution report's orders as CSV, one row per order with its
+    share under each model."""
+
+    model = Campaign
+
+    def render_to_response(self, context):
+        report = campaign_attribution(campaign=self.object)
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="attribution-{self.object.utm_campaign}.csv"'
+        )
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                _("Order"),
+                _("Placed"),
+                _("Amount"),
+                _("Member"),
+                _("Store"),
+                _("Click & collect"),
+                *[MODEL_LABELS[model] for model in MODELS],
+            ]
+        )
+        for order in report.orders:
+            writer.writerow(
+                [
+                    order.number,
+                    order.placed_at.isoformat(),
+                    order.amount,
+                    order.member_number,
+                    order.store,
+                    int(order.click_and_collect),
+                    *[f"{share:.4f}" for share in order.share_list()],
+                ]
+            )
+        return response

@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from loyalty.models import (
+    EarningRule,
     EntryKind,
     Member,
     PendingEarn,
@@ -63,8 +64,8 @@ _ROUNDING = {
 }
 
 
-def _line_factor(line, multipliers) -> Decimal:
-    product = line.product
+def product_points_factor(product, multipliers) -> Decimal:
+    """The best of the category/range multipliers that apply to `product` (1 if none)."""
     if product is None:
         return Decimal(1)
     factor = Decimal(1)
@@ -95,15 +96,20 @@ def order_points_compute(*, order, member: Member) -> tuple[int, Decimal]:
     raw = Decimal(0)
     for line in order.lines.select_related("product"):
         products += line.line_price_incl_tax
-        raw += line.line_price_incl_tax * rule.points_per_unit * _line_factor(line, multipliers)
+        factor = product_points_factor(line.product, multipliers)
+        raw += line.line_price_incl_tax * rule.points_per_unit * factor
     base = max(products - order_points_paid_value(order_number=order.number), Decimal("0.00"))
     if base < products:
         raw = raw * base / products
     level = tier_levels().get(member.tier)
     if level is not None:
         raw *= level.points_multiplier
-    points = int(raw.to_integral_value(rounding=_ROUNDING[rule.rounding]))
-    return max(points, 0), base
+    return points_round(raw, rule=rule), base
+
+
+def points_round(raw: Decimal, *, rule: EarningRule) -> int:
+    """Points for a raw amount of points, rounded once with the rule's mode (never below 0)."""
+    return max(int(raw.to_integral_value(rounding=_ROUNDING[rule.rounding])), 0)
 
 
 def _is_first_order(member: Member, order) -> bool:

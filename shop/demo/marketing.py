@@ -1,5 +1,6 @@
 """Demo marketing data: a few dozen synthetic customers, the demo segments, and one finished
-campaign with sends, opens, clicks and orders placed after a click.
+campaign with sends, opens, clicks, orders placed after a click or an open, and an order in
+its control group (for its attribution report).
 
 The customers come from the synthetic population generator (loyalty/population.py, seed
 2026: usernames `pop2026-…`, no password), their statistics from the beat job's service.
@@ -18,7 +19,14 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from loyalty.campaign_messages import SendKey
-from loyalty.models import Campaign, CampaignSend, CampaignSendStatus, Segment
+from loyalty.models import (
+    Campaign,
+    CampaignRecipient,
+    CampaignSend,
+    CampaignSendStatus,
+    Referral,
+    Segment,
+)
 from loyalty.population import PopulationPlan, demo_segments_save, population_generate
 from loyalty.services.campaigns import (
     campaign_audience_resolve,
@@ -37,6 +45,7 @@ POPULATION = {"members": 48, "orders": 300, "seed": 2026, "batch": 48}
 CAMPAIGN_NAME = "We miss you: 50 bonus points"
 CAMPAIGN_SEGMENT = "Lapsed 90 days"
 ORDER_PREFIX = "DEMO-C"
+DELIVERY = {"shipping_code": "free-shipping", "shipping_method": "Free shipping"}
 MESSAGES = {
     "en": {
         "subject": "{{ first_name }}, we miss you: 50 points for you",
@@ -76,7 +85,9 @@ def _campaign_seed(segment: Segment) -> Campaign:
             "name": CAMPAIGN_NAME,
             "segment": segment,
             "channels": ["email"],
-            "control_percent": 10,
+            # A large control group: the segment holds about fifteen customers, and the
+            # attribution report's lift needs some of them held back.
+            "control_percent": 30,
             "reward_kind": "points",
             "reward_points": 50,
         },
@@ -87,32 +98,64 @@ def _campaign_seed(segment: Segment) -> Campaign:
     last = 0
     while (last := campaign_send_batch(campaign_id=campaign.pk, after_member_id=last)) is not None:
         pass
-    now = timezone.now()
+    # A campaign that ran ten days ago, so its conversion window is over and its attribution
+    # report (README.md "Attribution") has something to say.
+    launched = timezone.now() - timedelta(days=10)
+    Campaign.objects.filter(pk=campaign.pk).update(
+        launched_at=launched, finished_at=launched + timedelta(minutes=10)
+    )
+    CampaignSend.objects.filter(campaign=campaign).update(created_at=launched)
     sent = list(
         CampaignSend.objects.filter(campaign=campaign, status=CampaignSendStatus.PENDING)
         .select_related("member__user")
         .order_by("member_id")
     )
-    # Every second reader opens it, every fourth clicks, and two of those order after.
-    buyers = 0
+    # Every second reader opens it, every fourth clicks; three clickers order 25 minutes
+    # later, one reader (who came through a friend's referral link first) two days after.
+    orders = 0
+
+    def order(user, placed, **shipping):
+        nonlocal orders
+        lines = [(item, 1) for item in _products(2, offset=3 + orders)]
+        if not lines:
+            return
+        placed_order = _history_order(
+            user=user, number=f"{ORDER_PREFIX}{orders + 1:03d}", placed=placed, lines=lines
+        )
+        if shipping:
+            get_model("order", "Order").objects.filter(pk=placed_order.pk).update(**shipping)
+        order_points_award(order=placed_order, at=placed)
+        orders += 1
+
+    clicked_buyers = 0
     for position, send in enumerate(sent):
         key = SendKey(campaign.pk, send.member_id, send.channel, send.occurrence)
-        at = now - timedelta(hours=len(sent) - position)
+        at = launched + timedelta(hours=1 + position)
         if position % 2 == 0:
             campaign_send_opened(key=key, at=at)
         if position % 4 == 0:
             campaign_send_clicked(key=key, at=at + timedelta(minutes=3))
-            if buyers < 2:
-                lines = [(item, 1) for item in _products(2, offset=3 + buyers)]
-                if lines:
-                    order = _history_order(
-                        user=send.member.user,
-                        number=f"{ORDER_PREFIX}{buyers + 1:03d}",
-                        placed=at + timedelta(minutes=25),
-                        lines=lines,
-                    )
-                    order_points_award(order=order, at=order.date_placed)
-                    buyers += 1
+            if clicked_buyers < 3:
+                # The second of them has it delivered: online orders count as much as pickups.
+                online = DELIVERY if clicked_buyers == 1 else {}
+                order(send.member.user, at + timedelta(minutes=25), **online)
+                clicked_buyers += 1
+        elif position % 2 == 0 and clicked_buyers and orders == clicked_buyers:
+            referrer = sent[0].member
+            if not Referral.objects.filter(friend=send.member).exists():
+                Referral.objects.create(
+                    referrer=referrer, friend=send.member, created_at=launched - timedelta(days=1)
+                )
+            order(send.member.user, at + timedelta(days=2))
+    # One member of the control group orders too, in the same window: the lift's baseline.
+    control = (
+        CampaignRecipient.objects.filter(campaign=campaign, is_control=True)
+        .select_related("member__user")
+        .order_by("member_id")
+        .first()
+    )
+    if control is not None:
+        order(control.member.user, launched + timedelta(days=3))
     return campaign
 
 

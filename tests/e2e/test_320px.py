@@ -12,12 +12,15 @@ import re
 from itertools import pairwise
 
 import pytest
+from django.urls import reverse
 from oscar.test.factories import ProductImageFactory, UserFactory, WishListFactory
 
+from loyalty.models import Campaign, CampaignRecipient, CampaignSend
 from loyalty.services.ledger import points_credit
 from stores.links import pickup_link_url
 from tests.browser import browser_marks
 from tests.factories import category, product
+from tests.loyalty.campaign_helpers import campaign_for
 from tests.loyalty.factories import member_factory
 from tests.stores.factories import ALWAYS_OPEN, pickup_order, staff_of, stock, store
 
@@ -54,7 +57,17 @@ def awkward_shop(live_server):
     points_credit(member=member, amount=1500, reason="Welcome", idempotency_key="welcome")
     pickup = pickup_order(centre, quantity=3, user=member.user, starts_in=dt.timedelta(hours=3))
     WishListFactory(owner=member.user, name=f"Christmas {LONG_WORD}").add(items[1])
+    # A campaign sent to the member an hour before their order: its attribution report lists it.
+    campaign = campaign_for(name=f"Spring {LONG_WORD}", control_percent=10)
+    launched = pickup.order.date_placed - dt.timedelta(hours=1)
+    Campaign.objects.filter(pk=campaign.pk).update(status="finished", launched_at=launched)
+    CampaignRecipient.objects.create(campaign=campaign, member=member)
+    CampaignRecipient.objects.create(campaign=campaign, member=member_factory(), is_control=True)
+    CampaignSend.objects.create(
+        campaign=campaign, member=member, channel="email", status="sent", created_at=launched
+    )
     return {
+        "campaign": campaign,
         "live_server": live_server,
         "category": wine,
         "product": items[0],
@@ -134,7 +147,7 @@ WORDS_CUT = """(selector) => {
 }"""
 
 
-def hq_pages() -> dict[str, str]:
+def hq_pages(shop) -> dict[str, str]:
     """Oscar's dashboard and ours, as head office (a superuser) sees them."""
     return {
         "dashboard home with its chart": "/dashboard/",
@@ -148,6 +161,10 @@ def hq_pages() -> dict[str, str]:
         "loyalty tiers": "/dashboard/loyalty/tiers/",
         "loyalty segments": "/dashboard/loyalty/segments/",
         "audit log": "/dashboard/audit/",
+        "loyalty cost simulator": "/dashboard/loyalty/simulator/",
+        "campaign attribution report": reverse(
+            "loyalty_dashboard:loyalty-campaign-attribution", kwargs={"pk": shop["campaign"].pk}
+        ),
     }
 
 
@@ -255,7 +272,7 @@ def test_no_shopper_or_staff_page_scrolls_sideways_at_320px(
     failures += layout_faults(page, live_server.url, staff_pages(awkward_shop))
     # and head office every page of Oscar's dashboard it works in
     sign_in_as(context, client, live_server, UserFactory(is_staff=True, is_superuser=True))
-    failures += layout_faults(page, live_server.url, hq_pages())
+    failures += layout_faults(page, live_server.url, hq_pages(awkward_shop))
     failures += layout_faults(page, live_server.url, campaign_pages(awkward_campaigns))
 
     # Then none is wider than the screen, and no word is cut in two

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from oscar.core.loading import get_model
 
+from loyalty.attribution_report import campaign_attribution
 from loyalty.models import (
     Campaign,
     CampaignRecipient,
@@ -65,7 +66,7 @@ def test_the_demo_has_segments_and_one_finished_campaign_with_opens_clicks_and_o
     assert (campaign.reward_kind, campaign.reward_points, campaign.control_percent) == (
         "points",
         50,
-        10,
+        30,
     )
     figures = campaign_counts(campaign=campaign)
     audience = segment_members(rules=lapsed.rules).count()
@@ -92,12 +93,30 @@ def test_the_demo_has_segments_and_one_finished_campaign_with_opens_clicks_and_o
         == messaged.count()
     )
     assert all(send.outbox_message.language in ("en", "fr") for send in messaged)
-    # Orders placed after a click.
+    # Orders through its links (README "Attribution"): up to three after a click, one after
+    # an open by a member a friend referred the day before, and one in the control group.
     orders = get_model("order", "Order").objects.filter(number__startswith="DEMO-C")
-    assert orders.count() == min(2, figures["clicked"])
-    for order in orders:
-        click = sends.get(member__user=order.user).clicked_at
-        assert click < order.date_placed
+    clicked_orders = min(3, figures["clicked"])
+    assert orders.count() == clicked_orders + 2
+    report = campaign_attribution(campaign=campaign)
+    assert len(report.orders) == clicked_orders + 1
+    assert sorted(o.number for o in report.orders) == sorted(
+        orders.exclude(
+            user__loyalty_member__in=CampaignRecipient.objects.filter(
+                campaign=campaign, is_control=True
+            ).values("member")
+        ).values_list("number", flat=True)
+    )
+    referred = [o for o in report.orders if o.shares["first_touch"] == 0]
+    assert len(referred) == 1
+    assert referred[0].shares["last_touch"] == 1.0
+    assert round(referred[0].shares["linear"], 9) == round(2 / 3, 9)
+    assert all(o.shares == dict.fromkeys(o.shares, 1.0) for o in report.orders if o not in referred)
+    assert (report.lift.treated_converted, report.lift.control_converted) == (
+        clicked_orders + 1,
+        1,
+    )
+    assert report.lift.treated == figures["audience"] - figures["control"]
     assert f"campaign figures: {figures['audience']} in the audience" in output.getvalue()
 
     call_command("seed_demo", stdout=io.StringIO())

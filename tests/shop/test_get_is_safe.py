@@ -322,7 +322,15 @@ def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
         "loyalty_dashboard:loyalty-reward-status": lambda: {"pk": w.reward.pk},
         **{
             f"loyalty_dashboard:loyalty-campaign-{page}": (lambda: {"pk": w.campaign.pk})
-            for page in ("detail", "update", "preview", "test-send", "status")
+            for page in (
+                "detail",
+                "update",
+                "preview",
+                "test-send",
+                "status",
+                "attribution",
+                "attribution-csv",
+            )
         },
         **{
             f"loyalty:campaign-{link}": (lambda: {"token": w.campaign_token})

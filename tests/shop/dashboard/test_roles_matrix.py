@@ -931,6 +931,12 @@ CASES: list[Case] = [
         kwargs=pk("reward"),
         data=lambda w: {"active": "0"},
     ),
+    Case(
+        "dashboard/loyalty/simulator/",
+        "loyalty_dashboard:loyalty-cost-simulator",
+        "200 403 200 403 403 403 403 L",
+        "- 403 - 403 403 403 403 L",
+    ),
     # --- Campaigns: marketers ---------------------------------------------------------------
     Case(
         "dashboard/loyalty/campaigns/",
@@ -979,6 +985,20 @@ CASES: list[Case] = [
         "302 403 302 403 403 403 403 L",
         kwargs=pk("campaign"),
         data=lambda w: {"action": "pause"},
+    ),
+    Case(
+        "dashboard/loyalty/campaigns/<int:pk>/attribution/",
+        "loyalty_dashboard:loyalty-campaign-attribution",
+        "200 403 200 403 403 403 403 L",
+        "- 403 - 403 403 403 403 L",
+        kwargs=pk("campaign"),
+    ),
+    Case(
+        "dashboard/loyalty/campaigns/<int:pk>/attribution.csv",
+        "loyalty_dashboard:loyalty-campaign-attribution-csv",
+        "200 403 200 403 403 403 403 L",
+        "- 403 - 403 403 403 403 L",
+        kwargs=pk("campaign"),
     ),
     # --- The audit log: superusers only -------------------------------------------------------
     Case(
