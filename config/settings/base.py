@@ -807,6 +807,10 @@ OSCAR_DASHBOARD_NAVIGATION.append(
             {"label": _("Segments"), "url_name": "loyalty_dashboard:loyalty-segment-list"},
             {"label": _("Rewards"), "url_name": "loyalty_dashboard:loyalty-reward-list"},
             {"label": _("Campaigns"), "url_name": "loyalty_dashboard:loyalty-campaign-list"},
+            {
+                "label": _("Recommendations"),
+                "url_name": "loyalty_dashboard:loyalty-recommendations",
+            },
         ],
     }
 )

@@ -43,10 +43,13 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
         "loyalty-campaign-update": ["is_staff", "loyalty.change_campaign"],
         "loyalty-campaign-test-send": ["is_staff", "loyalty.change_campaign"],
         "loyalty-campaign-status": ["is_staff", "loyalty.change_campaign"],
+        # Why a product was recommended (README "Recommendations"): marketers.
+        "loyalty-recommendations": ["is_staff", "loyalty.view_memberrecommendation"],
     }
 
     def get_urls(self):
         from loyalty.dashboard import views
+        from loyalty.dashboard.recommendation_views import RecommendationsView
 
         urls = [
             path("rules/", views.EarningRuleUpdateView.as_view(), name="loyalty-rules"),
@@ -96,6 +99,11 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
             *self.segment_urls(),
             *self.reward_urls(),
             *self.campaign_urls(),
+            path(
+                "recommendations/",
+                RecommendationsView.as_view(),
+                name="loyalty-recommendations",
+            ),
         ]
         return self.post_process_urls(urls)
 

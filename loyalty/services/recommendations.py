@@ -208,20 +208,31 @@ def _members_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int:
             eligible AS (
                 SELECT id AS product_id FROM {t.product} WHERE parent_id IS NULL AND is_public
             ),
-            together AS (
-                SELECT b.member_id, pp.other_id AS product_id, pp.product_id AS via_product_id,
-                       pp.times,
-                       SUM(pp.times) OVER (PARTITION BY b.member_id, pp.other_id) AS score,
-                       ROW_NUMBER() OVER (
-                           PARTITION BY b.member_id, pp.other_id
-                           ORDER BY pp.times DESC, pp.product_id
-                       ) AS pick
+            together_all AS (
+                SELECT b.member_id, pp.other_id AS product_id, SUM(pp.times) AS score,
+                       MAX(pp.times) AS best
                 FROM bought b JOIN {t.pair} pp ON pp.product_id = b.product_id
-                WHERE pp.other_id IN (SELECT product_id FROM eligible)
-                  AND NOT EXISTS (
-                      SELECT 1 FROM bought x
-                      WHERE x.member_id = b.member_id AND x.product_id = pp.other_id
-                  )
+                LEFT JOIN bought x ON x.member_id = b.member_id AND x.product_id = pp.other_id
+                WHERE x.member_id IS NULL
+                  AND pp.other_id IN (SELECT product_id FROM eligible)
+                GROUP BY b.member_id, pp.other_id
+            ),
+            together_top AS (
+                SELECT member_id, product_id, score, best FROM (
+                    SELECT together_all.*, ROW_NUMBER() OVER (
+                        PARTITION BY member_id ORDER BY score DESC, product_id
+                    ) AS position
+                    FROM together_all
+                ) ranked_together WHERE position <= %(per_member)s
+            ),
+            together AS (
+                SELECT t.member_id, t.product_id, t.score, t.best AS times,
+                       MIN(pp.product_id) AS via_product_id
+                FROM together_top t
+                JOIN bought b ON b.member_id = t.member_id
+                JOIN {t.pair} pp ON pp.product_id = b.product_id
+                    AND pp.other_id = t.product_id AND pp.times = t.best
+                GROUP BY t.member_id, t.product_id, t.score, t.best
             ),
             affinity AS (
                 SELECT b.member_id, pc.category_id, SUM(b.orders) AS times,
@@ -260,7 +271,7 @@ def _members_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int:
             candidates AS (
                 SELECT member_id, product_id, %(together)s AS reason, 0 AS kind, score,
                        via_product_id, CAST(NULL AS INTEGER) AS via_category_id, times
-                FROM together WHERE pick = 1
+                FROM together
                 UNION ALL
                 SELECT ic.member_id, ic.product_id, %(category)s, 1, ic.orders,
                        CAST(NULL AS INTEGER), ic.category_id, ic.times

@@ -8,12 +8,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 from oscar.core.loading import get_model
+from oscar.test.factories import UserFactory
 
 from loyalty.models import CampaignMessage, CampaignSend
 from loyalty.services.campaigns import campaign_preview
 from loyalty.services.recommendations import recommendations_refresh
 from shop.communication.models import OutboxMessage
 from shop.communication.preferences import consent_record
+from shop.security import roles
 from stores.selectors import SESSION_STORE_KEY
 from tests.factories import product
 from tests.loyalty.campaign_helpers import campaign_for, consenting_member, fan_out, sending
@@ -161,3 +163,31 @@ def test_campaign_messages_name_the_members_products(bought):
     }
     assert bodies == {ann.pk: "Pour vous : Pinot gris, Riesling.", zoe.pk: "Pour vous : ."}
     assert OutboxMessage.objects.filter(purpose="marketing").count() == 2
+
+
+def test_a_marketer_sees_why_each_product_was_recommended(client, bought):
+    marketer = UserFactory(is_staff=True)
+    roles.role_give(marketer, roles.MARKETER)
+    client.force_login(marketer)
+    url = reverse("loyalty_dashboard:loyalty-recommendations")
+
+    page = client.get(url, {"member": bought["ann"].number})
+    by_email = client.get(url, {"member": bought["ann"].user.email.upper()})
+    missing = client.get(url, {"member": "0000000000"})
+
+    assert [
+        (row.position, row.product.get_title(), row.why) for row in page.context["explained"]
+    ] == [
+        (1, "Pinot gris", "Bought together with Munster (2 times)"),
+        (2, "Riesling", "Bought together with Munster (1 times)"),
+    ]
+    assert by_email.context["member"] == bought["ann"]
+    html = page.content.decode()
+    assert '<td class="text-break">Bought together with Munster (2 times)</td>' in html
+    assert [
+        (p.product.get_title(), p.other.get_title(), p.times) for p in page.context["pairs"]
+    ] == [
+        ("Munster", "Pinot gris", 2),
+        ("Munster", "Riesling", 1),
+    ]
+    assert "No member found: enter a member number or email address." in missing.content.decode()
