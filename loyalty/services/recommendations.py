@@ -313,6 +313,11 @@ def recommendations_refresh(*, at: datetime, full: bool = False) -> Recommendati
         tables = _tables()
         params, void = _params(since)
         products = _products_refresh(tables, params, void, full=full)
+        if connection.vendor == "postgresql":
+            # The member step joins the rows just written: without fresh statistics the
+            # planner takes those tables for empty and picks nested loops over them.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {tables.pair}, {tables.popularity}")
         members = _members_refresh(tables, params, void, full=full)
         run = RecommendationRun.objects.create(
             started_at=at,
