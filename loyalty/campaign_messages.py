@@ -28,6 +28,7 @@ TOKENS = {
     "store": _("their store (chosen, else last pickup)"),
     "store_hours": _("their store's opening hours today"),
     "voucher_code": _("their personal voucher code (campaigns with a voucher reward)"),
+    "recommended_products": _("products recommended to them, in stock at their store first"),
     "link": _("the message's link, tracked"),
     "unsubscribe_url": _("the unsubscribe link"),
 }

@@ -20,6 +20,7 @@ from loyalty.services.earning import (
     pending_confirm_due,
     points_expire_due,
 )
+from loyalty.services.recommendations import recommendations_refresh
 from loyalty.services.segments import member_stats_refresh
 from loyalty.services.tiers import tiers_review_all
 
@@ -93,3 +94,11 @@ def resolve_triggered_campaigns() -> int:
     for campaign_id in campaign_ids:
         start_campaign.delay(campaign_id)
     return len(campaign_ids)
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True, ignore_result=True)
+def refresh_recommendations(full: bool = False) -> dict[str, int]:
+    """Products bought together and members' "for you" products (README.md
+    "Recommendations"): hourly from the orders since the last run, nightly in full."""
+    run = recommendations_refresh(at=timezone.now(), full=full)
+    return {"products": run.products, "members": run.members}

@@ -64,6 +64,16 @@ def _fresh_local_cache():
 
 
 @pytest.fixture(autouse=True)
+def _own_recommendation_lists():
+    """Each test reads its own cached recommendation lists: they are named by a version
+    the job sets after commit, which tests rolled back never reach, and SQLite gives the
+    ids of a rolled-back test to the next one."""
+    from loyalty.services.recommendations import recommendations_version_bump
+
+    recommendations_version_bump()
+
+
+@pytest.fixture(autouse=True)
 def _own_rate_limit_counters(settings):
     """Each test counts rate-limited attempts (R37) from zero: the counters live in the
     cache, which tests share, and most tests post from the same address (127.0.0.1)."""

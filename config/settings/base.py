@@ -55,6 +55,11 @@ LOYALTY_REDEEM_MAX_SHARE       0.5 (largest share of the order total points may 
 LOYALTY_SEGMENT_CACHE_SECONDS  300 (seconds a member's segment membership is cached for
                                one-to-one offers; a change of the segment's rules is seen
                                at once)
+LOYALTY_RECOMMENDATION_PAIRS   20 (products kept as "bought together" with each product)
+LOYALTY_RECOMMENDATIONS_PER_MEMBER  12 ("for you" products kept per member)
+LOYALTY_RECOMMENDATION_CATEGORIES   3 (a member's strongest categories drawn from)
+LOYALTY_RECOMMENDATION_CACHE_SECONDS  600 (seconds a shopper's candidate list is cached;
+                               a new run of the job is seen at once)
 NOTIFY_MAX_ATTEMPTS            6 (deliveries tried before a message is a dead letter)
 NOTIFY_RETRY_BASE_DELAY        10 (seconds; doubled per attempt, with jitter)
 NOTIFY_RETRY_MAX_DELAY         900 (seconds; below CELERY_VISIBILITY_TIMEOUT)
@@ -114,6 +119,7 @@ from pathlib import Path
 
 import environ
 from babel.numbers import list_currencies
+from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.urls import reverse_lazy
@@ -823,6 +829,10 @@ OSCAR_DASHBOARD_NAVIGATION.append(
             {"label": _("Segments"), "url_name": "loyalty_dashboard:loyalty-segment-list"},
             {"label": _("Rewards"), "url_name": "loyalty_dashboard:loyalty-reward-list"},
             {"label": _("Campaigns"), "url_name": "loyalty_dashboard:loyalty-campaign-list"},
+            {
+                "label": _("Recommendations"),
+                "url_name": "loyalty_dashboard:loyalty-recommendations",
+            },
         ],
     }
 )
@@ -934,6 +944,34 @@ CELERY_BEAT_SCHEDULE["loyalty-campaigns-triggers"] = {
     "task": "loyalty.tasks.resolve_triggered_campaigns",
     "schedule": 3600.0,
     "options": {"expires": 3000},
+}
+
+# Recommendations (README.md "Recommendations"): partners kept per product, products kept
+# per member, the member's strongest categories drawn from; the beat job runs hourly
+# (incremental) and nightly (full); shoppers' candidate lists are cached this long.
+LOYALTY_RECOMMENDATION_PAIRS = env.int("LOYALTY_RECOMMENDATION_PAIRS", default=20)
+LOYALTY_RECOMMENDATIONS_PER_MEMBER = env.int("LOYALTY_RECOMMENDATIONS_PER_MEMBER", default=12)
+LOYALTY_RECOMMENDATION_CATEGORIES = env.int("LOYALTY_RECOMMENDATION_CATEGORIES", default=3)
+LOYALTY_RECOMMENDATION_CACHE_SECONDS = env.int("LOYALTY_RECOMMENDATION_CACHE_SECONDS", default=600)
+if (
+    min(
+        LOYALTY_RECOMMENDATION_PAIRS,
+        LOYALTY_RECOMMENDATIONS_PER_MEMBER,
+        LOYALTY_RECOMMENDATION_CATEGORIES,
+    )
+    < 1
+):
+    raise ImproperlyConfigured("LOYALTY_RECOMMENDATION* settings must be at least 1.")
+CELERY_BEAT_SCHEDULE["loyalty-refresh-recommendations"] = {
+    "task": "loyalty.tasks.refresh_recommendations",
+    "schedule": 3600.0,
+    "options": {"expires": 3000},
+}
+CELERY_BEAT_SCHEDULE["loyalty-refresh-recommendations-full"] = {
+    "task": "loyalty.tasks.refresh_recommendations",
+    "schedule": crontab(hour=3, minute=30),
+    "kwargs": {"full": True},
+    "options": {"expires": 80000},
 }
 
 # --- Logging ------------------------------------------------------------------------------

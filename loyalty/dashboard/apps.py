@@ -47,10 +47,13 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
         "loyalty-cost-simulator": ["is_staff", "loyalty.change_earningrule", "loyalty.view_reward"],
         "loyalty-campaign-attribution": ["is_staff", "loyalty.view_campaign"],
         "loyalty-campaign-attribution-csv": ["is_staff", "loyalty.view_campaign"],
+        # Why a product was recommended (README "Recommendations"): marketers.
+        "loyalty-recommendations": ["is_staff", "loyalty.view_memberrecommendation"],
     }
 
     def get_urls(self):
         from loyalty.dashboard import simulator_views, views
+        from loyalty.dashboard.recommendation_views import RecommendationsView
 
         urls = [
             path("rules/", views.EarningRuleUpdateView.as_view(), name="loyalty-rules"),
@@ -105,6 +108,11 @@ class LoyaltyDashboardConfig(OscarDashboardConfig):
             *self.segment_urls(),
             *self.reward_urls(),
             *self.campaign_urls(),
+            path(
+                "recommendations/",
+                RecommendationsView.as_view(),
+                name="loyalty-recommendations",
+            ),
         ]
         return self.post_process_urls(urls)
 

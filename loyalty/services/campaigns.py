@@ -62,6 +62,7 @@ from loyalty.models import (
     MemberStats,
     PointsLot,
 )
+from loyalty.recommendations import for_you_by_member, product_titles
 from loyalty.selectors import segment_members
 from loyalty.services.errors import LoyaltyError
 from loyalty.services.ledger import points_credit
@@ -338,7 +339,9 @@ def _hours_text(store, at: datetime) -> str:
     )
 
 
-def _token_values(*, member: Member, store, voucher_code: str, at: datetime) -> dict[str, str]:
+def _token_values(
+    *, member: Member, store, voucher_code: str, at: datetime, recommended: str = ""
+) -> dict[str, str]:
     return {
         "first_name": member.user.first_name or str(_("there")),
         "points": str(member.balance),
@@ -346,6 +349,7 @@ def _token_values(*, member: Member, store, voucher_code: str, at: datetime) -> 
         "store": store.name if store is not None else "",
         "store_hours": _hours_text(store, at) if store is not None else "",
         "voucher_code": voucher_code,
+        "recommended_products": recommended,
     }
 
 
@@ -464,6 +468,10 @@ def _send_to(campaign: Campaign, recipients: list[CampaignRecipient], now: datet
     stores = home_stores(
         user_ids=[r.member.user_id for r in recipients], fallback_store_ids=pickup_stores
     )
+    recommended = for_you_by_member(
+        member_ids=[r.member_id for r in recipients],
+        stores={r.member_id: stores.get(r.member.user_id) for r in recipients},
+    )
     dispatcher = get_class("communication.utils", "Dispatcher")()
     sends = []
     for recipient in recipients:
@@ -476,11 +484,14 @@ def _send_to(campaign: Campaign, recipients: list[CampaignRecipient], now: datet
         reward = _reward(campaign, recipient, now) if allowed else _Reward()
         language = stats.get(member.pk) or settings.LANGUAGE_CODE
         message = message_for_language(messages, language)
+        with translation.override(message.language):
+            titles = product_titles(recommended.get(member.pk, []))
         values = _token_values(
             member=member,
             store=stores.get(member.user_id),
             voucher_code=reward.voucher.code if reward.voucher is not None else "",
             at=now,
+            recommended=titles,
         )
         if reward.entry is not None:
             # The balance with the campaign's bonus points.
@@ -762,11 +773,19 @@ def campaign_preview(
         voucher_code = "C-XXXXXXXXXX"
     else:
         voucher_code = ""
-    values = _token_values(
-        member=member, store=_member_store(member), voucher_code=voucher_code, at=now
+    store = _member_store(member)
+    recommended = (
+        for_you_by_member(member_ids=[member.pk], stores={member.pk: store}) if member.pk else {}
     )
     preview: dict[str, dict] = {"language": {"code": message.language}}
     with translation.override(message.language):
+        values = _token_values(
+            member=member,
+            store=store,
+            voucher_code=voucher_code,
+            at=now,
+            recommended=product_titles(recommended.get(member.pk, [])),
+        )
         for channel in channels or campaign.channels or CampaignChannel.values:
             preview[channel] = message_render(
                 message=message,

@@ -38,6 +38,7 @@ from loyalty.services.campaigns import (
     campaign_send_opened,
 )
 from loyalty.services.earning import order_points_award
+from loyalty.services.recommendations import recommendations_refresh
 from loyalty.services.segments import member_stats_refresh
 from shop.demo.loyalty import _history_order, _products
 
@@ -52,7 +53,8 @@ MESSAGES = {
         "body": (
             "Hello {{ first_name }},\n\nIt has been a while! We added 50 bonus points to your "
             "card: you now have {{ points }} points ({{ tier }}).\n\nYour store, "
-            "{{ store }}, is open {{ store_hours }}.\n\nSee what is new: {{ link }}"
+            "{{ store }}, is open {{ store_hours }}.\n\nPicked for you: {{ recommended_products }}"
+            "\n\nSee what is new: {{ link }}"
         ),
         "sms_text": "{{ first_name }}, 50 bonus points are waiting for you: {{ link }}",
         "link_url": "/catalogue/",
@@ -62,7 +64,8 @@ MESSAGES = {
         "body": (
             "Bonjour {{ first_name }},\n\nCela fait longtemps ! Nous avons ajouté 50 points "
             "à votre carte : vous en avez maintenant {{ points }} ({{ tier }}).\n\nVotre "
-            "magasin, {{ store }}, est ouvert {{ store_hours }}.\n\nNos nouveautés : {{ link }}"
+            "magasin, {{ store }}, est ouvert {{ store_hours }}.\n\nChoisis pour vous : "
+            "{{ recommended_products }}\n\nNos nouveautés : {{ link }}"
         ),
         "sms_text": "{{ first_name }}, 50 points bonus vous attendent : {{ link }}",
         "link_url": "/catalogue/",
@@ -76,6 +79,7 @@ class MarketingSeedResult:
     segments: int = 0
     campaign: str = ""
     figures: dict | None = None
+    recommended_members: int = 0
 
 
 def _campaign_seed(segment: Segment) -> Campaign:
@@ -165,6 +169,9 @@ def marketing_seed() -> MarketingSeedResult:
     plan = PopulationPlan(**POPULATION)
     result.customers = population_generate(plan=plan).members
     member_stats_refresh(at=timezone.now())
+    # Everybody's "for you" products (the demo shopper's included), before the campaign
+    # names them in its messages.
+    result.recommended_members = recommendations_refresh(at=timezone.now(), full=True).members
     result.segments = sum(created for _name, created in demo_segments_save())
     existing = Campaign.objects.filter(name=CAMPAIGN_NAME).first()
     if (

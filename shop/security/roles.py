@@ -92,6 +92,8 @@ MARKETER = Role(
         *_crud("loyalty", "segment"),
         # Campaigns to segments (README "Campaigns").
         *_crud("loyalty", "campaign"),
+        # Why products are recommended to a member (README "Recommendations").
+        "loyalty.view_memberrecommendation",
     ),
 )
 

@@ -1,6 +1,7 @@
 """seed_demo enrols the demo shopper with a year of loyalty history (shop/demo/loyalty.py)."""
 
 import io
+import re
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -19,6 +20,7 @@ from loyalty.models import (
     Segment,
     Tier,
 )
+from loyalty.recommendations import member_recommendations_explained
 from loyalty.selectors import member_summary, segment_members
 from loyalty.services.campaigns import campaign_counts
 
@@ -125,3 +127,23 @@ def test_the_demo_has_segments_and_one_finished_campaign_with_opens_clicks_and_o
         Campaign.objects.count() == 1 and sends.count() == figures["audience"] - figures["control"]
     )
     assert customers.count() == 48
+
+
+def test_the_demo_shopper_sees_for_you_products_and_a_marketer_sees_why(client):
+    call_command("seed_demo", stdout=io.StringIO())
+    shopper = get_user_model().objects.get(email="shopper@solomo.example")
+    member = Member.objects.get(user=shopper)
+    explained = member_recommendations_explained(member=member)
+
+    client.force_login(shopper)
+    home = client.get("/").content.decode()
+
+    assert len(explained) == 12
+    assert all(row.why for row in explained)
+    assert 'id="for-you"' in home
+    shown = re.findall(
+        r'product-card__title"><a href="[^"]*">([^<]*)</a>',
+        home.split('id="for-you"')[1].split("</section>")[0],
+    )
+    assert len(shown) == 8
+    assert set(shown) <= {row.product.get_title() for row in explained}

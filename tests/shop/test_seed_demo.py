@@ -214,7 +214,7 @@ def test_demo_users_get_their_roles(client):
             ).exists()
         }
         assert held == set(role.permissions) | existing_optional, role.group
-    assert Group.objects.get(name="Marketers").permissions.count() == 50
+    assert Group.objects.get(name="Marketers").permissions.count() == 51
     admin = User.objects.get(email="admin@solomo.example")
     assert admin.is_superuser and admin.is_staff and not admin.groups.exists()
     shopper, shopper_groups = role_of("shopper@solomo.example")

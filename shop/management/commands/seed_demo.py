@@ -80,7 +80,8 @@ class Command(BaseCommand):
                 marketing = demo_marketing.marketing_seed()
                 self._say(
                     f"Marketing: {marketing.customers} synthetic customers, "
-                    f"{marketing.segments} segments created"
+                    f"{marketing.segments} segments created, "
+                    f"recommendations for {marketing.recommended_members} members"
                     + (f", campaign {marketing.campaign!r} sent" if marketing.campaign else "")
                 )
                 if marketing.figures:

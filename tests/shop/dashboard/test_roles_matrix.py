@@ -1000,6 +1000,13 @@ CASES: list[Case] = [
         "- 403 - 403 403 403 403 L",
         kwargs=pk("campaign"),
     ),
+    # --- Recommendations: marketers see why ------------------------------------------------
+    Case(
+        "dashboard/loyalty/recommendations/",
+        "loyalty_dashboard:loyalty-recommendations",
+        "200 403 200 403 403 403 403 L",
+        "- 403 - 403 403 403 403 L",
+    ),
     # --- The audit log: superusers only -------------------------------------------------------
     Case(
         "dashboard/audit/",
@@ -1379,6 +1386,7 @@ def test_the_dashboard_menu_shows_each_role_only_what_it_may_open(world):
         "loyalty_dashboard:loyalty-segment-list",
         "loyalty_dashboard:loyalty-reward-list",
         "loyalty_dashboard:loyalty-campaign-list",
+        "loyalty_dashboard:loyalty-recommendations",
         "communication:dashboard-template-list",
     }
     # Each entry a role sees opens for it.

@@ -1,0 +1,339 @@
+"""The recommendation job (README.md "Recommendations"): products bought together and each
+member's "for you" products, computed from orders in set-based SQL.
+
+Incremental: a run reads the orders placed, or whose status changed, since the previous
+run started (less RECOMMENDATIONS_OVERLAP, for orders committed late); every product in
+those orders has its partners and popularity recomputed from all of its orders, and every
+member who placed one has their recommendations recomputed. So a run repeated or
+overlapping another gives the same rows (idempotent), and the nightly full run also
+refreshes members whose products' partners changed through other people's orders.
+
+Table names come from the models' metadata, quoted by the database backend; every value
+is a query parameter. The SQL is portable (common table expressions and window functions,
+which SQLite has since 3.25): the same statements run on PostgreSQL, where they handle a
+million order lines, and on the embedded SQLite.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from loyalty.models import (
+    Member,
+    MemberRecommendation,
+    ProductOrders,
+    ProductPair,
+    RecommendationReason,
+    RecommendationRun,
+)
+
+RECOMMENDATIONS_OVERLAP = timedelta(hours=1)
+# Where readers find the latest run's id, which names their cached candidate lists.
+RECOMMENDATIONS_VERSION_KEY = "loyalty:recommendations:version"
+# One job at a time on PostgreSQL (an advisory lock); SQLite serialises writers anyway.
+_ADVISORY_LOCK = 7_134_001
+
+
+@dataclass(frozen=True)
+class _Tables:
+    order: str
+    line: str
+    status_change: str
+    product: str
+    product_category: str
+    member: str
+    pair: str
+    popularity: str
+    recommendation: str
+
+
+def _tables() -> _Tables:
+    def table(label: str) -> str:
+        return connection.ops.quote_name(apps.get_model(label)._meta.db_table)
+
+    return _Tables(
+        order=table("order.Order"),
+        line=table("order.Line"),
+        status_change=table("order.OrderStatusChange"),
+        product=table("catalogue.Product"),
+        product_category=table("catalogue.ProductCategory"),
+        member=connection.ops.quote_name(Member._meta.db_table),
+        pair=connection.ops.quote_name(ProductPair._meta.db_table),
+        popularity=connection.ops.quote_name(ProductOrders._meta.db_table),
+        recommendation=connection.ops.quote_name(MemberRecommendation._meta.db_table),
+    )
+
+
+def _params(since: datetime | None) -> tuple[dict, str]:
+    """Named parameters, and the SQL list of the void order statuses."""
+    statuses = list(settings.LOYALTY_VOID_ORDER_STATUSES) or [""]
+    params: dict = {f"void_{i}": status for i, status in enumerate(statuses)}
+    params.update(
+        since=since,
+        pairs=settings.LOYALTY_RECOMMENDATION_PAIRS,
+        per_member=settings.LOYALTY_RECOMMENDATIONS_PER_MEMBER,
+        categories=settings.LOYALTY_RECOMMENDATION_CATEGORIES,
+        together=RecommendationReason.BOUGHT_TOGETHER.value,
+        category=RecommendationReason.CATEGORY.value,
+    )
+    void = ", ".join(f"%(void_{i})s" for i in range(len(statuses)))
+    return params, void
+
+
+def _touched_ctes(t: _Tables, *, full: bool) -> str:
+    """`touched` (order ids the run reads) and `touched_products` (canonical ids)."""
+    if full:
+        touched = f"SELECT id AS order_id FROM {t.order}"  # noqa: S608
+    else:
+        placed = f"SELECT id AS order_id FROM {t.order} WHERE date_placed >= %(since)s"  # noqa: S608
+        changed = f"SELECT order_id FROM {t.status_change} WHERE date_created >= %(since)s"  # noqa: S608
+        touched = f"{placed} UNION {changed}"
+    return f"""
+    touched AS ({touched}),
+    touched_products AS (
+        SELECT DISTINCT COALESCE(p.parent_id, p.id) AS product_id
+        FROM {t.line} l JOIN {t.product} p ON p.id = l.product_id
+        WHERE l.order_id IN (SELECT order_id FROM touched)
+    )"""  # noqa: S608
+
+
+def _baskets_cte(t: _Tables, void: str) -> str:
+    """`baskets`: (order, canonical product) of every counted order holding a touched
+    product, each pair once whatever the quantities and lines."""
+    return f"""
+    baskets AS (
+        SELECT DISTINCT l.order_id, COALESCE(p.parent_id, p.id) AS product_id
+        FROM {t.line} l
+        JOIN {t.product} p ON p.id = l.product_id
+        JOIN {t.order} o ON o.id = l.order_id
+        WHERE o.status NOT IN ({void}) AND l.order_id IN (
+            SELECT l2.order_id FROM {t.line} l2 JOIN {t.product} p2 ON p2.id = l2.product_id
+            WHERE COALESCE(p2.parent_id, p2.id) IN (SELECT product_id FROM touched_products)
+        )
+    )"""  # noqa: S608
+
+
+def _products_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int:
+    touched = _touched_ctes(t, full=full)
+    baskets = _baskets_cte(t, void)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH {touched} SELECT COUNT(*) FROM touched_products",  # noqa: S608
+            params,
+        )
+        (products,) = cursor.fetchone()
+        for table in (t.pair, t.popularity):
+            cursor.execute(
+                f"WITH {touched} DELETE FROM {table} WHERE product_id IN "  # noqa: S608
+                "(SELECT product_id FROM touched_products)",
+                params,
+            )
+        cursor.execute(
+            f"""
+            INSERT INTO {t.pair} (product_id, other_id, times)
+            WITH {touched}, {baskets},
+            counted AS (
+                SELECT a.product_id, b.product_id AS other_id, COUNT(*) AS times
+                FROM baskets a
+                JOIN baskets b ON b.order_id = a.order_id AND b.product_id <> a.product_id
+                WHERE a.product_id IN (SELECT product_id FROM touched_products)
+                GROUP BY a.product_id, b.product_id
+            ),
+            ranked AS (
+                SELECT product_id, other_id, times, ROW_NUMBER() OVER (
+                    PARTITION BY product_id ORDER BY times DESC, other_id
+                ) AS position
+                FROM counted
+            )
+            SELECT product_id, other_id, times FROM ranked WHERE position <= %(pairs)s
+            """,  # noqa: S608
+            params,
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {t.popularity} (product_id, orders)
+            WITH {touched}, {baskets}
+            SELECT product_id, COUNT(*) FROM baskets
+            WHERE product_id IN (SELECT product_id FROM touched_products)
+            GROUP BY product_id
+            """,  # noqa: S608
+            params,
+        )
+    return products
+
+
+def _members_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int:
+    touched = _touched_ctes(t, full=full)
+    members = f"""
+    members AS (
+        SELECT DISTINCT m.id AS member_id, m.user_id
+        FROM {t.member} m JOIN {t.order} o ON o.user_id = m.user_id
+        WHERE o.id IN (SELECT order_id FROM touched)
+    )"""  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH {touched}, {members} SELECT COUNT(*) FROM members",  # noqa: S608
+            params,
+        )
+        (count,) = cursor.fetchone()
+        cursor.execute(
+            f"WITH {touched}, {members} DELETE FROM {t.recommendation} WHERE "  # noqa: S608
+            "member_id IN (SELECT member_id FROM members)",
+            params,
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {t.recommendation}
+                (member_id, product_id, position, reason, score, via_product_id,
+                 via_category_id, times)
+            WITH {touched}, {members},
+            bought AS (
+                SELECT mm.member_id, COALESCE(p.parent_id, p.id) AS product_id,
+                       COUNT(DISTINCT o.id) AS orders
+                FROM members mm
+                JOIN {t.order} o ON o.user_id = mm.user_id
+                JOIN {t.line} l ON l.order_id = o.id
+                JOIN {t.product} p ON p.id = l.product_id
+                WHERE o.status NOT IN ({void})
+                GROUP BY mm.member_id, COALESCE(p.parent_id, p.id)
+            ),
+            eligible AS (
+                SELECT id AS product_id FROM {t.product} WHERE parent_id IS NULL AND is_public
+            ),
+            together_all AS (
+                SELECT b.member_id, pp.other_id AS product_id, SUM(pp.times) AS score,
+                       MAX(pp.times) AS best
+                FROM bought b JOIN {t.pair} pp ON pp.product_id = b.product_id
+                LEFT JOIN bought x ON x.member_id = b.member_id AND x.product_id = pp.other_id
+                WHERE x.member_id IS NULL
+                  AND pp.other_id IN (SELECT product_id FROM eligible)
+                GROUP BY b.member_id, pp.other_id
+            ),
+            together_top AS (
+                SELECT member_id, product_id, score, best FROM (
+                    SELECT together_all.*, ROW_NUMBER() OVER (
+                        PARTITION BY member_id ORDER BY score DESC, product_id
+                    ) AS position
+                    FROM together_all
+                ) ranked_together WHERE position <= %(per_member)s
+            ),
+            together AS (
+                SELECT t.member_id, t.product_id, t.score, t.best AS times,
+                       MIN(pp.product_id) AS via_product_id
+                FROM together_top t
+                JOIN bought b ON b.member_id = t.member_id
+                JOIN {t.pair} pp ON pp.product_id = b.product_id
+                    AND pp.other_id = t.product_id AND pp.times = t.best
+                GROUP BY t.member_id, t.product_id, t.score, t.best
+            ),
+            affinity AS (
+                SELECT b.member_id, pc.category_id, SUM(b.orders) AS times,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY b.member_id ORDER BY SUM(b.orders) DESC, pc.category_id
+                       ) AS position
+                FROM bought b JOIN {t.product_category} pc ON pc.product_id = b.product_id
+                GROUP BY b.member_id, pc.category_id
+            ),
+            category_top AS (
+                SELECT pc.category_id, pc.product_id, po.orders, ROW_NUMBER() OVER (
+                    PARTITION BY pc.category_id ORDER BY po.orders DESC, pc.product_id
+                ) AS position
+                FROM {t.product_category} pc
+                JOIN {t.popularity} po ON po.product_id = pc.product_id
+                WHERE pc.product_id IN (SELECT product_id FROM eligible)
+                  AND pc.category_id IN (
+                      SELECT category_id FROM affinity WHERE position <= %(categories)s
+                  )
+            ),
+            in_category AS (
+                SELECT a.member_id, ct.product_id, a.category_id, a.times, ct.orders,
+                       ROW_NUMBER() OVER (
+                           PARTITION BY a.member_id, ct.product_id
+                           ORDER BY a.times DESC, a.category_id
+                       ) AS pick
+                FROM affinity a
+                JOIN category_top ct
+                  ON ct.category_id = a.category_id AND ct.position <= %(per_member)s
+                WHERE a.position <= %(categories)s
+                  AND NOT EXISTS (
+                      SELECT 1 FROM bought x
+                      WHERE x.member_id = a.member_id AND x.product_id = ct.product_id
+                  )
+            ),
+            candidates AS (
+                SELECT member_id, product_id, %(together)s AS reason, 0 AS kind, score,
+                       via_product_id, CAST(NULL AS INTEGER) AS via_category_id, times
+                FROM together
+                UNION ALL
+                SELECT ic.member_id, ic.product_id, %(category)s, 1, ic.orders,
+                       CAST(NULL AS INTEGER), ic.category_id, ic.times
+                FROM in_category ic
+                WHERE ic.pick = 1 AND NOT EXISTS (
+                    SELECT 1 FROM together x
+                    WHERE x.member_id = ic.member_id AND x.product_id = ic.product_id
+                )
+            ),
+            ranked AS (
+                SELECT candidates.*, ROW_NUMBER() OVER (
+                    PARTITION BY member_id ORDER BY kind, score DESC, product_id
+                ) AS position
+                FROM candidates
+            )
+            SELECT member_id, product_id, position, reason, score, via_product_id,
+                   via_category_id, times
+            FROM ranked WHERE position <= %(per_member)s
+            """,  # noqa: S608
+            params,
+        )
+    return count
+
+
+def recommendations_refresh(*, at: datetime, full: bool = False) -> RecommendationRun:
+    """Recompute products bought together and members' recommendations from orders.
+
+    Incremental unless `full` or no run was recorded yet (see the module docstring). One
+    transaction: readers see the previous rows until it commits; one job at a time.
+    """
+    started = time.perf_counter()
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
+        last = RecommendationRun.objects.order_by("-started_at", "-id").first()
+        full = full or last is None
+        since = None if full else last.started_at - RECOMMENDATIONS_OVERLAP
+        tables = _tables()
+        params, void = _params(since)
+        products = _products_refresh(tables, params, void, full=full)
+        if connection.vendor == "postgresql":
+            # The member step joins the rows just written: without fresh statistics the
+            # planner takes those tables for empty and picks nested loops over them.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {tables.pair}, {tables.popularity}")
+        members = _members_refresh(tables, params, void, full=full)
+        run = RecommendationRun.objects.create(
+            started_at=at,
+            full=full,
+            since=since,
+            products=products,
+            members=members,
+            seconds=round(time.perf_counter() - started, 3),
+        )
+        # Now, and again once committed: a list read between the two is cached under the
+        # first version only, so readers see the new rows from the commit on.
+        recommendations_version_bump()
+        transaction.on_commit(recommendations_version_bump)
+    return run
+
+
+def recommendations_version_bump() -> None:
+    """Give the cached candidate lists (loyalty.recommendations) a new name."""
+    cache.set(RECOMMENDATIONS_VERSION_KEY, uuid.uuid4().hex, None)

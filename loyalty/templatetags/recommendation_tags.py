@@ -1,0 +1,79 @@
+"""Recommendation shelves for the shop's pages (README.md "Recommendations"): products
+bought together on the product page and in the basket, the member's "for you" products.
+
+Each shelf costs a fixed number of queries whatever its size: the candidate list (cached,
+loyalty.recommendations), then the products with what a card reads prefetched.
+"""
+
+from typing import Any
+
+from django import template
+from django.utils.translation import gettext as _
+
+from loyalty.recommendations import (
+    FOR_YOU_SHOWN,
+    TOGETHER_SHOWN,
+    for_you_ids,
+    products_in_store_order,
+    together_ids,
+)
+from stores.selectors import chosen_store_for_request
+
+register = template.Library()
+SHELF = "loyalty/partials/product_shelf.html"
+
+
+def _shelf(context: Any, *, ids: list[int], limit: int, title: str, slug: str) -> dict:
+    request = context["request"]
+    products = (
+        products_in_store_order(ids=ids, store=chosen_store_for_request(request), limit=limit)
+        if ids
+        else []
+    )
+    return {
+        "request": request,
+        "user": context.get("user"),
+        # The cards' "Add to basket" forms.
+        "csrf_token": context.get("csrf_token"),
+        "products": products,
+        "title": title,
+        "slug": slug,
+    }
+
+
+@register.inclusion_tag(SHELF, takes_context=True)
+def bought_together(context: Any, product: Any) -> dict:
+    """Products most often bought with `product` (its parent's, for a variant)."""
+    canonical = product.parent_id or product.pk
+    return _shelf(
+        context,
+        ids=together_ids(product_ids=[canonical]),
+        limit=TOGETHER_SHOWN,
+        title=_("Often bought together"),
+        slug="bought-together",
+    )
+
+
+@register.inclusion_tag(SHELF, takes_context=True)
+def basket_suggestions(context: Any, basket: Any) -> dict:
+    """Products bought with what is in the basket; with an empty basket, or none bought
+    with it, the signed-in member's "for you" products."""
+    in_basket = {line.product.parent_id or line.product_id for line in basket.all_lines()}
+    ids = together_ids(product_ids=in_basket)
+    title = _("Often bought together")
+    if not ids:
+        ids = [pk for pk in for_you_ids(user=context.get("user")) if pk not in in_basket]
+        title = _("For you")
+    return _shelf(context, ids=ids, limit=TOGETHER_SHOWN, title=title, slug="basket-suggestions")
+
+
+@register.inclusion_tag(SHELF, takes_context=True)
+def for_you(context: Any) -> dict:
+    """The signed-in member's "for you" products (nothing for a guest)."""
+    return _shelf(
+        context,
+        ids=for_you_ids(user=context.get("user")),
+        limit=FOR_YOU_SHOWN,
+        title=_("For you"),
+        slug="for-you",
+    )
