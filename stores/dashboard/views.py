@@ -47,6 +47,12 @@ def is_hq(user) -> bool:
     return user.is_superuser or (user.is_staff and user.has_perm("stores.change_pickup"))
 
 
+def works_in_stores(user) -> bool:
+    """Whether the pickup queue and the stores' hours are `user`'s pages: head office, or
+    the staff of a store (README "Roles and permissions")."""
+    return user.is_authenticated and (is_hq(user) or user.has_perm("partner.dashboard_access"))
+
+
 def pickups_visible_to(user) -> QuerySet[Pickup]:
     """The pickups `user` may see and change: all for HQ, their partners' stores for staff."""
     queryset = Pickup.objects.select_related("order", "order__user", "store", "slot").exclude(
@@ -65,7 +71,7 @@ def store_staff_required(view):
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not (is_hq(request.user) or request.user.has_perm("partner.dashboard_access")):
+        if not works_in_stores(request.user):
             raise Http404
         return view(request, *args, **kwargs)
 

@@ -97,3 +97,11 @@ def order_pickup(order: Any, here_url: str = "") -> dict[str, Any]:
         "here_url": here_url
         or reverse("stores:pickup-here", kwargs={"number": pickup.order.number}),
     }
+
+
+@register.filter
+def works_in_stores(user) -> bool:
+    """The store pages' tabs show the queue and hours only to those who may open them."""
+    from stores.dashboard.views import works_in_stores as may
+
+    return may(user)
