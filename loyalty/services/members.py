@@ -8,7 +8,7 @@ from datetime import date
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
-from loyalty.models import Member, MemberStats
+from loyalty.models import Member, MemberRecommendation, MemberStats
 from loyalty.services.ledger import points_forfeit
 
 # No 0/O or 1/I/L: codes are read aloud and typed on phones.
@@ -69,7 +69,8 @@ def member_erase(*, user: AbstractBaseUser) -> Member | None:
     Open pending points are cancelled and the balance is forfeited through the ledger
     (entries stay for the books: they hold amounts, orders and reasons, no names); the
     birthday is forgotten and the referral code replaced, so an old share link stops
-    naming this member. Returns the member, or None for a user who never enrolled.
+    naming this member; their recommendations are deleted. Returns the member, or None
+    for a user who never enrolled.
     """
     member = Member.objects.filter(user=user).first()
     if member is None:
@@ -80,5 +81,7 @@ def member_erase(*, user: AbstractBaseUser) -> Member | None:
             birthday=None, referral_code=_new_referral_code()
         )
         MemberStats.objects.filter(member=member).update(language="")
+        # What the shop inferred about their tastes goes with them.
+        MemberRecommendation.objects.filter(member=member).delete()
     member.refresh_from_db()
     return member

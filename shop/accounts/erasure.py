@@ -122,7 +122,7 @@ def account_erase(*, user: AbstractBaseUser) -> None:
     messages = OutboxMessage.objects.filter(Q(user=user) | Q(recipient__in=addresses))
     messages_cancel(message_ids=messages.values_list("pk", flat=True))
     DeliveryAttempt.objects.filter(message__in=messages).update(error="")
-    messages.update(**CONTENT_ERASED, recipient="", headers={}, last_error="", updated_at=now)
+    messages.update(**CONTENT_ERASED, recipient="", last_error="", updated_at=now)
     Email.objects.filter(Q(user=user) | Q(email__in=addresses)).delete()
     Notification.objects.filter(Q(recipient=user) | Q(sender=user)).delete()
     consents_update(user=user, wanted=dict.fromkeys(Channel.values, False), source=ERASED_SOURCE)

@@ -79,6 +79,7 @@ EXPORTED: dict[str, tuple[str, ...]] = {
     "loyalty.Referral": ("referrer__user", "friend__user"),
     "loyalty.CampaignRecipient": ("member__user",),
     "loyalty.CampaignSend": ("member__user",),
+    "loyalty.MemberRecommendation": ("member__user",),
 }
 
 # Models pointing at a user who is not the customer the data is about.
