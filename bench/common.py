@@ -30,16 +30,39 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
+def _admin_url(server_url: str) -> str:
+    return urlunsplit(urlsplit(server_url)._replace(path="/postgres"))
+
+
+def database_exists(server_url: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(_admin_url(server_url), autocommit=True) as conn:
+        return bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone())
+
+
+def database_copy(server_url: str, source: str, target: str) -> None:
+    """Create the database `target` as a copy of `source` (PostgreSQL's CREATE DATABASE ...
+    TEMPLATE: a file copy, no connection to `source` may be open), replacing any `target`."""
+    import psycopg
+
+    with psycopg.connect(_admin_url(server_url), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{target}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{target}" TEMPLATE "{source}"')
+
+
 @contextmanager
-def scratch_postgres(server_url: str, name: str) -> Iterator[str]:
-    """Create the empty database `name` on the PostgreSQL server of `server_url`, yield its
-    URL, and drop it afterwards (even while connections to it are still open)."""
+def scratch_postgres(server_url: str, name: str, template: str | None = None) -> Iterator[str]:
+    """Create the database `name` on the PostgreSQL server of `server_url` (empty, or a copy
+    of the database `template`), yield its URL, and drop it afterwards (even while
+    connections to it are still open)."""
     import psycopg
 
     server = urlsplit(server_url)
-    admin_url = urlunsplit(server._replace(path="/postgres"))
+    admin_url = _admin_url(server_url)
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     try:
         yield urlunsplit(server._replace(path=f"/{name}"))
     finally:
@@ -74,13 +97,17 @@ def redis_scratch() -> Iterator[int]:
 
 @contextmanager
 def django_on_scratch_postgres(
-    server_url: str, name: str, environ: dict[str, str] | None = None
+    server_url: str,
+    name: str,
+    environ: dict[str, str] | None = None,
+    template: str | None = None,
 ) -> Iterator[str]:
-    """Create the scratch database `name`, set this process's environment for it
-    (config.settings.test, no Redis, kept connections, then `environ` on top), set Django up,
-    migrate, and yield the database URL; close the connections and drop it afterwards.
-    Worker processes started inside inherit the same environment (`os.environ`)."""
-    with scratch_postgres(server_url, name) as database_url:
+    """Create the scratch database `name` (a copy of `template` if given), set this
+    process's environment for it (config.settings.test, no Redis, kept connections, then
+    `environ` on top), set Django up, migrate, and yield the database URL; close the
+    connections and drop it afterwards. Worker processes started inside inherit the same
+    environment (`os.environ`)."""
+    with scratch_postgres(server_url, name, template) as database_url:
         os.environ.update(
             {
                 "DJANGO_SETTINGS_MODULE": "config.settings.test",
