@@ -16,6 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils import translation
 from django.utils.html import escape, linebreaks
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +37,11 @@ TOKEN_PATTERN = re.compile(r"\{\{\s*([a-z_]+)\s*\}\}")
 LINK_NAMESPACE = "loyalty.campaign-link"
 CHANNEL_LETTERS = {"email": "e", "sms": "s", "push": "p"}
 LETTER_CHANNELS = {letter: channel for channel, letter in CHANNEL_LETTERS.items()}
+
+
+def tokens_used(texts: list[str]) -> set[str]:
+    """The tokens named in any of `texts`."""
+    return {name for text in texts for name in TOKEN_PATTERN.findall(text or "")}
 
 
 def tokens_unknown(text: str) -> list[str]:
@@ -142,38 +148,68 @@ def message_render(
 
     Email: subject, text and HTML bodies (the HTML carries the open pixel) and the RFC 8058
     List-Unsubscribe headers; SMS: the text ending with a short unsubscribe link; push:
-    title, text and the tracked link.
+    title, text and the tracked link. In the message's language.
     """
-    has_link = bool(message.link_url)
-    values = {
-        **values,
-        "link": click_url(key) if has_link else absolute("/"),
-        "unsubscribe_url": unsubscribe_url(key),
-    }
-    if channel == "email":
-        body = tokens_fill(message.body, values)
-        footer = str(_("Unsubscribe: %(url)s")) % {"url": values["unsubscribe_url"]}
-        html = (
-            linebreaks(escape(body), autoescape=False)
-            + f'<p><a href="{escape(values["unsubscribe_url"])}">'
-            + escape(str(_("Unsubscribe")))
-            + "</a></p>"
-            + f'<img src="{escape(open_pixel_url(key))}" width="1" height="1" alt="">'
-        )
-        return {
-            "subject": tokens_fill(message.subject, values).replace("\n", " "),
-            "body": f"{body}\n\n--\n{footer}",
-            "html": html,
-            "headers": {
-                "List-Unsubscribe": f"<{values['unsubscribe_url']}>",
-                "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-            },
+    return MessageRenderer(message).render(channel=channel, key=key, values=values)
+
+
+# Stands for the signed token in the link addresses a renderer reverses once.
+_LINK_SLOT = "LINKSLOT"
+
+
+class MessageRenderer:
+    """`message_render` for many members: what is the same for all of them (the words of
+    the footers in the message's language, the addresses of the tracked links) is worked
+    out once; each member then costs one signature and the token replacements."""
+
+    def __init__(self, message: CampaignMessage):
+        self.message = message
+        with translation.override(message.language):
+            self._links = {
+                name: absolute(reverse(f"loyalty:campaign-{name}", args=[_LINK_SLOT]))
+                for name in ("unsubscribe", "open", "click")
+            }
+            self._footer = str(_("Unsubscribe: %(url)s"))
+            self._unsubscribe = escape(str(_("Unsubscribe")))
+            self._stop = str(_("STOP"))
+        self._home = absolute("/")
+
+    def _link(self, name: str, token: str) -> str:
+        return self._links[name].replace(_LINK_SLOT, token)
+
+    def render(self, *, channel: str, key: SendKey, values: dict[str, str]) -> dict:
+        message = self.message
+        token = send_token(key)
+        unsubscribe = self._link("unsubscribe", token)
+        values = {
+            **values,
+            "link": self._link("click", token) if message.link_url else self._home,
+            "unsubscribe_url": unsubscribe,
         }
-    if channel == "sms":
-        text = tokens_fill(message.sms_text, values)
-        return {"body": f"{text} {_('STOP')}: {values['unsubscribe_url']}"}
-    return {
-        "subject": tokens_fill(message.push_title, values),
-        "body": tokens_fill(message.push_body, values),
-        "url": values["link"],
-    }
+        if channel == "email":
+            body = tokens_fill(message.body, values)
+            footer = self._footer % {"url": unsubscribe}
+            html = (
+                linebreaks(escape(body), autoescape=False)
+                + f'<p><a href="{escape(unsubscribe)}">'
+                + self._unsubscribe
+                + "</a></p>"
+                + f'<img src="{escape(self._link("open", token))}" width="1" height="1" alt="">'
+            )
+            return {
+                "subject": tokens_fill(message.subject, values).replace("\n", " "),
+                "body": f"{body}\n\n--\n{footer}",
+                "html": html,
+                "headers": {
+                    "List-Unsubscribe": f"<{unsubscribe}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+            }
+        if channel == "sms":
+            text = tokens_fill(message.sms_text, values)
+            return {"body": f"{text} {self._stop}: {unsubscribe}"}
+        return {
+            "subject": tokens_fill(message.push_title, values),
+            "body": tokens_fill(message.push_body, values),
+            "url": values["link"],
+        }

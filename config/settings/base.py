@@ -90,6 +90,7 @@ CAMPAIGN_QUEUE                 campaigns (Celery queue of campaign fan-out batch
 MARKETING_SEND_RATE            20 (marketing messages per second, all workers together;
                                0: no limit)
 MARKETING_SEND_BURST           MARKETING_SEND_RATE (messages sent at once after a pause)
+MARKETING_DELIVERY_CHUNK       20 (marketing messages per delivery task)
 LOYALTY_CAMPAIGN_BATCH_SIZE    500 (members per campaign send batch)
 LOYALTY_CAMPAIGN_SWEEP_EVERY   60 (seconds between beat runs starting due campaigns)
 LOYALTY_CAMPAIGN_STALL_AFTER   120 (seconds without a batch before a fan-out is restarted)
@@ -588,6 +589,11 @@ MARKETING_QUEUE = env.str("MARKETING_QUEUE", default="marketing")
 CAMPAIGN_QUEUE = env.str("CAMPAIGN_QUEUE", default="campaigns")
 MARKETING_SEND_RATE = env.float("MARKETING_SEND_RATE", default=20.0)
 MARKETING_SEND_BURST = env.float("MARKETING_SEND_BURST", default=max(1.0, MARKETING_SEND_RATE))
+# Marketing messages are published a few to a delivery task (outbox.messages_publish):
+# one Celery publish per message would cost a campaign's batch more than its rendering.
+MARKETING_DELIVERY_CHUNK = env.int("MARKETING_DELIVERY_CHUNK", default=20)
+if MARKETING_DELIVERY_CHUNK < 1:
+    raise ImproperlyConfigured("MARKETING_DELIVERY_CHUNK must be at least 1.")
 if MARKETING_SEND_RATE < 0 or MARKETING_SEND_BURST < 1:
     raise ImproperlyConfigured(
         "MARKETING_SEND_RATE must be 0 (no limit) or more, MARKETING_SEND_BURST at least 1."

@@ -40,12 +40,14 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_class
 
 from loyalty.campaign_messages import (
+    MessageRenderer,
     SendKey,
     link_is_ours,
     link_with_utm,
     message_for_language,
     message_render,
     tokens_unknown,
+    tokens_used,
 )
 from loyalty.models import (
     Campaign,
@@ -75,6 +77,8 @@ _VOUCHER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 # alike: member ids up to 10^9 stay far below 2^63.
 _HASH_MULTIPLIER = 2654435761
 _HASH_CAMPAIGN_STEP = 7919
+# Recipients added at once after which their table's statistics are refreshed (ANALYZE).
+_ANALYZE_AFTER = 5000
 
 
 class CampaignError(LoyaltyError):
@@ -310,7 +314,13 @@ def campaign_audience_resolve(*, campaign: Campaign, at: datetime | None = None)
     params = [locked.pk, locked.pk, locked.control_percent, at, *select_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return max(cursor.rowcount, 0)
+        added = max(cursor.rowcount, 0)
+        if connection.vendor == "postgresql" and added >= _ANALYZE_AFTER:
+            # The batches read these rows at once: with the table's statistics from before,
+            # the planner takes the campaign for a few recipients and reads all those left
+            # (and all their sends) for each batch, not the next ones in member order.
+            cursor.execute(f"ANALYZE {table}")
+        return added
 
 
 # --- Sending ------------------------------------------------------------------------------
@@ -406,8 +416,8 @@ def campaign_send_batch(
     sending (paused, cancelled). One transaction, under the campaign's row lock: batches
     of one campaign never overlap, and a killed batch leaves nothing behind (R28).
 
-    A constant number of queries for the batch, plus a few per member sent (the outbox
-    rows and the reward), whatever the size of the audience.
+    A constant number of queries for the batch whatever its size and the audience's, plus
+    a few per member rewarded (`_send_to`).
     """
     size = size or settings.LOYALTY_CAMPAIGN_BATCH_SIZE
     with transaction.atomic():
@@ -434,45 +444,103 @@ def campaign_send_batch(
 def _next_recipients(campaign: Campaign, after_member_id: int, size: int) -> list:
     """The next recipients (control group excluded) without send rows for their
     occurrence, in member order, with each channel's current marketing consent read in the
-    same query (R41)."""
+    same query (R41).
+
+    Two queries: the next ones' ids, then their rows. In one, PostgreSQL merges the members
+    and the campaign's sends from the first (all those already handled) for every batch;
+    the ids alone, bounded by the cursor on both sides, read only the next ones."""
     handled = CampaignSend.objects.filter(
-        campaign=campaign, member=OuterRef("member"), occurrence=OuterRef("occurrence")
+        campaign=campaign,
+        member=OuterRef("member"),
+        occurrence=OuterRef("occurrence"),
+        member_id__gt=after_member_id,
     )
-    return list(
+    ids = list(
         CampaignRecipient.objects.filter(
             campaign=campaign, is_control=False, member_id__gt=after_member_id
         )
         .filter(~Exists(handled))
+        .order_by("member_id", "occurrence")
+        .values_list("pk", flat=True)[:size]
+    )
+    if not ids:
+        return []
+    return list(
+        CampaignRecipient.objects.filter(pk__in=ids)
         .select_related("member__user", "voucher")
         .annotate(
             **{f"consent_{channel}": _latest_consent(channel) for channel in campaign.channels}
         )
-        .order_by("member_id", "occurrence")[:size]
+        .order_by("member_id", "occurrence")
     )
+
+
+# The tokens that need the member's store (and its hours), or their recommendations.
+_STORE_TOKENS = {"store", "store_hours", "recommended_products"}
+
+
+class _LanguageTexts:
+    """What a campaign message says alike to every member getting it (one language)."""
+
+    def __init__(self, message: CampaignMessage):
+        self.language = message.language
+        self.renderer = MessageRenderer(message)
+        with translation.override(message.language):
+            self.there = str(_("there"))
+            self.tiers = {
+                value: str(label) for value, label in Member._meta.get_field("tier").flatchoices
+            }
 
 
 def _send_to(campaign: Campaign, recipients: list[CampaignRecipient], now: datetime) -> None:
+    """Record the batch's messages and send rows, set-based: a constant number of queries
+    whatever the number of recipients (asserted in tests/loyalty/test_campaigns.py), but for
+    the rewards (the ledger's, R30: a few queries per member rewarded). What each member's
+    message says is rendered here, from what is worked out once per language
+    (MessageRenderer: the footers' words and the links' addresses; the tiers' names; each
+    store's hours); the messages go to the outbox in one INSERT and their delivery tasks
+    to the broker together after commit (bench/README.md "campaigns.py")."""
     from stores.selectors import home_stores
 
     messages = list(campaign.messages.all())
-    stats = dict(
-        MemberStats.objects.filter(member__in=[r.member_id for r in recipients]).values_list(
-            "member_id", "language"
+    used = tokens_used(
+        [
+            text
+            for message in messages
+            for text in (
+                message.subject,
+                message.body,
+                message.sms_text,
+                message.push_title,
+                message.push_body,
+            )
+        ]
+    )
+    stats = {
+        member_id: (language, pickup_store_id)
+        for member_id, language, pickup_store_id in MemberStats.objects.filter(
+            member__in=[r.member_id for r in recipients]
+        ).values_list("member_id", "language", "last_pickup_store_id")
+    }
+    stores, recommended = {}, {}
+    if used & _STORE_TOKENS:
+        pickup_stores = {
+            r.member.user_id: stats[r.member_id][1]
+            for r in recipients
+            if r.member_id in stats and stats[r.member_id][1] is not None
+        }
+        stores = home_stores(
+            user_ids=[r.member.user_id for r in recipients], fallback_store_ids=pickup_stores
         )
-    )
-    pickup_stores = dict(
-        MemberStats.objects.filter(
-            member__in=[r.member_id for r in recipients], last_pickup_store__isnull=False
-        ).values_list("member__user_id", "last_pickup_store_id")
-    )
-    stores = home_stores(
-        user_ids=[r.member.user_id for r in recipients], fallback_store_ids=pickup_stores
-    )
-    recommended = for_you_by_member(
-        member_ids=[r.member_id for r in recipients],
-        stores={r.member_id: stores.get(r.member.user_id) for r in recipients},
-    )
-    dispatcher = get_class("communication.utils", "Dispatcher")()
+    if "recommended_products" in used:
+        recommended = for_you_by_member(
+            member_ids=[r.member_id for r in recipients],
+            stores={r.member_id: stores.get(r.member.user_id) for r in recipients},
+        )
+    by_language: dict[str, _LanguageTexts] = {}
+    hours: dict[tuple[int, str], str] = {}
+    items = []  # (user, channel, content, language) for the Dispatcher
+    waiting = []  # the sends of `items`, in the same order
     sends = []
     for recipient in recipients:
         member = recipient.member
@@ -482,51 +550,60 @@ def _send_to(campaign: Campaign, recipients: list[CampaignRecipient], now: datet
             if getattr(recipient, f"consent_{channel}") == "granted"
         ]
         reward = _reward(campaign, recipient, now) if allowed else _Reward()
-        language = stats.get(member.pk) or settings.LANGUAGE_CODE
-        message = message_for_language(messages, language)
-        with translation.override(message.language):
-            titles = product_titles(recommended.get(member.pk, []))
-        values = _token_values(
-            member=member,
-            store=stores.get(member.user_id),
-            voucher_code=reward.voucher.code if reward.voucher is not None else "",
-            at=now,
-            recommended=titles,
-        )
-        if reward.entry is not None:
-            # The balance with the campaign's bonus points.
-            values["points"] = str(reward.entry.balance_after)
+        if allowed:
+            language = (stats.get(member.pk) or ("", None))[0] or settings.LANGUAGE_CODE
+            if language not in by_language:
+                by_language[language] = _LanguageTexts(message_for_language(messages, language))
+            texts = by_language[language]
+            store = stores.get(member.user_id)
+            store_hours = ""
+            if store is not None:
+                if (store.pk, texts.language) not in hours:
+                    with translation.override(texts.language):
+                        hours[store.pk, texts.language] = _hours_text(store, now)
+                store_hours = hours[store.pk, texts.language]
+            titles = ""
+            if recommended.get(member.pk):
+                with translation.override(texts.language):
+                    titles = product_titles(recommended[member.pk])
+            # As _token_values, with the words of the member's language worked out once.
+            values = {
+                "first_name": member.user.first_name or texts.there,
+                "points": str(
+                    reward.entry.balance_after if reward.entry is not None else member.balance
+                ),
+                "tier": texts.tiers.get(member.tier, member.tier),
+                "store": store.name if store is not None else "",
+                "store_hours": store_hours,
+                "voucher_code": reward.voucher.code if reward.voucher is not None else "",
+                "recommended_products": titles,
+            }
         for channel in campaign.channels:
-            outbox_message = None
-            if channel not in allowed:
-                status = CampaignSendStatus.SKIPPED_NO_CONSENT
-            else:
-                key = SendKey(campaign.pk, member.pk, channel, recipient.occurrence)
-                with translation.override(message.language):
-                    content = message_render(
-                        message=message, channel=channel, key=key, values=values
-                    )
-                    outbox_message = dispatcher.dispatch_marketing_message(
-                        user=member.user, channel=channel, content=content
-                    )
-                status = (
-                    CampaignSendStatus.PENDING
-                    if outbox_message is not None
-                    else CampaignSendStatus.SKIPPED_UNREACHABLE
-                )
-            sends.append(
-                CampaignSend(
-                    campaign=campaign,
-                    member=member,
-                    channel=channel,
-                    occurrence=recipient.occurrence,
-                    status=status,
-                    outbox_message=outbox_message,
-                    voucher=reward.voucher,
-                    reward_entry=reward.entry,
-                    created_at=now,
-                )
+            send = CampaignSend(
+                campaign_id=campaign.pk,
+                member_id=member.pk,
+                channel=channel,
+                occurrence=recipient.occurrence,
+                status=CampaignSendStatus.SKIPPED_NO_CONSENT,
+                voucher_id=reward.voucher.pk if reward.voucher is not None else None,
+                reward_entry_id=reward.entry.pk if reward.entry is not None else None,
+                created_at=now,
             )
+            if channel in allowed:
+                key = SendKey(campaign.pk, member.pk, channel, recipient.occurrence)
+                content = texts.renderer.render(channel=channel, key=key, values=values)
+                items.append((member.user, channel, content, texts.language))
+                waiting.append(send)
+            sends.append(send)
+    dispatcher = get_class("communication.utils", "Dispatcher")()
+    outbox_messages = dispatcher.dispatch_marketing_messages(items=items)
+    for send, outbox_message in zip(waiting, outbox_messages, strict=True):
+        send.outbox_message_id = outbox_message.pk if outbox_message is not None else None
+        send.status = (
+            CampaignSendStatus.PENDING
+            if outbox_message is not None
+            else CampaignSendStatus.SKIPPED_UNREACHABLE
+        )
     # A second send for a (campaign, member, channel, occurrence) violates the UNIQUE
     # constraint and rolls the whole batch back: never a duplicate message (R28).
     CampaignSend.objects.bulk_create(sends)

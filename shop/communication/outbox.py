@@ -25,6 +25,7 @@ from __future__ import annotations
 import base64
 import logging
 import random
+import time
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -82,6 +83,9 @@ class Draft:
     push_subscription_id: int | None = None
     # Extra email headers (List-Unsubscribe on marketing emails).
     headers: dict[str, str] = field(default_factory=dict)
+    # The message's language, when the drafts of one call differ (a campaign's batch);
+    # else messages_record's `language`.
+    language: str = ""
 
 
 # --- Recording --------------------------------------------------------------------------
@@ -118,7 +122,8 @@ def messages_record(
     has_secret: bool = False,
     order_number: str = "",
 ) -> list[OutboxMessage]:
-    """Write one outbox row per draft in the current transaction; publish after commit.
+    """Write one outbox row per draft in the current transaction (one INSERT, whatever
+    the number of drafts); publish after commit.
 
     With `render_error` the rows are recorded already failed, carrying the error, so a
     broken template is visible to staff instead of silently dropping the message.
@@ -136,7 +141,7 @@ def messages_record(
             user_id=draft.user_id,
             recipient=draft.recipient,
             push_subscription_id=draft.push_subscription_id,
-            language=language,
+            language=draft.language or language,
             subject=draft.subject[:255],
             body=draft.body,
             html=draft.html,
@@ -150,8 +155,7 @@ def messages_record(
         )
         for draft in drafts
     ]
-    for row in rows:
-        row.save()
+    OutboxMessage.objects.bulk_create(rows)
     pending = [row.pk for row in rows if row.status == OutboxMessage.Status.PENDING]
     if pending:
         transaction.on_commit(
@@ -163,16 +167,21 @@ def messages_record(
 def messages_publish(
     *, message_ids: list[int], countdown: float | None = None, marketing: bool = False
 ) -> int:
-    """Hand delivery tasks to the broker; never raises. Returns how many were published.
+    """Hand delivery tasks to the broker; never raises. Returns how many messages were
+    published (all or, when the broker failed, none: the sweeper publishes them later).
 
-    A message that could not be published stays pending: the sweeper publishes it later.
-    Marketing messages go to their own queue (MARKETING_QUEUE, README "Campaigns"), so
-    that a campaign never delays order and pickup messages.
+    One task per message, but marketing messages go by MARKETING_DELIVERY_CHUNK to a task
+    (`deliver_messages`), on their own queue (MARKETING_QUEUE, README "Campaigns"), so that
+    a campaign never delays order and pickup messages. The tasks of one call go to Redis
+    in one pipeline (kombu's publish batch): a campaign's batch of a few hundred messages
+    costs the broker one round trip, not one per message (bench/README.md "campaigns.py").
     """
     from config.celery_app import app
 
-    from .tasks import deliver_message
+    from .tasks import deliver_message, deliver_messages
 
+    if not message_ids:
+        return 0
     queue = settings.MARKETING_QUEUE if marketing else None
     broker = redis_server(app.conf.broker_url)
 
@@ -181,23 +190,53 @@ def messages_publish(
             "Broker recently failed; %d message(s) left to the sweeper", len(message_ids)
         )
         return 0
-    published = 0
+    if marketing:
+        size = settings.MARKETING_DELIVERY_CHUNK
+        calls = [
+            (deliver_messages, (list(message_ids[start : start + size]),))
+            for start in range(0, len(message_ids), size)
+        ]
+    else:
+        calls = [(deliver_message, (message_id,)) for message_id in message_ids]
+    # No publish retries: the sweeper is the retry, and a hung broker then costs a request
+    # at most one socket timeout (R25).
+    options = {"countdown": countdown, "retry": False, "queue": queue}
     try:
-        for message_id in message_ids:
-            # No publish retries: the sweeper is the retry, and a hung broker then costs a
-            # request at most one socket timeout (R25).
-            deliver_message.apply_async(
-                (message_id,), countdown=countdown, retry=False, queue=queue
-            )
-            published += 1
+        if app.conf.task_always_eager or len(calls) == 1:
+            for task, args in calls:
+                task.apply_async(args, **options)
+        else:
+            with app.producer_or_acquire() as producer, producer.batch():
+                for task, args in calls:
+                    task.apply_async(args, producer=producer, **options)
     except PUBLISH_ERRORS as exc:
         circuit.trip(broker)
         logger.warning(
             "Could not publish %d outbox message(s), the sweeper will: %s",
-            len(message_ids) - published,
+            len(message_ids),
             exc,
         )
-    return published
+        return 0
+    return len(message_ids)
+
+
+def messages_deliver(*, message_ids: list[int], budget: float | None = None) -> dict[str, int]:
+    """Deliver the messages one after the other (`message_deliver`: each claimed on its
+    own, R26). After `budget` seconds (default: half CELERY_TASK_SOFT_TIME_LIMIT; the
+    provider rate limit may make each one wait) the rest is published as a new task, so
+    that a task never runs into its time limit. Returns the count of each outcome."""
+    budget = settings.CELERY_TASK_SOFT_TIME_LIMIT / 2 if budget is None else budget
+    started = time.monotonic()
+    outcomes: dict[str, int] = {}
+    for index, message_id in enumerate(message_ids):
+        if time.monotonic() - started > budget:
+            rest = list(message_ids[index:])
+            messages_publish(message_ids=rest, marketing=True)
+            outcomes["handed_on"] = len(rest)
+            break
+        outcome = message_deliver(message_id=message_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
 
 
 # --- Delivery ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .outbox import message_deliver, outbox_bodies_prune, outbox_sweep
+from .outbox import message_deliver, messages_deliver, outbox_bodies_prune, outbox_sweep
 
 
 # Idempotent (the claim in message_deliver lets one run send), so it may be redelivered
@@ -15,6 +15,18 @@ from .outbox import message_deliver, outbox_bodies_prune, outbox_sweep
 )
 def deliver_message(message_id: int) -> str:
     return message_deliver(message_id=message_id)
+
+
+# Marketing messages, a few to a task (outbox.messages_publish): each is still claimed on
+# its own, so a redelivered task sends none twice (R26).
+@shared_task(
+    name="shop.communication.tasks.deliver_messages",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+)
+def deliver_messages(message_ids: list[int]) -> dict[str, int]:
+    return messages_deliver(message_ids=message_ids)
 
 
 @shared_task(name="shop.communication.tasks.sweep_outbox", ignore_result=True)

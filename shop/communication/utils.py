@@ -167,55 +167,94 @@ class Dispatcher(oscar_utils.Dispatcher):
         marketing queue, behind the provider rate limit (R29). Returns the outbox message,
         or None when the user cannot be reached on `channel` (no address, number or device).
         """
+        language = translation.get_language() or ""
+        (message,) = self.dispatch_marketing_messages(
+            items=[(user, channel, content, language)], event_code=event_code
+        )
+        return message
+
+    def dispatch_marketing_messages(self, *, items, event_code="CAMPAIGN"):
+        """Record many marketing messages at once: `items` are (user, channel, content,
+        language), as `dispatch_marketing_message` takes them. Returns the outbox messages
+        in the same order, None where the user cannot be reached on that channel.
+
+        A constant number of queries whatever the number of items (a campaign's batch):
+        one for the SMS numbers, one for the push subscriptions (each only when asked),
+        one INSERT for the messages; their delivery tasks are published together after
+        commit (outbox.messages_publish).
+        """
+        from .models import NotificationPreference, PushSubscription
+
+        items = list(items)
+        users = {
+            channel: {item[0].pk for item in items if item[1] == channel} for channel in Channel
+        }
+        phones = {}
+        if users[Channel.SMS]:
+            phones = dict(
+                NotificationPreference.objects.filter(user_id__in=users[Channel.SMS])
+                .exclude(phone_number="")
+                .values_list("user_id", "phone_number")
+            )
+        devices = {}
+        if users[Channel.PUSH]:
+            # One device is enough: the latest subscription (a campaign is not an alert).
+            for user_id, pk, endpoint in (
+                PushSubscription.objects.filter(user_id__in=users[Channel.PUSH])
+                .order_by("user_id", "-created_at", "-pk")
+                .values_list("user_id", "pk", "endpoint")
+            ):
+                devices.setdefault(user_id, (pk, endpoint))
+        drafts, positions = [], []
+        for position, (user, channel, content, language) in enumerate(items):
+            draft = self._marketing_draft(user, channel, content, language, phones, devices)
+            if draft is not None:
+                drafts.append(draft)
+                positions.append(position)
+        messages = [None] * len(items)
+        if drafts:
+            rows = messages_record(drafts=drafts, event_code=event_code, purpose=Purpose.MARKETING)
+            for position, row in zip(positions, rows, strict=True):
+                messages[position] = row
+        return messages
+
+    @staticmethod
+    def _marketing_draft(user, channel, content, language, phones, devices):
         subject = content.get("subject", "")
         body = content.get("body", "")
         if channel == Channel.EMAIL:
-            drafts = (
-                [
-                    Draft(
-                        channel=channel,
-                        recipient=user.email,
-                        subject=subject,
-                        body=body,
-                        html=content.get("html", ""),
-                        user_id=user.pk,
-                        headers=content.get("headers", {}),
-                    )
-                ]
-                if user.email
-                else []
+            if not user.email:
+                return None
+            return Draft(
+                channel=channel,
+                recipient=user.email,
+                subject=subject,
+                body=body,
+                html=content.get("html", ""),
+                user_id=user.pk,
+                headers=content.get("headers", {}),
+                language=language,
             )
-        elif channel == Channel.SMS:
-            phone = preference_for(user=user).phone_number
-            drafts = [Draft(channel=channel, recipient=phone, body=body, user_id=user.pk)]
-            drafts = drafts if phone else []
-        else:
-            # One device is enough: the first subscription (a campaign is not an alert).
-            subscription = user.push_subscriptions.order_by("-created_at").first()
-            drafts = (
-                [
-                    Draft(
-                        channel=channel,
-                        recipient=subscription.endpoint,
-                        subject=subject,
-                        body=body or subject,
-                        url=content.get("url", ""),
-                        user_id=user.pk,
-                        push_subscription_id=subscription.pk,
-                    )
-                ]
-                if subscription
-                else []
+        if channel == Channel.SMS:
+            phone = phones.get(user.pk)
+            if not phone:
+                return None
+            return Draft(
+                channel=channel, recipient=phone, body=body, user_id=user.pk, language=language
             )
-        if not drafts:
+        device = devices.get(user.pk)
+        if device is None:
             return None
-        (message,) = messages_record(
-            drafts=drafts,
-            event_code=event_code,
-            purpose=Purpose.MARKETING,
-            language=translation.get_language() or "",
+        return Draft(
+            channel=channel,
+            recipient=device[1],
+            subject=subject,
+            body=body or subject,
+            url=content.get("url", ""),
+            user_id=user.pk,
+            push_subscription_id=device[0],
+            language=language,
         )
-        return message
 
     def cancel_pending_messages(self, *, message_ids):
         """Cancel those of the messages no sender has taken yet; returns their ids."""

@@ -536,6 +536,99 @@ def test_resolve_and_a_batch_take_the_same_queries_for_a_small_and_a_large_audie
     assert CampaignRecipient.objects.filter(campaign=large_campaign).count() == len(small + more)
 
 
+def _reachable_everywhere(count: int, store, products, bakery) -> list:
+    """Members with consent, an address, a number and a device, a store of their own, a
+    language (every other one French) and two recommended products: every lookup the
+    batch makes has something to find for each of them."""
+    from loyalty.models import MemberRecommendation
+    from shop.communication.models import PushSubscription
+    from stores.models import StorePreference
+
+    members = []
+    for _ in range(count):
+        member = consenting_member(channels=("email", "sms", "push"), phone="+33612345678")
+        PushSubscription.objects.create(
+            user=member.user,
+            endpoint=f"https://fcm.googleapis.com/fcm/send/{member.pk}",
+            p256dh="key",
+            auth="auth",
+        )
+        StorePreference.objects.create(user=member.user, store=store)
+        MemberStats.objects.update_or_create(
+            member=member,
+            defaults={"language": "fr" if member.pk % 2 else "en", "last_pickup_store": store},
+        )
+        for position, item in enumerate(products):
+            MemberRecommendation.objects.create(
+                member=member,
+                product=item,
+                position=position,
+                reason="category",
+                score=1,
+                times=1,
+                via_category=bakery,
+            )
+        members.append(member)
+    return members
+
+
+@pytest.mark.postgres
+def test_a_batch_takes_the_same_queries_for_3_members_as_for_12_none_per_member():
+    # Given 17 members reachable on every channel, with a store, a language and
+    # recommendations, and a campaign by email, SMS and push naming every token but the
+    # voucher (no reward: the ledger's queries per member rewarded are R30's)
+    from stores.selectors import store_today_hours
+    from tests.factories import category, product
+    from tests.stores.factories import every_day, store
+
+    shop = store("Kléber", hours=every_day())
+    products = [product("Bretzel"), product("Kougelhopf")]
+    members = _reachable_everywhere(17, shop, products, category("Bakery"))
+    campaign = sending(campaign_for(channels=("email", "sms", "push")))
+    campaign.messages.update(
+        body="{{ first_name }}, {{ points }} pts, {{ tier }}, {{ store }} {{ store_hours }}: "
+        "{{ recommended_products }} {{ link }}"
+    )
+    campaign_audience_resolve(campaign=campaign)
+    # (a first batch of 2 loads what a worker process loads once: content types, ...)
+    last = campaign_send_batch(campaign_id=campaign.pk, after_member_id=0, size=2)
+
+    # When the next batches take 3, then 12 members
+    with CaptureQueriesContext(connection) as small:
+        last = campaign_send_batch(campaign_id=campaign.pk, after_member_id=last, size=3)
+    with CaptureQueriesContext(connection) as large:
+        last = campaign_send_batch(campaign_id=campaign.pk, after_member_id=last, size=12)
+
+    # Then both ran the same queries, a constant number whatever the batch's size: one
+    # INSERT for the outbox messages and one for the send rows, each covering the batch
+    assert last == max(m.pk for m in members)
+    assert len(small) == len(large)
+    inserts = [q["sql"] for q in large if q["sql"].startswith("INSERT")]
+    assert [sql.split('"')[1] for sql in inserts] == [
+        "communication_outboxmessage",
+        "loyalty_campaignsend",
+    ]
+    # and every member of the three batches got their message on each channel, in their
+    # language, with their own data filled in
+    sends = CampaignSend.objects.filter(campaign=campaign)
+    assert sends.count() == 17 * 3
+    assert set(sends.values_list("status", flat=True)) == {"pending"}
+    outbox = campaign_outbox(campaign)
+    assert sorted(outbox.values_list("channel", flat=True)) == sorted(["email", "sms", "push"] * 17)
+    hours = store_today_hours(store=shop, at=timezone.now())
+    assert hours.periods
+    for member in members:
+        email = outbox.get(user=member.user, channel="email")
+        language = "fr" if member.pk % 2 else "en"
+        assert email.language == language
+        assert email.body.startswith(
+            f"{member.user.first_name}, 0 pts, Bronze, Kléber 09:00–19:00: Bretzel, Kougelhopf http"
+        )
+        assert ("Se désinscrire" if language == "fr" else "Unsubscribe") in email.body
+        assert outbox.get(user=member.user, channel="sms").recipient == "+33612345678"
+        assert outbox.get(user=member.user, channel="push").recipient.endswith(f"/{member.pk}")
+
+
 def test_the_other_triggers_select_the_days_members():
     from loyalty.services.ledger import points_credit
     from tests.stores.factories import pickup_order, store
