@@ -15,6 +15,8 @@ from shop.communication.outbox import (
     Draft,
     message_deliver,
     message_retry,
+    messages_deliver,
+    messages_publish,
     messages_record,
     outbox_sweep,
     retry_delay,
@@ -55,6 +57,53 @@ def test_email_is_sent_once_even_when_its_task_runs_twice(customer):
     assert mail.outbox[0].extra_headers["Message-ID"] == f"<outbox-{message.pk}@localhost>"
     assert customer.emails.get().subject == "Hello"  # Oscar's sent-email log
     assert [(a.number, a.outcome) for a in message.attempt_log.all()] == [(1, "sent")]
+
+
+def test_a_chunk_of_marketing_messages_run_twice_sends_each_once():
+    # Given three marketing messages, delivered a few to a task (messages_publish)
+    (first, second, third) = messages_record(
+        drafts=[
+            Draft(channel="email", recipient=f"{name}@example.com", subject="Hi", body="Body")
+            for name in ("ann", "bob", "cy")
+        ],
+        purpose="marketing",
+    )
+    ids = [first.pk, second.pk, third.pk]
+
+    # When their task runs, then runs again (redelivered after its worker died)
+    assert messages_deliver(message_ids=ids) == {"sent": 3}
+    assert messages_deliver(message_ids=ids) == {"skipped": 3}
+
+    # Then each was sent once
+    assert sorted(email.to[0] for email in mail.outbox) == [
+        "ann@example.com",
+        "bob@example.com",
+        "cy@example.com",
+    ]
+
+
+def test_a_chunk_past_its_time_budget_hands_the_rest_on(django_capture_on_commit_callbacks):
+    # Given two marketing messages and a broker that is down (the rest's new task can't go)
+    (first, second) = messages_record(
+        drafts=[
+            Draft(channel="email", recipient=f"{name}@example.com", subject="Hi", body="Body")
+            for name in ("ann", "bob")
+        ],
+        purpose="marketing",
+    )
+    with app_broker(f"redis://127.0.0.1:{free_port()}/0"):
+        # When a task with no time left to spend starts on them
+        outcomes = messages_deliver(message_ids=[first.pk, second.pk], budget=-1)
+
+    # Then it sent none and handed both on; they stay pending for the sweeper
+    assert outcomes == {"handed_on": 2}
+    assert mail.outbox == []
+    assert OutboxMessage.objects.filter(pk__in=[first.pk, second.pk], status="pending").count() == 2
+
+
+def test_publishing_to_a_broker_that_is_down_publishes_none():
+    with app_broker(f"redis://127.0.0.1:{free_port()}/0"):
+        assert messages_publish(message_ids=[1, 2, 3], marketing=True) == 0
 
 
 @pytest.mark.postgres
