@@ -1,6 +1,6 @@
 """The outbox: record messages in the caller's transaction, deliver them after commit.
 
-Guarantees (RELIABILITY.md):
+Guarantees (docs/guarantees.md):
 
 - R24: `messages_record` writes rows in the caller's transaction; publishing happens in
   `transaction.on_commit` and never raises into the request. Whatever the broker missed,
