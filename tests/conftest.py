@@ -117,7 +117,12 @@ def _missing_product_image():
 
 @pytest.fixture(scope="session")
 def django_db_setup(
-    request, django_test_environment, django_db_blocker, django_db_modify_db_settings
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_modify_db_settings,
+    django_db_keepdb,
+    django_db_createdb,
 ):
     """Create the test database, migrating once per run even with several xdist workers.
 
@@ -126,20 +131,26 @@ def django_db_setup(
     migrates a template database (`test_<name>_template`) and every worker then copies it
     with `CREATE DATABASE … TEMPLATE` (Django's own clone for parallel test runs), which
     takes about a second. Elsewhere this is pytest-django's set-up: no data is serialised,
-    since no test asks for `serialized_rollback`.
+    since no test asks for `serialized_rollback`, and `--reuse-db` keeps each worker's
+    database as pytest-django does.
     """
     from django.test.utils import setup_databases, teardown_databases
 
     verbosity = request.config.option.verbose
     workerinput = getattr(request.config, "workerinput", None)
-    if workerinput is None or connection.vendor != "postgresql":
+    keepdb = django_db_keepdb and not django_db_createdb
+    if workerinput is None or connection.vendor != "postgresql" or keepdb:
         with django_db_blocker.unblock():
             db_cfg = setup_databases(
-                verbosity=verbosity, interactive=False, serialized_aliases=set()
+                verbosity=verbosity,
+                interactive=False,
+                serialized_aliases=set(),
+                keepdb=keepdb,
             )
         yield
-        with django_db_blocker.unblock():
-            teardown_databases(db_cfg, verbosity=verbosity)
+        if not keepdb:
+            with django_db_blocker.unblock():
+                teardown_databases(db_cfg, verbosity=verbosity)
         return
 
     worker_id = workerinput["workerid"]
