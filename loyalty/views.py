@@ -31,7 +31,12 @@ from loyalty.services.campaigns import (
 )
 from loyalty.services.earning import signup_bonus_award
 from loyalty.services.errors import LoyaltyError
-from loyalty.services.gifts import gift_allowance, gift_recipient_find, gift_send
+from loyalty.services.gifts import (
+    gift_allowance,
+    gift_recipient_find,
+    gift_refusal,
+    gift_send,
+)
 from loyalty.services.members import member_enrol
 from loyalty.services.referrals import REFERRAL_SESSION_KEY, referral_apply
 from loyalty.services.rewards import reward_redeem
@@ -92,10 +97,11 @@ class RedeemView(LoginRequiredMixin, View):
 
 
 # Member numbers looked up by one customer to give points (django-ratelimit, counted in
-# the default cache: Redis in production), hourly: plenty for gifts to friends, far too
-# few to walk through member numbers and collect masked names.
+# the default cache: Redis in production), hourly; the review and the confirmation each
+# count, so 15 gifts an hour: plenty for gifts to friends, far too few to walk through
+# member numbers and collect masked names.
 GIFT_LOOKUP_GROUP = "loyalty-gift-lookup"
-GIFT_LOOKUP_RATE = "20/h"
+GIFT_LOOKUP_RATE = "30/h"
 
 
 class GiftView(LoginRequiredMixin, View):
@@ -148,14 +154,7 @@ class GiftView(LoginRequiredMixin, View):
         except LoyaltyError as exc:
             return self.render_form(request, member, form, error=exc.message)
         points = form.cleaned_data["points"]
-        allowance = gift_allowance(member=member)
-        error = None
-        if points > member.balance:
-            error = _("You have %(balance)s points available to give.") % {
-                "balance": member.balance
-            }
-        elif points > allowance:
-            error = _("You can give %(left)s more points today.") % {"left": allowance}
+        error = gift_refusal(sender=member, recipient=recipient, points=points)
         if error:
             return self.render_form(request, member, form, error=error)
         confirm = GiftConfirmForm(initial={**form.cleaned_data, "key": uuid.uuid4().hex})
@@ -185,6 +184,11 @@ class GiftSendView(GiftView):
         if not form.is_valid():
             return self.render_form(request, member, GiftForm(request.POST))
         data = form.cleaned_data
+        if self.too_many_lookups(request):
+            error = _("Too many member numbers looked up: please try again in an hour.")
+            return self.render_form(
+                request, member, GiftForm(request.POST), error=error, status=429
+            )
         try:
             recipient = gift_recipient_find(sender=member, number=data["number"])
             gift_send(

@@ -130,6 +130,23 @@ def _check_limits(sender: Member, recipient: Member, points: int, at: datetime) 
             raise OverGiftLimit(message % {"max": limit, "left": max(limit - used, 0)})
 
 
+def gift_refusal(
+    *, sender: Member, recipient: Member, points: int, at: datetime | None = None
+) -> str | None:
+    """Why `gift_send` would refuse this gift now (balance or a limit), or None.
+
+    For the review step, which locks nothing: gift_send checks again under the locks.
+    """
+    at = at or timezone.now()
+    if points > sender.balance:
+        return _("You have %(balance)s points available to give.") % {"balance": sender.balance}
+    try:
+        _check_limits(sender, recipient, points, at)
+    except GiftRefused as exc:
+        return exc.message
+    return None
+
+
 def _expiry_of_given(sender: Member, points: int, at: datetime) -> datetime | None:
     """The earliest expiry among the lots the debit will spend (oldest first, as the
     ledger spends them; lots already due are expired by the debit first)."""
@@ -195,6 +212,8 @@ def gift_send(
                 raise IdempotencyConflict(_("This form was already used for another gift."))
             return existing
         giver, receiver = locked[sender.pk], locked[recipient.pk]
+        if not receiver.user.is_active:
+            raise GiftRefused(_("No member has this number."))
         _check_limits(giver, receiver, points, at)
         expires_at = _expiry_of_given(giver, points, at)
         debit = points_debit(

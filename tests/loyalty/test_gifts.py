@@ -136,6 +136,17 @@ class TestGiftService:
             with pytest.raises(InvalidAmount):
                 gift_send(sender=sender, recipient=_funded(0), points=points, key="k")
 
+    def test_r23_an_inactive_or_erased_account_receives_nothing(self):
+        sender, recipient = _funded(300), _funded(0)
+        recipient.user.is_active = False
+        recipient.user.save()
+
+        with pytest.raises(GiftRefused, match="No member has this number"):
+            gift_recipient_find(sender=sender, number=recipient.number)
+        with pytest.raises(GiftRefused, match="No member has this number"):
+            gift_send(sender=sender, recipient=recipient, points=10, key="k")
+        assert not Gift.objects.exists()
+
     def test_r23_recipient_lookup_refuses_unknown_and_mistyped_numbers(self):
         sender, recipient = _funded(0), _funded(0)
         mistyped = recipient.number[:-1] + str((int(recipient.number[-1]) + 1) % 10)

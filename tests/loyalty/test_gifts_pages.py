@@ -102,7 +102,8 @@ def test_r23_over_the_limit_says_what_is_left(giver):
     friend = _member()
 
     page = _review(client, friend.number, 101)
-    assert b"You can give 100 more points today." in page.content
+    assert b"You can give at most 100 points a day: 100 left today." in page.content
+    assert b"Give the points" not in page.content
 
     # Reviewed under the limit, which the marketers lower before the confirmation
     review = _review(client, friend.number, 100)
@@ -114,6 +115,18 @@ def test_r23_over_the_limit_says_what_is_left(giver):
     )
     assert b"You can give at most 60 points a day: 60 left today." in sent.content
     assert not Gift.objects.exists()
+
+
+def test_r23_the_review_tells_the_recipients_limit(giver):
+    client, member = giver
+    rule = earning_rule()
+    rule.gift_received_daily_points = 30
+    rule.save()
+
+    page = _review(client, _member().number, 31)
+
+    assert b"This member can receive at most 30 points a day: 30 more today." in page.content
+    assert b"Give the points" not in page.content
 
 
 def test_r23_member_number_lookups_are_rate_limited(giver):
