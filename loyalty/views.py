@@ -182,7 +182,9 @@ class GiftSendView(GiftView):
         member = self._member(request)
         form = GiftConfirmForm(request.POST)
         if not form.is_valid():
-            return self.render_form(request, member, GiftForm(request.POST))
+            return self.render_form(
+                request, member, GiftForm(request.POST), error=_("Please try again.")
+            )
         data = form.cleaned_data
         if self.too_many_lookups(request):
             error = _("Too many member numbers looked up: please try again in an hour.")
