@@ -67,6 +67,9 @@ class EntryKind(models.TextChoices):
     ADJUST = "adjust", _("Adjusted by staff")
     # The member erased their account: what was left of their points is gone.
     FORFEIT = "forfeit", _("Forfeited")
+    # Points given to or received from another member (loyalty.services.gifts, R23).
+    GIFT_SENT = "gift_out", _("Gift sent")
+    GIFT_RECEIVED = "gift_in", _("Gift received")
 
 
 class PointsEntry(models.Model):
@@ -310,6 +313,29 @@ class EarningRule(models.Model):
             "adjustments approves it; 0: every adjustment does."
         ),
     )
+    # Gifts of points between members (loyalty.services.gifts, R23), per local day and
+    # calendar month; 0 for a day limit turns gifts off.
+    gift_sent_daily_points = models.IntegerField(
+        _("most points a member may give per day"),
+        default=500,
+        validators=[MinValueValidator(0, message=_("Enter 0 or a positive number of points."))],
+        help_text=_("0 turns gifts between members off."),
+    )
+    gift_sent_monthly_points = models.IntegerField(
+        _("most points a member may give per month"),
+        default=2000,
+        validators=[MinValueValidator(0, message=_("Enter 0 or a positive number of points."))],
+    )
+    gift_received_daily_points = models.IntegerField(
+        _("most points a member may receive per day"),
+        default=1000,
+        validators=[MinValueValidator(0, message=_("Enter 0 or a positive number of points."))],
+    )
+    gift_received_monthly_points = models.IntegerField(
+        _("most points a member may receive per month"),
+        default=4000,
+        validators=[MinValueValidator(0, message=_("Enter 0 or a positive number of points."))],
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -341,6 +367,13 @@ class EarningRule(models.Model):
             models.CheckConstraint(
                 condition=Q(redeem_max_share__gte=0) & Q(redeem_max_share__lte=1),
                 name="loyalty_rule_redeem_max_share_0_1",
+            ),
+            models.CheckConstraint(
+                condition=Q(gift_sent_daily_points__gte=0)
+                & Q(gift_sent_monthly_points__gte=0)
+                & Q(gift_received_daily_points__gte=0)
+                & Q(gift_received_monthly_points__gte=0),
+                name="loyalty_rule_gift_limits_gte_0",
             ),
         ]
 
@@ -678,6 +711,45 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referrer.number} -> {self.friend.number}"
+
+
+class Gift(models.Model):
+    """Points one member gave another (R23): one debit and one credit, written together.
+
+    `key` is the idempotency key of the gift; the two ledger entries carry
+    `gift:<key>:out` and `gift:<key>:in`. The entries' reasons name nobody (the ledger
+    outlives an erased account, README "Erasure"): the page names the other member from
+    this row. `message` is free text, blanked when either member is erased.
+    """
+
+    sender = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="gifts_sent")
+    recipient = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="gifts_received")
+    points = models.PositiveIntegerField(_("points"))
+    message = models.CharField(_("message"), max_length=200, blank=True)
+    key = models.CharField(max_length=100, unique=True)
+    debit = models.OneToOneField(PointsEntry, on_delete=models.PROTECT, related_name="gift_sent")
+    credit = models.OneToOneField(
+        PointsEntry, on_delete=models.PROTECT, related_name="gift_received"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("gift of points")
+        verbose_name_plural = _("gifts of points")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["sender", "created_at"], name="loyalty_gift_sender_at"),
+            models.Index(fields=["recipient", "created_at"], name="loyalty_gift_recipient_at"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(sender=F("recipient")), name="loyalty_gift_not_to_self"
+            ),
+            models.CheckConstraint(condition=Q(points__gt=0), name="loyalty_gift_points_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender_id} -> {self.recipient_id}: {self.points}"
 
 
 # --- Segments (marketers' audiences) and the statistics they filter on -------------------

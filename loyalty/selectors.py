@@ -295,7 +295,7 @@ def member_summary(*, user: AbstractBaseUser | AnonymousUser, at: datetime | Non
         points_12m=points,
         expiring_points=expiring_points,
         expiring_at=expiring[0].expires_at if expiring_points else None,
-        history=list(member.entries.all()[:20]),
+        history=entries_labelled(list(member.entries.all()[:20])),
         rewards=reward_offers(member=member, at=at),
         vouchers=[
             r.voucher
@@ -311,6 +311,45 @@ def member_summary(*, user: AbstractBaseUser | AnonymousUser, at: datetime | Non
 
 
 # --- The member counter (dashboard) ------------------------------------------------------
+
+
+def member_name_masked(member: Member) -> str:
+    """`Jane Doe` -> `J*** D.`: enough for a giver to recognise a friend, not to learn a
+    stranger's name from a member number (R23); the masked e-mail without a name."""
+    user = member.user
+    first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
+    if first or last:
+        return " ".join(
+            part
+            for part in (f"{first[:1]}***" if first else "", last[:1] + "." if last else "")
+            if part
+        )
+    return email_masked(user.email)
+
+
+def entries_labelled(entries: list) -> list:
+    """Set `label` on each entry: "Gift to J*** D." for gifts, else the entry's reason."""
+    from loyalty.models import Gift
+
+    ids = [
+        entry.pk
+        for entry in entries
+        if entry.kind in (EntryKind.GIFT_SENT, EntryKind.GIFT_RECEIVED)
+    ]
+    gifts = Gift.objects.filter(Q(debit_id__in=ids) | Q(credit_id__in=ids)).select_related(
+        "sender__user", "recipient__user"
+    )
+    by_entry = {}
+    for gift in gifts:
+        by_entry[gift.debit_id] = _("Gift to %(name)s") % {
+            "name": member_name_masked(gift.recipient)
+        }
+        by_entry[gift.credit_id] = _("Gift from %(name)s") % {
+            "name": member_name_masked(gift.sender)
+        }
+    for entry in entries:
+        entry.label = by_entry.get(entry.pk, entry.reason)
+    return entries
 
 
 def email_masked(email: str) -> str:

@@ -18,10 +18,12 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View, generic
 from django.views.decorators.csrf import csrf_exempt
+from django_ratelimit.core import get_usage
 
 from loyalty.campaign_messages import SendKey, send_token_read
+from loyalty.forms import GiftConfirmForm, GiftForm
 from loyalty.models import CampaignChannel, Reward
-from loyalty.selectors import member_for_user, member_summary
+from loyalty.selectors import member_for_user, member_name_masked, member_summary
 from loyalty.services.campaigns import (
     campaign_send_clicked,
     campaign_send_opened,
@@ -29,6 +31,12 @@ from loyalty.services.campaigns import (
 )
 from loyalty.services.earning import signup_bonus_award
 from loyalty.services.errors import LoyaltyError
+from loyalty.services.gifts import (
+    gift_allowance,
+    gift_recipient_find,
+    gift_refusal,
+    gift_send,
+)
 from loyalty.services.members import member_enrol
 from loyalty.services.referrals import REFERRAL_SESSION_KEY, referral_apply
 from loyalty.services.rewards import reward_redeem
@@ -49,6 +57,8 @@ class MemberView(LoginRequiredMixin, generic.TemplateView):
             share_url=share_url,
             # A fresh key per page view: a double tap on "Redeem" redeems once.
             redeem_key=uuid.uuid4().hex,
+            gift_form=GiftForm(),
+            gift_allowance=gift_allowance(member=summary.member) if summary else 0,
             **kwargs,
         )
 
@@ -83,6 +93,120 @@ class RedeemView(LoginRequiredMixin, View):
                 _("Your voucher code is %(code)s: enter it in your basket.")
                 % {"code": redemption.voucher.code},
             )
+        return redirect("loyalty:member")
+
+
+# Member numbers looked up by one customer to give points (django-ratelimit, counted in
+# the default cache: Redis in production), hourly; the review and the confirmation each
+# count, so 15 gifts an hour: plenty for gifts to friends, far too few to walk through
+# member numbers and collect masked names.
+GIFT_LOOKUP_GROUP = "loyalty-gift-lookup"
+GIFT_LOOKUP_RATE = "30/h"
+
+
+class GiftView(LoginRequiredMixin, View):
+    """Give points (R23). Signed-in members only, for their own points.
+
+    GET: the form. POST: the review, which looks the number up and shows the recipient's
+    masked name and a fresh key; nothing moves until GiftSendView receives that key.
+    """
+
+    template_name = "loyalty/gift.html"
+
+    def _member(self, request):
+        member = member_for_user(user=request.user)
+        if member is None:
+            raise Http404
+        return member
+
+    def render_form(self, request, member, form, *, error=None, status=200):
+        return render(
+            request,
+            self.template_name,
+            {
+                "member": member,
+                "form": form,
+                "error": error,
+                "allowance": gift_allowance(member=member),
+            },
+            status=status,
+        )
+
+    def too_many_lookups(self, request) -> bool:
+        usage = get_usage(
+            request, group=GIFT_LOOKUP_GROUP, key="user", rate=GIFT_LOOKUP_RATE, increment=True
+        )
+        return usage is not None and usage["should_limit"]
+
+    def get(self, request):
+        return self.render_form(request, self._member(request), GiftForm())
+
+    def post(self, request):
+        member = self._member(request)
+        form = GiftForm(request.POST)
+        if not form.is_valid():
+            return self.render_form(request, member, form)
+        if self.too_many_lookups(request):
+            error = _("Too many member numbers looked up: please try again in an hour.")
+            return self.render_form(request, member, form, error=error, status=429)
+        try:
+            recipient = gift_recipient_find(sender=member, number=form.cleaned_data["number"])
+        except LoyaltyError as exc:
+            return self.render_form(request, member, form, error=exc.message)
+        points = form.cleaned_data["points"]
+        error = gift_refusal(sender=member, recipient=recipient, points=points)
+        if error:
+            return self.render_form(request, member, form, error=error)
+        confirm = GiftConfirmForm(initial={**form.cleaned_data, "key": uuid.uuid4().hex})
+        return render(
+            request,
+            "loyalty/gift_confirm.html",
+            {
+                "member": member,
+                "form": confirm,
+                "recipient_name": member_name_masked(recipient),
+                "number": recipient.number,
+                "points": points,
+                "message": form.cleaned_data["message"],
+            },
+        )
+
+
+class GiftSendView(GiftView):
+    """The confirmed gift: moves the points once per key (R23)."""
+
+    def get(self, request):
+        return redirect("loyalty:gift")
+
+    def post(self, request):
+        member = self._member(request)
+        form = GiftConfirmForm(request.POST)
+        if not form.is_valid():
+            return self.render_form(
+                request, member, GiftForm(request.POST), error=_("Please try again.")
+            )
+        data = form.cleaned_data
+        if self.too_many_lookups(request):
+            error = _("Too many member numbers looked up: please try again in an hour.")
+            return self.render_form(
+                request, member, GiftForm(request.POST), error=error, status=429
+            )
+        try:
+            recipient = gift_recipient_find(sender=member, number=data["number"])
+            gift_send(
+                sender=member,
+                recipient=recipient,
+                points=data["points"],
+                message=data["message"],
+                key=f"{member.pk}:{data['key']}",
+            )
+        except LoyaltyError as exc:
+            return self.render_form(request, member, GiftForm(request.POST), error=exc.message)
+        messages.success(
+            request,
+            _("You gave %(points)s points to %(name)s.")
+            % {"points": data["points"], "name": member_name_masked(recipient)},
+        )
         return redirect("loyalty:member")
 
 

@@ -1,4 +1,4 @@
-"""A circuit breaker in front of Redis, in each process (README "Architecture", R25).
+"""A circuit breaker in front of Redis, in each process (README "Architecture", R25, R45).
 
 With Redis hung (stopped, not refusing), every command waits REDIS_SOCKET_TIMEOUT before it
 fails, and a catalogue page reads the cache dozens of times. So the first timeout or

@@ -33,10 +33,6 @@ from .models import ExceptionalDay, OpeningPeriod, Pickup, PickupSlot, Store
 EARTH_RADIUS_KM = 6371.0088
 # Where the shopper's chosen store id is kept in the session.
 SESSION_STORE_KEY = "stores:store_id"
-# Where the position the shopper's browser last gave is kept: [lat, lng, ISO time].
-SESSION_POSITION_KEY = "stores:position"
-# A position older than this is not "where the shopper is" any more.
-POSITION_MAX_AGE = dt.timedelta(hours=1)
 KM_PER_DEGREE_LAT = 111.32
 
 
@@ -498,26 +494,6 @@ def chosen_store(*, session: object, user: object) -> Store | None:
             Store.objects.active().select_related("partner").filter(preferences__user=user).first()
         )
     return None
-
-
-def shopper_position(*, session: object, now: dt.datetime) -> tuple[float, float] | None:
-    """(lat, lng) the shopper's browser gave in the last POSITION_MAX_AGE, else None.
-
-    Only a browser's geolocation counts (README, "Click & collect"): never a store's
-    position, so a distance shown is always from the shopper.
-    """
-    raw = session.get(SESSION_POSITION_KEY) if session is not None else None
-    try:
-        lat, lng, at = float(raw[0]), float(raw[1]), dt.datetime.fromisoformat(raw[2])
-    except (TypeError, ValueError, IndexError, KeyError):
-        return None
-    if at.tzinfo is None or not (
-        0 <= (now - at).total_seconds() <= POSITION_MAX_AGE.total_seconds()
-    ):
-        return None
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-        return None
-    return lat, lng
 
 
 def home_stores(

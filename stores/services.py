@@ -22,7 +22,6 @@ from .messages import (
 )
 from .models import Pickup, PickupSlot, PickupStatus, Store, StorePreference
 from .selectors import (
-    SESSION_POSITION_KEY,
     SESSION_STORE_KEY,
     slots_available,
     stock_prices_settable_by,
@@ -44,13 +43,6 @@ def store_choose(
     if user.is_authenticated:
         with transaction.atomic():
             StorePreference.objects.update_or_create(user=user, defaults={"store": store})
-
-
-def shopper_position_remember(
-    *, session: SessionBase, lat: float, lng: float, now: dt.datetime
-) -> None:
-    """Keep the position the shopper's browser gave (read by `selectors.shopper_position`)."""
-    session[SESSION_POSITION_KEY] = [round(lat, 5), round(lng, 5), now.isoformat()]
 
 
 @transaction.atomic

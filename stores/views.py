@@ -38,7 +38,6 @@ from .services import (
     PickupArrivalTooEarly,
     PickupTransitionError,
     pickup_customer_arrived,
-    shopper_position_remember,
     store_choose,
 )
 
@@ -79,11 +78,9 @@ def locator(request: HttpRequest) -> HttpResponse:
     if any(coordinates.values()):
         try:
             query = parse_near_query(coordinates)
+            # The browser's position (stores.js), for this request only: never kept here
+            # (README "Privacy"); the browser tab keeps it for the checkout.
             origin = (query.lat, query.lng)
-            # The browser's position (stores.js): the checkout measures distances from it.
-            shopper_position_remember(
-                session=request.session, lat=origin[0], lng=origin[1], now=now
-            )
         except BadRequest as exc:
             error = _("We could not use that location: %(reason)s.") % {"reason": exc}
     elif place:

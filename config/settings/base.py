@@ -697,6 +697,10 @@ if ACCOUNT_EMAIL_CONFIRM_HOURS < 1 or ACCOUNT_EMAIL_UNDO_DAYS < 1:
 # --- Email --------------------------------------------------------------------------------
 
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# Plain SMTP: Django's backend with a hook before the DATA phase, where an email may start
+# to be delivered (README "Delivery guarantees per channel"). Other backends are Django's.
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":  # noqa: F821
+    EMAIL_BACKEND = "shop.communication.smtp.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Solomo <shop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Emails are sent by Celery workers; a hung SMTP server must not hold one until the time limit.

@@ -27,17 +27,33 @@ class EarningRuleForm(forms.ModelForm):
             "point_value",
             "redeem_min_points",
             "redeem_max_share",
+            "gift_sent_daily_points",
+            "gift_sent_monthly_points",
+            "gift_received_daily_points",
+            "gift_received_monthly_points",
         ]
 
     # Shown under their own heading (rules.html); the model validates them, with messages
     # that say what to enter, and the database refuses what slips past.
     REDEMPTION_FIELDS = ("point_value", "redeem_min_points", "redeem_max_share")
+    # Gifts between members (R23).
+    GIFT_FIELDS = (
+        "gift_sent_daily_points",
+        "gift_sent_monthly_points",
+        "gift_received_daily_points",
+        "gift_received_monthly_points",
+    )
 
     def earning_fields(self):
-        return [field for field in self if field.name not in self.REDEMPTION_FIELDS]
+        return [
+            field for field in self if field.name not in self.REDEMPTION_FIELDS + self.GIFT_FIELDS
+        ]
 
     def redemption_fields(self):
         return [self[name] for name in self.REDEMPTION_FIELDS]
+
+    def gift_fields(self):
+        return [self[name] for name in self.GIFT_FIELDS]
 
 
 class MultiplierForm(forms.ModelForm):

@@ -48,8 +48,8 @@ from loyalty.services.errors import (
     ReasonRequired,
 )
 
-CREDIT_KINDS = {EntryKind.EARN, EntryKind.BONUS, EntryKind.ADJUST}
-DEBIT_KINDS = {EntryKind.REDEEM, EntryKind.ADJUST}
+CREDIT_KINDS = {EntryKind.EARN, EntryKind.BONUS, EntryKind.ADJUST, EntryKind.GIFT_RECEIVED}
+DEBIT_KINDS = {EntryKind.REDEEM, EntryKind.ADJUST, EntryKind.GIFT_SENT}
 _UNSET = object()
 
 

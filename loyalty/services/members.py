@@ -7,8 +7,9 @@ from datetime import date
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
-from loyalty.models import Member, MemberRecommendation, MemberStats
+from loyalty.models import Gift, Member, MemberRecommendation, MemberStats
 from loyalty.services.ledger import points_forfeit
 
 # No 0/O or 1/I/L: codes are read aloud and typed on phones.
@@ -69,7 +70,8 @@ def member_erase(*, user: AbstractBaseUser) -> Member | None:
     Open pending points are cancelled and the balance is forfeited through the ledger
     (entries stay for the books: they hold amounts, orders and reasons, no names); the
     birthday is forgotten and the referral code replaced, so an old share link stops
-    naming this member; their recommendations are deleted. Returns the member, or None
+    naming this member; their recommendations are deleted and the messages of gifts they
+    gave or received blanked. Returns the member, or None
     for a user who never enrolled.
     """
     member = Member.objects.filter(user=user).first()
@@ -83,5 +85,9 @@ def member_erase(*, user: AbstractBaseUser) -> Member | None:
         MemberStats.objects.filter(member=member).update(language="")
         # What the shop inferred about their tastes goes with them.
         MemberRecommendation.objects.filter(member=member).delete()
+        # Gift messages are free text, written by or to them (R23).
+        Gift.objects.filter(Q(sender=member) | Q(recipient=member)).exclude(message="").update(
+            message=""
+        )
     member.refresh_from_db()
     return member

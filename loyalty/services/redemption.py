@@ -1,4 +1,4 @@
-"""Redeeming points at checkout: part of an order paid with points (issue 6, item 4).
+"""Redeeming points at checkout: part of an order paid with points (README "Payments", R18 and R21).
 
 The rules are on the earning rule, edited by marketers in the dashboard (their first
 values come from the LOYALTY_POINT_VALUE, LOYALTY_REDEEM_MIN_POINTS and

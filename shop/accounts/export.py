@@ -77,6 +77,7 @@ EXPORTED: dict[str, tuple[str, ...]] = {
     "loyalty.PointsAdjustment": ("member__user",),
     "loyalty.Redemption": ("member__user",),
     "loyalty.Referral": ("referrer__user", "friend__user"),
+    "loyalty.Gift": ("sender__user", "recipient__user"),
     "loyalty.CampaignRecipient": ("member__user",),
     "loyalty.CampaignSend": ("member__user",),
     "loyalty.MemberRecommendation": ("member__user",),

@@ -50,7 +50,6 @@ from stores.selectors import (
     Slot,
     chosen_store_for_request,
     haversine_km,
-    shopper_position,
     slot_is_offered,
     slots_available,
     slots_available_for_stores,
@@ -58,7 +57,7 @@ from stores.selectors import (
     stores_for_basket,
     with_hours,
 )
-from stores.services import PickupUnavailable, pickup_create, shopper_position_remember
+from stores.services import PickupUnavailable, pickup_create
 
 from .forms import PaymentMethodForm, PickupSlotForm, PointsForm
 from .pickup import basket_use_store_stock, pickup_choice_clear, pickup_choice_save
@@ -192,9 +191,10 @@ class StoreChoice:
 class PickupStoreView(PickupStepMixin, generic.TemplateView):
     """Click & collect, step A: the stores that can prepare the whole basket.
 
-    Each shows its distance from the shopper (when their browser gave a position:
-    ?lat=&lng= from "Use my location", or kept in the session by the store
-    locator) and its next free slot; choosing one opens its slots (step B). Nothing
+    Each shows its distance from the shopper when their browser gave a position with
+    this request (?lat=&lng=, added by stores.js from "Use my location" here or on the
+    store locator, which the browser tab keeps; the server never stores it, README
+    "Privacy") and its next free slot; choosing one opens its slots (step B). Nothing
     is saved here, so choosing another store never carries a slot over.
     """
 
@@ -204,6 +204,7 @@ class PickupStoreView(PickupStepMixin, generic.TemplateView):
         slug = request.GET.get("store")
         if slug:  # the step's former "?store=" links
             return redirect("checkout:pickup-store", slug=slug)
+        self.position = None
         if request.GET.get("lat") or request.GET.get("lng"):
             try:
                 query = parse_near_query(
@@ -212,14 +213,12 @@ class PickupStoreView(PickupStepMixin, generic.TemplateView):
             except BadRequest:
                 messages.warning(request, _("We could not use your location."))
             else:
-                shopper_position_remember(
-                    session=request.session, lat=query.lat, lng=query.lng, now=self.now
-                )
+                self.position = (query.lat, query.lng)
         return super().get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        position = shopper_position(session=self.request.session, now=self.now)
+        position = getattr(self, "position", None)
         mine = chosen_store_for_request(self.request)
         origin = position or ((mine.latitude, mine.longitude) if mine else (None, None))
         stores = stores_for_basket(

@@ -1,8 +1,11 @@
 """The only module that talks to mail, SMS and push providers.
 
-Each sender takes an `OutboxMessage` and returns the provider's reference, or raises
-`TransientDeliveryError` (worth retrying: timeouts, connection errors, 429, 5xx, SMTP 4xx)
-or `PermanentDeliveryError` (retrying cannot help: bad address, 4xx, expired subscription).
+Each sender takes an `OutboxMessage` and a `Handover`, and returns the provider's
+reference, or raises `TransientDeliveryError` (worth retrying: timeouts, connection errors,
+429, 5xx, SMTP 4xx), `PermanentDeliveryError` (retrying cannot help: bad address, 4xx,
+expired subscription) or `DeliveryUnknown` (the provider has the content and gave no
+answer: it may have been delivered). What each channel guarantees is in the README
+("Delivery guarantees per channel").
 """
 
 from __future__ import annotations
@@ -11,12 +14,15 @@ import base64
 import json
 import logging
 import smtplib
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.utils import timezone
+
+from .smtp import EmailBackend as HandoverSmtpBackend
 
 if TYPE_CHECKING:
     from .models import OutboxMessage
@@ -36,6 +42,28 @@ class PermanentDeliveryError(DeliveryError):
     """Retrying cannot help: the message becomes a dead letter."""
 
 
+class DeliveryUnknown(DeliveryError):
+    """The content went to the provider and no answer came back: it may have been
+    delivered. Never retried by itself (staff may send it again)."""
+
+
+class Handover:
+    """Called by a sender just before the content goes to the provider (an email's DATA).
+
+    Runs `mark` (the outbox records the moment, durably) and then remembers that it was
+    called; if `mark` raises, the sender must not send and the exception propagates.
+    """
+
+    def __init__(self, mark: Callable[[], None] | None = None) -> None:
+        self._mark = mark
+        self.done = False
+
+    def __call__(self) -> None:
+        if self._mark is not None:
+            self._mark()
+        self.done = True
+
+
 # --- Email ----------------------------------------------------------------------------
 
 
@@ -45,8 +73,17 @@ def _message_id(message: OutboxMessage) -> str:
     return f"<outbox-{message.pk}@{domain}>"
 
 
-def send_email(message: OutboxMessage) -> str:
-    """Send through Django's configured email backend (SMTP or an API backend)."""
+def send_email(message: OutboxMessage, handover: Handover | None = None) -> str:
+    """Send through Django's configured email backend (SMTP or an API backend).
+
+    At most once over SMTP: `handover` runs just before the DATA phase (our backend,
+    shop/communication/smtp.py), and a reply lost after it (timeout, dropped connection)
+    raises `DeliveryUnknown` instead of a retryable error. A reply the server did give is
+    its word, before or after DATA: 4xx means it did not take the message (RFC 5321), so
+    it is retried; 5xx refuses for good. Other backends (file, memory, an API) are handed
+    the message as a whole: `handover` runs just before it.
+    """
+    handover = handover or Handover()
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=message.body,
@@ -58,19 +95,37 @@ def send_email(message: OutboxMessage) -> str:
         email.attach_alternative(message.html, "text/html")
     for filename, content, mimetype in message.attachments:
         email.attach(filename, base64.b64decode(content), mimetype)
+    connection = get_connection(fail_silently=False)
+    if isinstance(connection, HandoverSmtpBackend):
+        connection.before_data = handover
+    else:
+        # Django's own SMTP backend has no hook (the whole exchange then counts as handing
+        # over: at most once still, with fewer retries), other backends take it whole.
+        handover()
     try:
-        get_connection(fail_silently=False).send_messages([email])
+        connection.send_messages([email])
+    except smtplib.SMTPRecipientsRefused as exc:
+        # Every recipient refused at RCPT (before DATA): 4xx asks to try later.
+        error = f"recipient refused: {exc.recipients!r}"
+        codes = [code for code, _text in exc.recipients.values()]
+        if codes and all(400 <= code < 500 for code in codes):
+            raise TransientDeliveryError(error) from exc
+        raise PermanentDeliveryError(error) from exc
     except smtplib.SMTPResponseException as exc:
-        # 4xx replies are the server asking to try later; 5xx refuse for good.
+        # An answer from the server (at connect, MAIL, RCPT or the end of DATA): 4xx asks
+        # to try later, 5xx refuses for good.
         error = f"SMTP {exc.smtp_code}: {exc.smtp_error!r}"
         if 400 <= exc.smtp_code < 500:
             raise TransientDeliveryError(error) from exc
         raise PermanentDeliveryError(error) from exc
-    except smtplib.SMTPRecipientsRefused as exc:
-        raise PermanentDeliveryError(f"recipient refused: {exc.recipients!r}") from exc
-    except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as exc:
-        # OSError covers refused connections, resets and socket timeouts.
-        raise TransientDeliveryError(f"{type(exc).__name__}: {exc}") from exc
+    except OSError as exc:
+        # Refused connections, resets, socket timeouts, smtplib's SMTPServerDisconnected.
+        error = f"{type(exc).__name__}: {exc}"
+        if handover.done:
+            raise DeliveryUnknown(
+                f"no answer after the content was handed to the mail server: {error}"
+            ) from exc
+        raise TransientDeliveryError(error) from exc
     return _message_id(message)
 
 
@@ -144,7 +199,9 @@ SMS_BACKENDS: dict[str, type[SmsBackend]] = {
 }
 
 
-def send_sms(message: OutboxMessage) -> str:
+def send_sms(message: OutboxMessage, handover: Handover | None = None) -> str:
+    # At least once: a retry carries the same reference (the gateway's Idempotency-Key),
+    # so `handover` is not needed.
     backend = SMS_BACKENDS[settings.SMS_BACKEND]()
     return backend.send(to=message.recipient, text=message.body, reference=f"outbox-{message.pk}")
 
@@ -167,8 +224,12 @@ def _vapid_subject() -> str:
     return f"mailto:{address}"
 
 
-def send_push(message: OutboxMessage) -> str:
-    """Encrypt and post a notification to the subscription's push service."""
+def send_push(message: OutboxMessage, handover: Handover | None = None) -> str:
+    """Encrypt and post a notification to the subscription's push service.
+
+    At least once: a timeout is retried, and push services have no idempotency key, so a
+    notification whose answer was lost may show twice. `handover` is not used.
+    """
     from pywebpush import WebPushException, webpush
 
     subscription = message.push_subscription

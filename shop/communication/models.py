@@ -7,7 +7,8 @@ SMS/push templates and per-language variants). Everything else here is ours:
   transaction and delivered by a Celery worker after commit (R24). A message whose event
   type carries a secret (a reset link, a pickup code) keeps `has_secret` for good: its body
   is never shown to staff and is blanked once delivery is over (R46, README "Notifications").
-- `DeliveryAttempt`: each try at sending one message, with its outcome and error (R27).
+- `DeliveryAttempt`: each try at sending one message, with its outcome and error (R27), and
+  when its content was handed to the provider (R26: an email is never retried after that).
 - `NotificationPreference`: which channels a customer wants for service messages.
 - `ConsentRecord`: append-only proof of marketing consent (R41).
 - `PushSubscription`: one Web Push endpoint per browser/device of a user.
@@ -201,6 +202,10 @@ class OutboxMessage(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
         CANCELLED = "cancelled", _("Cancelled")
+        # An email whose content reached the mail server with no answer after (timeout,
+        # worker killed): it may have been delivered, so it is not sent again by itself;
+        # staff decide (README "Delivery guarantees per channel").
+        UNKNOWN = "unknown", _("Delivery unknown")
 
     channel = models.CharField(_("Channel"), max_length=10, choices=Channel.choices)
     purpose = models.CharField(
@@ -281,10 +286,11 @@ class OutboxMessage(models.Model):
 
     @property
     def can_retry(self) -> bool:
-        """Staff may retry a dead letter whose content rendered and holds no secret (a stale
-        reset link or pickup code must not be sent again: the customer asks for a new one)."""
+        """Staff may retry a dead letter, or send again a message whose delivery is unknown,
+        if its content rendered and holds no secret (a stale reset link or pickup code must
+        not be sent again: the customer asks for a new one)."""
         return (
-            self.status == self.Status.FAILED
+            self.status in (self.Status.FAILED, self.Status.UNKNOWN)
             and not self.has_secret
             and bool(self.body or self.html)
         )
@@ -296,6 +302,7 @@ class DeliveryAttempt(models.Model):
         TRANSIENT_ERROR = "transient", _("Transient error (retried)")
         PERMANENT_ERROR = "permanent", _("Permanent error")
         CANCELLED = "cancelled", _("Cancelled")
+        UNKNOWN = "unknown", _("Delivery unknown (no answer after the content was handed over)")
 
     message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveSmallIntegerField()
@@ -305,6 +312,9 @@ class DeliveryAttempt(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
     error = models.TextField(blank=True)
+    # When the content went to the provider (an email's DATA phase), committed before it
+    # went: from then on the message may have been delivered and is never retried by itself.
+    handed_over_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         app_label = "communication"

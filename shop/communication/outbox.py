@@ -1,6 +1,6 @@
 """The outbox: record messages in the caller's transaction, deliver them after commit.
 
-Guarantees (RELIABILITY.md):
+Guarantees (docs/guarantees.md):
 
 - R24: `messages_record` writes rows in the caller's transaction; publishing happens in
   `transaction.on_commit` and never raises into the request. Whatever the broker missed,
@@ -11,7 +11,15 @@ Guarantees (RELIABILITY.md):
 - R26: `message_deliver` claims a message with a conditional UPDATE (pending -> sending,
   fresh claim token); a second run of the same task finds nothing to claim. Only the holder
   of the token may record the outcome. A sender that died keeps its claim until
-  NOTIFY_SENDING_LEASE has passed, after which the message can be claimed again.
+  NOTIFY_SENDING_LEASE has passed, after which the message can be claimed again, unless
+  its content had reached the provider (below).
+- R26, at most once for email: just before an email's DATA phase the attempt records
+  `handed_over_at` (committed: the worker runs in autocommit) and the SMTP server only then
+  gets the content. After that mark nothing sends the message again by itself: a lost reply
+  (timeout, dropped connection, soft time limit) ends the attempt as "unknown", and a
+  sender that died after the mark is closed as "unknown" by the sweeper instead of being
+  taken over. Staff see "Delivery unknown" and may send it again (README "Delivery
+  guarantees per channel").
 - R27: transient errors retry with exponential backoff and jitter; after max_attempts the
   message is failed (a dead letter) with the error; staff can `message_retry` it.
 - R46: a message with `has_secret` (a reset link, a pickup code) loses its content as soon as
@@ -35,7 +43,7 @@ from pathlib import Path
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from kombu.exceptions import KombuError
 from kombu.exceptions import OperationalError as KombuOperationalError
@@ -66,7 +74,21 @@ DELIVERY_OVER = (
     OutboxMessage.Status.SENT,
     OutboxMessage.Status.FAILED,
     OutboxMessage.Status.CANCELLED,
+    OutboxMessage.Status.UNKNOWN,
 )
+# The message's current attempt (the one holding its claim) handed its content over.
+CURRENT_ATTEMPT_HANDED_OVER = Exists(
+    DeliveryAttempt.objects.filter(
+        message=OuterRef("pk"), claim_token=OuterRef("claim_token"), handed_over_at__isnull=False
+    )
+)
+UNKNOWN_AFTER_WORKER_STOPPED = (
+    "the worker stopped after handing the message to the provider: it may have been delivered"
+)
+
+
+class ClaimLost(Exception):
+    """Another sender took the message over before this one handed its content over."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +285,10 @@ def _claim(*, message_id: int) -> tuple[OutboxMessage, DeliveryAttempt] | None:
             OutboxMessage.objects.filter(pk=message_id, attempts__lt=F("max_attempts"))
             .filter(
                 Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
-                | Q(status=OutboxMessage.Status.SENDING, claimed_at__lt=lease_expired)
+                | (
+                    Q(status=OutboxMessage.Status.SENDING, claimed_at__lt=lease_expired)
+                    & ~CURRENT_ATTEMPT_HANDED_OVER
+                )
             )
             .update(
                 status=OutboxMessage.Status.SENDING,
@@ -280,6 +305,23 @@ def _claim(*, message_id: int) -> tuple[OutboxMessage, DeliveryAttempt] | None:
             message=message, number=message.attempts, claim_token=token, started_at=now
         )
     return message, attempt
+
+
+def _handed_over(*, attempt: DeliveryAttempt) -> None:
+    """Record that the attempt's content goes to the provider now; raise ClaimLost instead
+    if the message is no longer this attempt's to send (nothing is then sent).
+
+    In the worker this UPDATE commits at once (autocommit), before the content leaves.
+    """
+    now = timezone.now()
+    marked = DeliveryAttempt.objects.filter(
+        pk=attempt.pk,
+        message__status=OutboxMessage.Status.SENDING,
+        message__claim_token=attempt.claim_token,
+    ).update(handed_over_at=now)
+    if not marked:
+        raise ClaimLost(f"attempt {attempt.number} of message #{attempt.message_id}")
+    attempt.handed_over_at = now
 
 
 def _finish(
@@ -308,6 +350,8 @@ def _finish(
         )
     elif outcome == DeliveryAttempt.Outcome.CANCELLED:
         fields.update(status=OutboxMessage.Status.CANCELLED)
+    elif outcome == DeliveryAttempt.Outcome.UNKNOWN:
+        fields.update(status=OutboxMessage.Status.UNKNOWN)
     else:
         fields.update(status=OutboxMessage.Status.FAILED)
     with transaction.atomic():
@@ -328,7 +372,7 @@ def message_deliver(*, message_id: int) -> str:
     """Send one outbox message if it is due and nobody else is sending it.
 
     Safe to run any number of times for one message: at most one run holds the claim.
-    Returns the outcome ("sent", "retry", "failed", "cancelled" or "skipped").
+    Returns the outcome ("sent", "retry", "failed", "cancelled", "unknown" or "skipped").
     """
     from .preferences import marketing_consent_granted
     from .ratelimit import marketing_send_token_wait
@@ -352,10 +396,19 @@ def message_deliver(*, message_id: int) -> str:
     if message.purpose == Purpose.MARKETING:
         # The provider rate limit, shared by every worker (R29).
         marketing_send_token_wait()
+    handover = channels.Handover(lambda: _handed_over(attempt=attempt))
     try:
-        reference = channels.SENDERS[message.channel](message)
+        reference = channels.SENDERS[message.channel](message, handover)
+    except ClaimLost:
+        logger.warning("Outbox message #%s was taken over before it was sent", message.pk)
+        return "skipped"
+    except channels.DeliveryUnknown as exc:
+        return _delivery_unknown(message=message, attempt=attempt, error=str(exc))
     except (channels.TransientDeliveryError, SoftTimeLimitExceeded) as exc:
         error = str(exc) or type(exc).__name__
+        if handover.done and isinstance(exc, SoftTimeLimitExceeded):
+            # Out of time while the provider held the content: no answer, no retry.
+            return _delivery_unknown(message=message, attempt=attempt, error=error)
         if message.attempts >= message.max_attempts:
             _finish(
                 message=message,
@@ -394,6 +447,12 @@ def message_deliver(*, message_id: int) -> str:
         )
         return "failed"
     except Exception as exc:
+        if handover.done and not isinstance(exc, channels.PermanentDeliveryError):
+            # Something broke after the content left (not the provider's refusal).
+            logger.exception("Outbox message #%s: delivery unknown", message.pk)
+            return _delivery_unknown(
+                message=message, attempt=attempt, error=f"{type(exc).__name__}: {exc}"
+            )
         # Permanent provider refusals and bugs alike: a dead letter with the error beats a
         # message stuck in "sending" until its lease runs out.
         logger.exception("Outbox message #%s failed", message.pk)
@@ -411,6 +470,12 @@ def message_deliver(*, message_id: int) -> str:
     )
     _after_sent(message)
     return "sent"
+
+
+def _delivery_unknown(*, message: OutboxMessage, attempt: DeliveryAttempt, error: str) -> str:
+    logger.error("Outbox message #%s may or may not have been delivered: %s", message.pk, error)
+    _finish(message=message, attempt=attempt, outcome=DeliveryAttempt.Outcome.UNKNOWN, error=error)
+    return "unknown"
 
 
 def _after_sent(message: OutboxMessage) -> None:
@@ -439,13 +504,15 @@ def _after_sent(message: OutboxMessage) -> None:
 
 
 def outbox_sweep(*, limit: int = 500) -> dict[str, int]:
-    """Publish what the broker missed; close messages whose sender died on the last attempt.
+    """Publish what the broker missed; close messages whose sender died after handing the
+    content over ("unknown") or on the last attempt ("failed").
 
     Picks pending messages due for longer than NOTIFY_SWEEP_DELAY and claimed messages
     whose lease expired. Publishing a message twice is harmless (the claim decides).
     """
     now = timezone.now()
     lease_expired = now - timedelta(seconds=settings.NOTIFY_SENDING_LEASE)
+    unknown = _stale_handed_over_close(lease_expired=lease_expired, now=now)
     exhausted = OutboxMessage.objects.stale_sending(claimed_before=lease_expired).filter(
         attempts__gte=F("max_attempts")
     )
@@ -469,11 +536,37 @@ def outbox_sweep(*, limit: int = 500) -> dict[str, int]:
         ids = [pk for pk, purpose in rows if (purpose == Purpose.MARKETING) == marketing]
         if ids:
             published += messages_publish(message_ids=ids, marketing=marketing)
-    return {"found": len(rows), "published": published, "lost": lost}
+    return {"found": len(rows), "published": published, "lost": lost, "unknown": unknown}
+
+
+def _stale_handed_over_close(*, lease_expired: datetime, now: datetime) -> int:
+    """Messages whose sender died after handing the content over become "unknown"."""
+    with transaction.atomic():
+        stale = list(
+            OutboxMessage.objects.stale_sending(claimed_before=lease_expired)
+            .filter(CURRENT_ATTEMPT_HANDED_OVER)
+            .select_for_update(skip_locked=True)
+            .values_list("pk", "claim_token", "has_secret")
+        )
+        for pk, token, has_secret in stale:
+            DeliveryAttempt.objects.filter(message_id=pk, claim_token=token).update(
+                outcome=DeliveryAttempt.Outcome.UNKNOWN, error=UNKNOWN_AFTER_WORKER_STOPPED
+            )
+            OutboxMessage.objects.filter(pk=pk, claim_token=token).update(
+                status=OutboxMessage.Status.UNKNOWN,
+                claim_token=None,
+                last_error=UNKNOWN_AFTER_WORKER_STOPPED,
+                updated_at=now,
+                **(CONTENT_ERASED if has_secret else {}),
+            )
+    for pk, _token, _secret in stale:
+        logger.error("Outbox message #%s: %s", pk, UNKNOWN_AFTER_WORKER_STOPPED)
+    return len(stale)
 
 
 def message_retry(*, message_id: int) -> bool:
-    """Staff action: give a dead letter a fresh set of attempts and publish it after commit.
+    """Staff action: give a dead letter, or a message whose delivery is unknown (staff judged
+    it was not received), a fresh set of attempts and publish it after commit.
 
     Never a secret message: its link or code is stale (and erased); the customer asks for a
     new one.
@@ -482,7 +575,9 @@ def message_retry(*, message_id: int) -> bool:
     marketing = OutboxMessage.objects.filter(pk=message_id, purpose=Purpose.MARKETING).exists()
     updated = (
         OutboxMessage.objects.filter(
-            pk=message_id, status=OutboxMessage.Status.FAILED, has_secret=False
+            pk=message_id,
+            status__in=(OutboxMessage.Status.FAILED, OutboxMessage.Status.UNKNOWN),
+            has_secret=False,
         )
         .exclude(body="", html="")
         .update(

@@ -27,13 +27,13 @@ def outbox_messages(
 
 
 def outbox_counts_last_day() -> dict[str, int]:
-    """Pending and failed messages created in the last 24 hours."""
+    """Pending, failed and delivery-unknown messages created in the last 24 hours."""
     since = timezone.now() - timedelta(hours=24)
-    counts = OutboxMessage.objects.filter(created_at__gte=since).aggregate(
+    return OutboxMessage.objects.filter(created_at__gte=since).aggregate(
         pending=Count("id", filter=Q(status__in=["pending", "sending"])),
         failed=Count("id", filter=Q(status="failed")),
+        unknown=Count("id", filter=Q(status="unknown")),
     )
-    return {"pending": counts["pending"], "failed": counts["failed"]}
 
 
 def outbox_event_codes() -> list[str]:

@@ -1,4 +1,4 @@
-"""A dead or hung Redis degrades to cache misses; pages and checkout stay quick (R25).
+"""A dead or hung Redis degrades to cache misses; pages and checkout stay quick (R25; hung: R45).
 
 Refused: nothing listens on the port, each attempt fails at once. Hung: a redis-server of
 our own stopped with SIGSTOP, so the kernel still accepts connections and every command

@@ -105,6 +105,7 @@ def shopper_pages(shop) -> dict[str, str]:
         "wishlists": "/accounts/wishlists/",
         "product alerts": "/accounts/alerts/",
         "loyalty member page": "/loyalty/",
+        "loyalty give points": "/loyalty/gift/",
         "French home": "/fr/",
         "French order page": f"/fr/accounts/orders/{pickup.order.number}/",
     }

@@ -10,12 +10,14 @@ Screenshots land in pytest's tmp_path.
 
 import re
 
+import pytest
 from oscar.core.loading import get_model
 
 from stores.models import Pickup
 from tests.browser import browser_marks
 from tests.e2e.test_pickup_journey import phone_context
 from tests.factories import product
+from tests.shop.test_checkout_steps import coordinates_stored_anywhere
 from tests.stores.factories import every_day, stock, store
 
 Country = get_model("address", "Country")
@@ -132,6 +134,9 @@ def test_collect_in_store_first_then_switch_store_and_pick_a_time_by_day(
     # When, from the preview, they change to Robertsau and take a time tomorrow
     with page.expect_navigation():
         page.locator(".pickup-summary").get_by_role("link", name="Change").click()
+    # (the browser tab sends the position it kept again: the server kept none)
+    page.wait_for_url(re.compile(r"/checkout/pickup/\?lat=48\.58180&lng=7\.75090$"))
+    assert page.locator(".store-card__distance").count() == 2
     assert (
         page.locator(".pickup-store.is-chosen .store-card__name").inner_text().startswith("Centre")
     )
@@ -161,6 +166,47 @@ def test_collect_in_store_first_then_switch_store_and_pick_a_time_by_day(
     pickup = Pickup.objects.select_related("slot").get()
     assert (pickup.store, pickup.slot.starts_at.isoformat()) == (robertsau, starts_at)
     assert no_sideways_scroll(page)
+    context.close()
+
+
+@pytest.mark.postgres
+def test_the_locators_position_shows_distances_at_checkout_and_stays_in_the_browser(
+    browser, live_server, tmp_path
+):
+    _centre, _robertsau, lamp = two_stores_with_a_lamp()
+    context = phone_context(browser, live_server)
+    context.grant_permissions(["geolocation"], origin=live_server.url)
+    context.set_geolocation(CATHEDRAL)
+    page = context.new_page()
+
+    # When the shopper sorts the stores by their position on the locator
+    page.goto(f"{live_server.url}/stores/")
+    assert "never stored on our servers" in page.locator(".locator__privacy").inner_text()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Use my location").click()
+
+    # Then the nearest store comes first, with distances from them
+    names = page.locator(".store-list .store-card__name").all_inner_texts()
+    assert names == ["Centre", "Robertsau"]
+    assert page.locator(".store-card__distance").all_inner_texts() == ["0.8 km", "3.4 km"]
+    page.screenshot(path=tmp_path / "locator-sorted.png", full_page=True)
+    # and the server kept the position nowhere: no session, no row
+    assert coordinates_stored_anywhere(CATHEDRAL["latitude"], CATHEDRAL["longitude"]) == []
+
+    # When they check out as a guest and choose collect in store, tapping nothing else
+    start_as_guest(page, live_server, lamp)
+    with page.expect_navigation():
+        page.get_by_role("link", name=re.compile("Collect in store \\(free\\)")).click()
+
+    # Then the store step shows the distances, from the position this browser tab kept
+    page.wait_for_url(re.compile(r"/checkout/pickup/\?lat=48\.58180&lng=7\.75090$"))
+    assert page.locator(".store-card__distance").all_inner_texts() == [
+        "0.8 km from you",
+        "3.4 km from you",
+    ]
+    assert no_sideways_scroll(page)
+    # and still nothing holds it on the server, the checkout's session included
+    assert coordinates_stored_anywhere(CATHEDRAL["latitude"], CATHEDRAL["longitude"]) == []
     context.close()
 
 

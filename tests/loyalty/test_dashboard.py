@@ -58,6 +58,10 @@ def test_a_marketer_changes_the_earning_rules(client, marketer):
             "point_value": "0.02",
             "redeem_min_points": 0,
             "redeem_max_share": "1",
+            "gift_sent_daily_points": 500,
+            "gift_sent_monthly_points": 2000,
+            "gift_received_daily_points": 1000,
+            "gift_received_monthly_points": 4000,
         },
     )
 

@@ -1,4 +1,4 @@
-"""Redeeming loyalty points at checkout: points + pay at pickup (issue 6, item 4)."""
+"""Redeeming loyalty points at checkout: points + pay at pickup (R18, R21)."""
 
 from datetime import timedelta
 from decimal import Decimal

@@ -13,7 +13,6 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from stores.models import PickupSlot
-from stores.selectors import POSITION_MAX_AGE, SESSION_POSITION_KEY
 from stores.services import pickup_slot_book
 from tests.factories import product
 from tests.shop.test_checkout_pickup import choose_pickup, open_store, start_checkout
@@ -387,32 +386,79 @@ def test_distances_are_from_the_position_the_browser_gave(client):
     html = page.content.decode()
     assert "0.8 km from you" in html and "3.4 km from you" in html
     assert "0.0 km" not in html
-    # kept for the next page of the checkout, without the parameters
+    # The next request without the parameters has none: the server kept nothing (the
+    # browser tab sends it again, stores.js)
     again = client.get(reverse("checkout:pickup"))
-    assert [round(c.distance_km, 1) for c in again.context["choices"]] == [0.8, 3.4]
+    assert [c.distance_km for c in again.context["choices"]] == [None, None]
+    assert "data-geolocate-saved" in again.content.decode()
 
 
-def test_the_locator_keeps_the_browsers_position_for_the_checkout(client):
+def coordinates_stored_anywhere(lat: float, lng: float) -> list[str]:
+    """Where the database holds these coordinates (to 4 decimals or more): any column of any
+    table, each row read as text by PostgreSQL, and every session decoded."""
+    from django.contrib.sessions.models import Session
+
+    needles = [f"{lat:.4f}", f"{lng:.4f}"]
+    found = [
+        f"session {session.pk}"
+        for session in Session.objects.all()
+        if any(needle in str(session.get_decoded()) for needle in needles)
+    ]
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            quoted = connection.ops.quote_name(table)
+            cursor.execute(
+                f"SELECT count(*) FROM {quoted} AS t WHERE t::text LIKE ANY(%s)",
+                [[f"%{needle}%" for needle in needles]],
+            )
+            if cursor.fetchone()[0]:
+                found.append(table)
+    return found
+
+
+@pytest.mark.postgres
+def test_the_locator_sorts_by_the_browsers_position_and_stores_it_nowhere(client):
+    # Given a shopper with a basket and a chosen store (so a session row exists)
     near, far = two_stores_and_a_basket(client)
-    client.get(reverse("stores:locator"), {"lat": str(CATHEDRAL[0]), "lng": str(CATHEDRAL[1])})
+    session_before = dict(client.session)
 
-    page = client.get(reverse("checkout:pickup"))
+    # When the locator sorts the stores by the position their browser gave
+    page = client.get(
+        reverse("stores:locator"), {"lat": str(CATHEDRAL[0]), "lng": str(CATHEDRAL[1])}
+    )
 
-    assert [(c.store, round(c.distance_km, 1)) for c in page.context["choices"]] == [
+    # Then the stores are sorted from it, and it is in no session key and no database row
+    assert [(row.store, round(row.distance_km, 1)) for row in page.context["rows"]] == [
         (near, 0.8),
         (far, 3.4),
     ]
+    assert dict(client.session) == session_before
+    assert coordinates_stored_anywhere(*CATHEDRAL) == []
+    # and the checkout shows no distance until the browser sends it again
+    step = client.get(reverse("checkout:pickup"))
+    assert [c.distance_km for c in step.context["choices"]] == [None, None]
+    assert coordinates_stored_anywhere(*CATHEDRAL) == []
 
 
-def test_a_typed_place_or_an_old_position_gives_no_distance(client):
+@pytest.mark.postgres
+def test_the_nowhere_check_finds_coordinates_in_a_session_or_a_row(client):
+    # The check above can fail: a position kept in the session, or in any row, is found
+    session = client.session
+    session["somewhere"] = [round(CATHEDRAL[0], 5), round(CATHEDRAL[1], 5)]
+    session.save()
+    assert coordinates_stored_anywhere(*CATHEDRAL) == [f"session {session.session_key}"]
+
+    Country.objects.create(iso_3166_1_a2="ZZ", name=f"At {CATHEDRAL[0]:.5f}")
+    assert coordinates_stored_anywhere(*CATHEDRAL) == [
+        f"session {session.session_key}",
+        "address_country",
+    ]
+
+
+def test_a_typed_place_gives_no_distance(client):
     near, far = two_stores_and_a_basket(client)
     client.get(reverse("stores:locator"), {"place": "67000"})
-    assert SESSION_POSITION_KEY not in client.session
 
-    session = client.session
-    old = timezone.now() - POSITION_MAX_AGE - dt.timedelta(minutes=1)
-    session[SESSION_POSITION_KEY] = [CATHEDRAL[0], CATHEDRAL[1], old.isoformat()]
-    session.save()
     page = client.get(reverse("checkout:pickup"))
 
     assert [c.distance_km for c in page.context["choices"]] == [None, None]

@@ -57,6 +57,18 @@ def test_locator_without_a_location_lists_every_store_and_asks_nothing(client):
     assert "data-geolocate=" in response.content.decode()
 
 
+def test_locator_says_the_position_is_never_stored_on_the_server(client):
+    store("Centre", hours=every_day())
+
+    english = client.get(reverse("stores:locator")).content.decode()
+    french = client.get("/fr/stores/").content.decode()
+
+    assert "is never stored on our servers: this browser tab keeps it" in english
+    assert "we save that store, not your location" in english
+    assert "n’est jamais enregistrée sur nos serveurs : cet onglet du navigateur" in french
+    assert "nous enregistrons ce magasin, pas votre position" in french
+
+
 def test_locator_with_bad_coordinates_says_why(client):
     response = client.get(reverse("stores:locator"), {"lat": "123", "lng": "7"})
 

@@ -2,7 +2,8 @@
 the channel templates, and a store's pickup messages for its staff.
 
 Who may do what is in the README ("Notifications"): the outbox needs
-`communication.view_outboxmessage` (retry: `change_outboxmessage`), templates
+`communication.view_outboxmessage` (retry, or send again a message whose delivery is
+unknown: `change_outboxmessage`), templates
 `communication.change_communicationeventtype`; signed-in users without the permission get
 a 403, anonymous visitors the login page. No page shows the content of a message that
 carries a secret, to anybody; recipients are masked for everyone but superusers.
@@ -112,7 +113,13 @@ class OutboxRetryView(StaffPermissionRequired, View):
         elif message_retry(message_id=message.pk):
             messages.success(request, _("Message #%(pk)s will be sent again.") % {"pk": pk})
         else:
-            messages.error(request, _("Only failed messages with content can be retried."))
+            messages.error(
+                request,
+                _(
+                    "Only failed messages, or messages whose delivery is unknown, can be sent "
+                    "again, and only while they still have content."
+                ),
+            )
         return redirect("communication:dashboard-detail", pk=pk)
 
 

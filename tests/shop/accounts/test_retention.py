@@ -113,5 +113,6 @@ def test_the_privacy_page_is_generated_from_the_settings_in_english_and_french(
 @pytest.mark.django_db
 def test_the_locator_says_how_the_position_is_used(client):
     page = client.get("/stores/").content.decode()
-    assert "never saved to your account unless you choose a store" in page
+    assert "never stored on our servers" in page
+    assert "If you choose a store, we save that store, not your location." in page
     assert 'href="/privacy/"' in page

@@ -1,5 +1,6 @@
 """Real processes and servers for the notification tests: a redis-server of our own, Celery
-workers on it, and HTTP providers on 127.0.0.1 (an SMS gateway, a push service).
+workers on it, HTTP providers on 127.0.0.1 (an SMS gateway, a push service) and an SMTP
+server speaking the protocol over a socket.
 
 Nothing of ours is patched: the fakes only stand where the providers would be, across a
 process or socket boundary.
@@ -7,9 +8,12 @@ process or socket boundary.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import shutil
 import socket
+import socketserver
 import subprocess
 import threading
 import time
@@ -195,6 +199,118 @@ def push_service(status: int = 201) -> Iterator[_Server]:
     with http_server(PushServiceHandler, received=[], status=status) as server:
         server.base_url = f"http://127.0.0.1:{server.server_port}"
         yield server
+
+
+class SmtpHandler(socketserver.StreamRequestHandler):
+    """One SMTP session (RFC 5321, no TLS or AUTH), following the server's next plan.
+
+    server.plans is a list of dicts, one taken per connection (then the default: accept):
+    "greeting": a code to greet with before hanging up (421: busy, try later);
+    "rcpt": a code to answer every RCPT with; "data_delay": seconds to wait before
+    answering the end of DATA; "data_hold": wait for server.release before answering it
+    (server.arrived is set once the content is in); "data_reply": the code answering the
+    end of DATA (250 unless told). A message whose content came in whole and that is not
+    refused is delivered (server.delivered), as a real server would, whether or not the
+    client was still there for the reply. server.on_data, if set, is called when the DATA
+    command arrives, before the content (the tests check what the shop recorded by then).
+    """
+
+    timeout = 60
+
+    def reply(self, line: str) -> None:
+        with contextlib.suppress(OSError):  # the client is gone (timed out, or killed)
+            self.wfile.write(line.encode() + b"\r\n")
+
+    def handle(self) -> None:
+        server = self.server
+        with server.lock:
+            plan = server.plans.pop(0) if server.plans else {}
+            server.connections += 1
+        if "greeting" in plan:
+            self.reply(f"{plan['greeting']} test server busy, try again later")
+            return
+        self.reply("220 localhost ESMTP test server")
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            command = line.decode("utf-8", "replace").strip()
+            verb = command.split(" ", 1)[0].upper()
+            if verb in ("EHLO", "HELO"):
+                self.reply("250-localhost\r\n250-8BITMIME\r\n250 SMTPUTF8")
+            elif verb == "MAIL":
+                self.reply("250 sender ok")
+            elif verb == "RCPT":
+                code = plan.get("rcpt", 250)
+                self.reply(f"{code} recipient {'ok' if code == 250 else 'refused, try later'}")
+            elif verb == "DATA":
+                if server.on_data is not None:
+                    server.on_data()
+                self.reply("354 end data with <CR><LF>.<CR><LF>")
+                content = self.read_content()
+                if content is None:
+                    return
+                code = plan.get("data_reply", 250)
+                with server.lock:
+                    server.received.append(content)
+                    if code == 250:
+                        server.delivered.append(content)
+                if plan.get("data_hold"):
+                    server.arrived.set()
+                    server.release.wait(60)
+                time.sleep(plan.get("data_delay", 0))
+                self.reply(f"{code} {'queued' if code == 250 else 'try again later'}")
+            elif verb == "RSET" or verb == "NOOP":
+                self.reply("250 ok")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("502 command not implemented")
+
+    def read_content(self) -> bytes | None:
+        lines = []
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return None  # the client left before the end of the content
+            if line == b".\r\n":
+                return b"".join(lines)
+            lines.append(line[1:] if line.startswith(b"..") else line)
+
+
+class _SmtpServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def message_ids(self) -> list[int]:
+        """The outbox ids of the delivered messages, from their Message-ID headers."""
+        with self.lock:
+            contents = list(self.delivered)
+        return [
+            int(match)
+            for content in contents
+            for match in re.findall(rb"^Message-ID: <outbox-(\d+)@", content, re.M)
+        ]
+
+
+@contextmanager
+def smtp_server() -> Iterator[_SmtpServer]:
+    server = _SmtpServer(("127.0.0.1", 0), SmtpHandler)
+    server.lock = threading.Lock()
+    server.plans, server.received, server.delivered = [], [], []
+    server.connections = 0
+    server.on_data = None
+    server.arrived, server.release = threading.Event(), threading.Event()
+    server.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.release.set()
+        server.shutdown()
+        server.server_close()
 
 
 def wait_for(predicate, *, timeout: float, interval: float = 0.2, message: str = "") -> None:

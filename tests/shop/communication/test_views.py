@@ -3,12 +3,13 @@
 import json
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from shop.communication.models import ConsentRecord, OutboxMessage, PushSubscription
 from shop.communication.outbox import Draft, messages_record
 from tests.shop.communication.keys import subscriber_keys, vapid_keys
-from tests.shop.communication.roles import user_for
+from tests.shop.communication.roles import permissions, user_for
 
 pytestmark = pytest.mark.django_db
 
@@ -167,8 +168,9 @@ def test_staff_see_messages_with_filters_counts_and_attempts(staff_client):
 
     response = staff_client.get(url)
     assert response.status_code == 200
-    assert response.context["counts"] == {"pending": 1, "failed": 1}
+    assert response.context["counts"] == {"pending": 1, "failed": 1, "unknown": 0}
     assert "Last 24 hours: 1 pending, 1 failed." in response.content.decode()
+    assert "delivery unknown" not in response.content.decode()
 
     response = staff_client.get(url, {"status": "failed", "channel": "sms"})
     assert [m.recipient for m in response.context["outbox_messages"]] == ["+33612345678"]
@@ -195,6 +197,41 @@ def test_staff_retry_a_dead_letter(staff_client):
     message.refresh_from_db()
     assert message.status == "pending"
     assert message.max_attempts == 2 * message.attempts
+
+
+def test_r26_staff_are_told_a_delivery_is_unknown_and_may_send_it_again(staff_client, settings):
+    (message,) = messages_record(
+        drafts=[Draft(channel="email", recipient="lea@example.com", subject="Hi", body="B")]
+    )
+    OutboxMessage.objects.filter(pk=message.pk).update(
+        status="unknown", attempts=1, last_error="no answer after the content was handed over"
+    )
+    detail = reverse("communication:dashboard-detail", args=[message.pk])
+
+    # The list counts it and links to it; the page explains and offers to send it again
+    listing = staff_client.get(reverse("communication:dashboard-list")).content.decode()
+    assert "1 with delivery unknown: check before sending again." in listing
+    html = staff_client.get(detail).content.decode()
+    assert "The mail server received this message but never confirmed it" in html
+    assert "the customer gets it twice" in html
+    assert ">Send again</button>" in html
+
+    # A reader without the change permission sees the explanation but no button
+    reader = user_for("shopper")
+    reader.is_staff = True
+    reader.save()
+    reader.user_permissions.add(*permissions("communication.view_outboxmessage"))
+    other = Client()
+    other.force_login(reader)
+    html = other.get(detail).content.decode()
+    assert "The mail server received this message but never confirmed it" in html
+    assert "Send again" not in html
+
+    # Sending again gives it fresh attempts
+    response = staff_client.post(reverse("communication:dashboard-retry", args=[message.pk]))
+    assert response.status_code == 302
+    message.refresh_from_db()
+    assert (message.status, message.max_attempts) == ("pending", 1 + settings.NOTIFY_MAX_ATTEMPTS)
 
 
 def test_customers_cannot_see_the_outbox(signed_in):

@@ -52,18 +52,59 @@
         }
     }
 
+    /* The shopper's position never stays on the server (README "Privacy"): this browser tab
+       keeps it (sessionStorage, rounded, for an hour) and sends it with each request that
+       sorts stores by distance, as ?lat=&lng=. */
+    var POSITION_KEY = "stores:position";
+    var POSITION_MAX_AGE_MS = 60 * 60 * 1000;
+
+    function positionSave(lat, lng) {
+        try {
+            window.sessionStorage.setItem(POSITION_KEY, JSON.stringify({ lat: lat, lng: lng, at: Date.now() }));
+        } catch (e) { /* storage refused: the position is used for this page only */ }
+    }
+
+    function positionSaved() {
+        try {
+            var saved = JSON.parse(window.sessionStorage.getItem(POSITION_KEY));
+            if (saved && typeof saved.lat === "string" && typeof saved.lng === "string" &&
+                    Date.now() - saved.at >= 0 && Date.now() - saved.at < POSITION_MAX_AGE_MS) {
+                return saved;
+            }
+            window.sessionStorage.removeItem(POSITION_KEY);
+        } catch (e) { /* no storage, or not ours */ }
+        return null;
+    }
+
+    function withPosition(target, position) {
+        var url = new URL(target, window.location.href);
+        url.searchParams.set("lat", position.lat);
+        url.searchParams.set("lng", position.lng);
+        return url.toString();
+    }
+
     function initGeolocation() {
         var button = document.querySelector("[data-geolocate]");
-        if (!button || !("geolocation" in navigator)) { return; }
+        if (!button) { return; }
+        // A page that can show distances and was opened without a position (the checkout's
+        // store step): ask again with the one this tab kept, once.
+        var saved = button.hasAttribute("data-geolocate-saved") && positionSaved();
+        if (saved && !new URL(window.location.href).searchParams.has("lat")) {
+            window.location.replace(withPosition(button.dataset.geolocate, saved));
+            return;
+        }
+        if (!("geolocation" in navigator)) { return; }
         var status = document.querySelector("[data-geolocate-status]");
         button.hidden = false;
         button.addEventListener("click", function () {
             button.disabled = true;
             navigator.geolocation.getCurrentPosition(function (pos) {
-                var url = new URL(button.dataset.geolocate, window.location.href);
-                url.searchParams.set("lat", pos.coords.latitude.toFixed(5));
-                url.searchParams.set("lng", pos.coords.longitude.toFixed(5));
-                window.location.assign(url.toString());
+                var position = {
+                    lat: pos.coords.latitude.toFixed(5),
+                    lng: pos.coords.longitude.toFixed(5)
+                };
+                positionSave(position.lat, position.lng);
+                window.location.assign(withPosition(button.dataset.geolocate, position));
             }, function () {
                 button.disabled = false;
                 if (status) { status.textContent = button.dataset.geolocateError; }
