@@ -10,10 +10,10 @@ Run from the project root (needs PostgreSQL and the `redis-server` binary):
 It creates a throw-away database `solomo_bench_campaigns_<pid>` (same default server as
 bench/segments.py), migrates it, generates N members with `population_generate --seed 21`
 (about 60 % of them with an e-mail marketing consent), starts its own redis-server (the
-broker, and REDIS_URL for the provider rate limit shared by the workers, R29) and two
+broker, and REDIS_URL for the provider rate limit shared by the workers, R29) and three
 Celery workers as docker-compose.yml runs them: one on the default queue (order and
-pickup messages), one on the campaigns and marketing queues (CAMPAIGN_QUEUE: the fan-out's
-batches, MARKETING_QUEUE: the deliveries; `--marketing-concurrency`, prefork), with
+pickup messages), one on CAMPAIGN_QUEUE (the fan-out's batches) and one on
+MARKETING_QUEUE (the deliveries; `--marketing-concurrency`, prefork), with
 Django's local-memory e-mail backend (bench/settings_notifications.py).
 
 With `--reuse-db NAME` the generated population is kept in the database NAME (left in
@@ -227,7 +227,7 @@ def main() -> None:
 
 
 def run_with_workers(args) -> None:
-    """Generate the population, start the two workers, measure, write the results."""
+    """Generate the population, start the three workers, measure, write the results."""
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connections
@@ -265,10 +265,11 @@ def run_with_workers(args) -> None:
         quiet = ["--loglevel=ERROR", "--without-gossip", "--without-mingle"]
         for queue, extra in (
             ("celery", ["--pool=solo", "-n", "orders@%h"]),
+            # As docker-compose.yml's worker-campaigns (the fan-out's batches) and
+            # worker-marketing (the marketing deliveries).
+            (settings.CAMPAIGN_QUEUE, ["--concurrency", "1", "-n", "campaigns@%h"]),
             (
-                # As docker-compose.yml's worker-marketing: the fan-out's batches and the
-                # marketing deliveries.
-                f"{settings.CAMPAIGN_QUEUE},{settings.MARKETING_QUEUE}",
+                settings.MARKETING_QUEUE,
                 ["--concurrency", str(args.marketing_concurrency), "-n", "marketing@%h"],
             ),
         ):
@@ -282,7 +283,7 @@ def run_with_workers(args) -> None:
             )
         from config.celery_app import app
 
-        while len(app.control.ping(timeout=0.5)) < 2:
+        while len(app.control.ping(timeout=0.5)) < len(workers):
             if any(worker.poll() is not None for worker in workers):
                 raise SystemExit("a worker exited")
         log("warm-up")

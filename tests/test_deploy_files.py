@@ -40,6 +40,7 @@ def test_docker_compose_file_is_valid_and_runs_the_full_stack():
         "redis",
         "web",
         "worker",
+        "worker-campaigns",
         "worker-marketing",
     ]
 
