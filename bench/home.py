@@ -4,7 +4,7 @@ Run from the project root:
 
     .venv/bin/python bench/home.py                   # SQLite and PostgreSQL, 7 runs each
     .venv/bin/python bench/home.py --runs 5 --no-postgres
-    .venv/bin/python bench/home.py --postgres URL
+    .venv/bin/python bench/home.py --postgres URL --database-name solomo_me_bench
 
 Each database (a temporary SQLite file; a throw-away PostgreSQL database
 `solomo_bench_home_<pid>` on the server of `--postgres`, default DATABASE_URL if it is a
@@ -228,6 +228,11 @@ def main() -> None:
     if not default_pg.startswith("postgres"):
         default_pg = "postgres://postgres@127.0.0.1:5432/postgres"
     parser.add_argument("--postgres", default=default_pg)
+    parser.add_argument(
+        "--database-name",
+        default=f"solomo_bench_home_{os.getpid()}",
+        help="the throw-away PostgreSQL database's name (created, then dropped)",
+    )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--label", default="", help="written into the results (e.g. before)")
@@ -245,8 +250,7 @@ def main() -> None:
             url = f"sqlite:///{tmp}/db.sqlite3"
             summary["sqlite"] = _run_one("sqlite", url, f"{tmp}/media-sqlite", args.runs)
         if not args.no_postgres:
-            name = f"solomo_bench_home_{os.getpid()}"
-            with scratch_postgres(args.postgres, name) as url:
+            with scratch_postgres(args.postgres, args.database_name) as url:
                 summary["postgresql"] = _run_one("postgresql", url, f"{tmp}/media-pg", args.runs)
     summary["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(summary, indent=2))
