@@ -4,7 +4,7 @@ Run from the project root:
 
     .venv/bin/python bench/home.py                   # SQLite and PostgreSQL, 7 runs each
     .venv/bin/python bench/home.py --runs 5 --no-postgres
-    .venv/bin/python bench/home.py --postgres URL
+    .venv/bin/python bench/home.py --postgres URL --database-name solomo_me_bench
 
 Each database (a temporary SQLite file; a throw-away PostgreSQL database
 `solomo_bench_home_<pid>` on the server of `--postgres`, default DATABASE_URL if it is a
@@ -17,7 +17,9 @@ page, `--runs` times each, medians reported:
 - cold: a fresh process (a web worker just started) loads the WSGI application as gunicorn
   does (`config.wsgi`), signs in, then its FIRST request to the page is timed;
 - after an order: in a warm process, a click & collect order is placed (Oscar's
-  OrderCreator, as `seed_demo` does), then the page is requested;
+  OrderCreator, as `seed_demo` does) by the demo shopper; for the home page, of a product
+  the page shows when one is in stock at the store (its cached card must show the new
+  stock); then the page is requested;
 - warm: the page again, nothing changed.
 
 Pages: `/dashboard/` signed in as the demo superuser (Oscar's dashboard index, the
@@ -25,7 +27,8 @@ statistics over orders, baskets and customers) and `/` signed in as the demo sho
 Each figure is given as wall-clock time and as the CPU time of the Django process (on SQLite
 that includes the database's work; on PostgreSQL the server's share is only in the wall
 time): on a shared machine the wall time follows the load of the other processes, the CPU
-time much less. The SQL queries of each request are counted (CaptureQueriesContext). Prints
+time much less. The SQL queries of each request are counted (CaptureQueriesContext). The
+load average of the machine before and after the run is recorded with the figures. Prints
 JSON and writes it to bench/results/home-<date>[-<label>].json. Not a test.
 """
 
@@ -98,7 +101,25 @@ def cold_child(page: str) -> None:
     print(json.dumps({"ms": elapsed, "cpu_ms": cpu_ms, "queries": queries}))
 
 
-def _order_place() -> None:
+def _shown_ids(email: str) -> list[int]:
+    """The products whose cards the shop's home page shows to `email`: the newest ones and
+    the member's "for you" candidates."""
+    from django.contrib.auth import get_user_model
+    from oscar.core.loading import get_model
+
+    from loyalty.recommendations import for_you_ids
+    from shop.views import FEATURED_PRODUCTS
+
+    newest = (
+        get_model("catalogue", "Product")
+        .objects.browsable()
+        .order_by("-date_created", "-pk")
+        .values_list("pk", flat=True)[:FEATURED_PRODUCTS]
+    )
+    return [*newest, *for_you_ids(user=get_user_model().objects.get(email=email))]
+
+
+def _order_place(page: str) -> None:
     from django.contrib.auth import get_user_model
     from django.db import transaction
     from django.utils import timezone
@@ -106,10 +127,15 @@ def _order_place() -> None:
     from shop.demo.stores import _place_pickup_order
     from stores.models import Store
 
-    shopper = get_user_model().objects.get(email="shopper@solomo.example")
+    user = get_user_model().objects.get(email="shopper@solomo.example")
+    shown = _shown_ids(PAGES[page][1]) if page == "home" else None
     with transaction.atomic():
         store = Store.objects.order_by("pk").first()
-        if _place_pickup_order(user=shopper, store=store, now=timezone.now()) is None:
+        now = timezone.now()
+        placed = _place_pickup_order(user=user, store=store, now=now, product_ids=shown)
+        if placed is None and shown is not None:
+            placed = _place_pickup_order(user=user, store=store, now=now)
+        if placed is None:
             raise SystemExit("no stock or slot left to place an order")
 
 
@@ -143,7 +169,7 @@ def measure(database_url: str, media: str, runs: int) -> dict:
             _timed(client, url)
         after, warm = [], []
         for _ in range(runs):
-            _order_place()
+            _order_place(page)
             after.append(_timed(client, url))
             warm.append(_timed(client, url))
         results[page].update(
@@ -202,6 +228,11 @@ def main() -> None:
     if not default_pg.startswith("postgres"):
         default_pg = "postgres://postgres@127.0.0.1:5432/postgres"
     parser.add_argument("--postgres", default=default_pg)
+    parser.add_argument(
+        "--database-name",
+        default=f"solomo_bench_home_{os.getpid()}",
+        help="the throw-away PostgreSQL database's name (created, then dropped)",
+    )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--label", default="", help="written into the results (e.g. before)")
@@ -212,15 +243,16 @@ def main() -> None:
         "label": args.label,
         "runs": args.runs,
         "cpus": os.cpu_count(),
+        "load_average_before": [round(x, 2) for x in os.getloadavg()],
     }
     with tempfile.TemporaryDirectory(prefix="solomo-bench-home-") as tmp:
         if not args.no_sqlite:
             url = f"sqlite:///{tmp}/db.sqlite3"
             summary["sqlite"] = _run_one("sqlite", url, f"{tmp}/media-sqlite", args.runs)
         if not args.no_postgres:
-            name = f"solomo_bench_home_{os.getpid()}"
-            with scratch_postgres(args.postgres, name) as url:
+            with scratch_postgres(args.postgres, args.database_name) as url:
                 summary["postgresql"] = _run_one("postgresql", url, f"{tmp}/media-pg", args.runs)
+    summary["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     print(json.dumps(summary, indent=2))
     suffix = f"-{args.label}" if args.label else ""
     out = ROOT / "bench" / "results" / f"home-{summary['date']}{suffix}.json"

@@ -5,7 +5,8 @@ Candidates come from the rows the beat job writes (loyalty.services.recommendati
 its order; the shopper's store decides the final order at each request: products in
 stock there first, then those in stock elsewhere (online), then the others. The
 candidate lists are cached under the latest run's id, so a new run is seen at once; the
-rendered cards are not, since they carry stock, prices and a CSRF form.
+rendered cards are cached per product by shop.catalogue.cards, which retires them when
+their stock, prices or product change.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import F, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from loyalty.models import (
@@ -105,25 +106,45 @@ def _stock_at(product: Any, partner_ids: set[int] | None) -> int:
     )
 
 
-def products_in_store_order(*, ids: Sequence[int], store: Any, limit: int) -> list[Any]:
+def ids_in_store_order(*, ids: Sequence[int], store: Any, limit: int) -> list[int]:
     """Up to `limit` browsable products of `ids`: in stock at `store` first, then in stock
-    anywhere, then the others; in the order of `ids` within each group."""
+    anywhere, then the others; in the order of `ids` within each group.
+
+    Two light queries (ids, then stock figures; no product rows, whatever the number of
+    ids): the cards themselves come from the cache (shop.catalogue.cards)."""
     if not ids:
         return []
+    structures = dict(
+        _product_model().objects.browsable().filter(pk__in=ids).values_list("pk", "structure")
+    )
+    if not structures:
+        return []
+    parents = {pk for pk, structure in structures.items() if structure == "parent"}
+    here: dict[int, int] = {}
+    anywhere: dict[int, int] = {}
+    records = (
+        apps.get_model("partner", "StockRecord")
+        .objects.filter(Q(product_id__in=structures) | Q(product__parent_id__in=parents))
+        .values_list(
+            "product_id", "product__parent_id", "partner_id", "num_in_stock", "num_allocated"
+        )
+    )
+    for product_id, parent_id, partner_id, in_stock, allocated in records:
+        # As _stock_at: a parent counts its variants' records, any other product its own.
+        owner = parent_id if parent_id in parents else product_id
+        if owner not in structures or (owner in parents) != (parent_id in parents):
+            continue
+        free = max((in_stock - (allocated or 0)) if in_stock is not None else 0, 0)
+        anywhere[owner] = anywhere.get(owner, 0) + free
+        if store is not None and partner_id == store.partner_id:
+            here[owner] = here.get(owner, 0) + free
     rank = {product_id: index for index, product_id in enumerate(ids)}
-    products = list(products_for_cards().filter(pk__in=ids))
-    here = {store.partner_id} if store is not None else set()
 
-    def key(product: Any) -> tuple[int, int]:
-        if here and _stock_at(product, here) > 0:
-            group = 0
-        elif _stock_at(product, None) > 0:
-            group = 1
-        else:
-            group = 2
-        return group, rank[product.pk]
+    def key(product_id: int) -> tuple[int, int]:
+        group = 0 if here.get(product_id) else 1 if anywhere.get(product_id) else 2
+        return group, rank[product_id]
 
-    return sorted(products, key=key)[:limit]
+    return sorted(structures, key=key)[:limit]
 
 
 # --- Campaign messages -------------------------------------------------------------------

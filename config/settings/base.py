@@ -60,6 +60,8 @@ LOYALTY_RECOMMENDATIONS_PER_MEMBER  12 ("for you" products kept per member)
 LOYALTY_RECOMMENDATION_CATEGORIES   3 (a member's strongest categories drawn from)
 LOYALTY_RECOMMENDATION_CACHE_SECONDS  600 (seconds a shopper's candidate list is cached;
                                a new run of the job is seen at once)
+PRODUCT_CARD_CACHE_SECONDS     600 (seconds a rendered product card is cached; a change
+                               of the product, its stock or images is seen at once)
 NOTIFY_MAX_ATTEMPTS            6 (deliveries tried before a message is a dead letter)
 NOTIFY_RETRY_BASE_DELAY        10 (seconds; doubled per attempt, with jitter)
 NOTIFY_RETRY_MAX_DELAY         900 (seconds; below CELERY_VISIBILITY_TIMEOUT)
@@ -963,6 +965,9 @@ LOYALTY_RECOMMENDATION_PAIRS = env.int("LOYALTY_RECOMMENDATION_PAIRS", default=2
 LOYALTY_RECOMMENDATIONS_PER_MEMBER = env.int("LOYALTY_RECOMMENDATIONS_PER_MEMBER", default=12)
 LOYALTY_RECOMMENDATION_CATEGORIES = env.int("LOYALTY_RECOMMENDATION_CATEGORIES", default=3)
 LOYALTY_RECOMMENDATION_CACHE_SECONDS = env.int("LOYALTY_RECOMMENDATION_CACHE_SECONDS", default=600)
+# Seconds a rendered product card is kept (shop/catalogue/cards.py): changes through the
+# ORM retire it at once; this bounds what a write bypassing the signals can leave shown.
+PRODUCT_CARD_CACHE_SECONDS = env.int("PRODUCT_CARD_CACHE_SECONDS", default=600)
 if (
     min(
         LOYALTY_RECOMMENDATION_PAIRS,

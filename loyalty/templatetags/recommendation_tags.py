@@ -2,7 +2,9 @@
 bought together on the product page and in the basket, the member's "for you" products.
 
 Each shelf costs a fixed number of queries whatever its size: the candidate list (cached,
-loyalty.recommendations), then the products with what a card reads prefetched.
+loyalty.recommendations), the ids and stock figures that order it for the shopper's store,
+then the cards (shop.catalogue.cards: from the cache, the missing ones fetched with what a
+card reads prefetched and rendered).
 """
 
 from typing import Any
@@ -14,9 +16,10 @@ from loyalty.recommendations import (
     FOR_YOU_SHOWN,
     TOGETHER_SHOWN,
     for_you_ids,
-    products_in_store_order,
+    ids_in_store_order,
     together_ids,
 )
+from shop.catalogue.cards import cards_html
 from stores.selectors import chosen_store_for_request
 
 register = template.Library()
@@ -25,17 +28,13 @@ SHELF = "loyalty/partials/product_shelf.html"
 
 def _shelf(context: Any, *, ids: list[int], limit: int, title: str, slug: str) -> dict:
     request = context["request"]
-    products = (
-        products_in_store_order(ids=ids, store=chosen_store_for_request(request), limit=limit)
+    shown = (
+        ids_in_store_order(ids=ids, store=chosen_store_for_request(request), limit=limit)
         if ids
         else []
     )
     return {
-        "request": request,
-        "user": context.get("user"),
-        # The cards' "Add to basket" forms.
-        "csrf_token": context.get("csrf_token"),
-        "products": products,
+        "cards": cards_html(request, shown),
         "title": title,
         "slug": slug,
     }

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
@@ -182,11 +182,16 @@ DEMO_PICKUPS: tuple[tuple[str, str], ...] = (
 )
 
 
-def _place_pickup_order(*, user, store: Store, now: dt.datetime) -> Pickup | None:
-    """One order of a product in stock at `store`, placed through Oscar's OrderCreator."""
+def _place_pickup_order(*, user, store: Store, now: dt.datetime, product_ids=None) -> Pickup | None:
+    """One order of a product in stock at `store` (one of `product_ids` if given), placed
+    through Oscar's OrderCreator."""
+    records = StockRecord.objects.filter(partner=store.partner)
+    if product_ids is not None:
+        records = records.filter(
+            Q(product_id__in=product_ids) | Q(product__parent_id__in=product_ids)
+        )
     record = (
-        StockRecord.objects.filter(partner=store.partner)
-        .annotate(free=F("num_in_stock") - Coalesce("num_allocated", 0))
+        records.annotate(free=F("num_in_stock") - Coalesce("num_allocated", 0))
         .filter(free__gt=0)
         .select_related("product")
         .order_by("product__upc")

@@ -54,6 +54,9 @@ class StripePayment(models.Model):
     last_error = models.CharField(_("Last payment error"), max_length=500, blank=True)
     needs_review = models.BooleanField(_("Needs review"), default=False, db_index=True)
     review_reason = models.CharField(_("Why it needs review"), max_length=500, blank=True)
+    # The language the customer placed the order in: the confirmation sent when Stripe's
+    # webhook settles it (in no language of its own) is written in it.
+    language = models.CharField(_("Language"), max_length=10, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -28,7 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.db.models.functions import Greatest
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
@@ -120,6 +120,7 @@ def card_payment_record(*, order, payment_intent: dict) -> StripePayment:
         amount=from_minor(payment_intent["amount"], currency),
         currency=currency,
         status=payment_intent["status"],
+        language=translation.get_language() or "",
     )
 
 
@@ -236,7 +237,11 @@ def _settle(payment: StripePayment, intent: dict) -> None:
         event_type=event_type, amount=received, reference=payment.payment_intent_id
     )
     order.set_status(PAID)
-    order_confirmation_send(order)
+    # Settled by the customer's return to the pay page or by Stripe's webhook (outside the
+    # language prefix, README "Languages"): either way the customer reads the confirmation
+    # in the language they ordered in, as its order lines' titles are.
+    with translation.override(payment.language or translation.get_language()):
+        order_confirmation_send(order)
 
 
 def _release(payment: StripePayment, *, reason: str) -> None:

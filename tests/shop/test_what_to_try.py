@@ -67,16 +67,6 @@ WHAT_TO_TRY = {
     "admin@solomo.example": ["/dashboard/audit/", "/dashboard/stores/", "/dashboard/orders/"],
 }
 
-# Dead ends still shown, each with why it stays.
-KNOWN_DEAD_ENDS = {
-    # Oscar's order page links each line's partner to the partner's page, which only
-    # superusers may open; support sees the name as a link. Oscar's order_lines block is
-    # long and changes between releases, so it is not copied to drop one link.
-    ("support@solomo.example", "/dashboard/partners/"),
-    # The same block links each line's product to its dashboard page (catalogue managers).
-    ("support@solomo.example", "/dashboard/catalogue/products/"),
-}
-
 
 def walk(client: Client) -> tuple[set[str], list[tuple[int, str, str]]]:
     """The pages reached from / by links, and the links that ended on an error."""
@@ -123,11 +113,7 @@ def test_every_role_reaches_what_the_readme_names_by_tapping_with_no_dead_end():
             client.force_login(users[email])
         reached, dead = walk(client)
         missing[email] = [page for page in pages if page not in reached]
-        dead_ends[email] = [
-            d
-            for d in dead
-            if not any(email == e and d[1].startswith(p) for e, p in KNOWN_DEAD_ENDS)
-        ]
+        dead_ends[email] = dead
 
     assert missing == {email: [] for email in WHAT_TO_TRY}
     assert dead_ends == {email: [] for email in WHAT_TO_TRY}
