@@ -3,14 +3,15 @@ bought together on the product page and in the basket, the member's "for you" pr
 
 Each shelf costs a fixed number of queries whatever its size: the candidate list (cached,
 loyalty.recommendations), the ids and stock figures that order it for the shopper's store,
-then the cards (shop.catalogue.cards: from the cache, the missing ones fetched with what a
-card reads prefetched and rendered).
+then the cards (the catalogue app's `cards` module: from the cache, the missing ones fetched
+with what a card reads prefetched and rendered).
 """
 
 from typing import Any
 
 from django import template
 from django.utils.translation import gettext as _
+from oscar.core.loading import get_class
 
 from loyalty.recommendations import (
     FOR_YOU_SHOWN,
@@ -19,8 +20,11 @@ from loyalty.recommendations import (
     ids_in_store_order,
     together_ids,
 )
-from shop.catalogue.cards import cards_html
 from stores.selectors import chosen_store_for_request
+
+# The catalogue app's product cards, through Oscar's loader: loyalty never imports shop
+# (docs/architecture.md).
+cards_html = get_class("catalogue.cards", "cards_html")
 
 register = template.Library()
 SHELF = "loyalty/partials/product_shelf.html"
