@@ -9,10 +9,10 @@ PORT ?= 8000
 # Tests in parallel where it pays (2 cores in CI); TEST_WORKERS=0 runs them in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: run dev test lint format check-deploy lock compose-check clean help
+.PHONY: run dev test lint typecheck format check-deploy lock compose-check clean help
 
 help:
-	@echo "make run | dev | test | lint | format | lock | compose-check | clean"
+	@echo "make run | dev | test | lint | typecheck | format | lock | compose-check | clean"
 
 $(BIN)/.installed-base: requirements/base.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -48,6 +48,10 @@ lint: $(BIN)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# mypy with the django-stubs plugin on the packages listed in pyproject.toml [tool.mypy].
+typecheck: $(BIN)/.installed-dev
+	$(BIN)/mypy
+
 format: $(BIN)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
@@ -62,4 +66,4 @@ compose-check:
 	SECRET_KEY=compose-validation-only docker-compose config -q && echo "docker-compose.yml is valid"
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache

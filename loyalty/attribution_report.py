@@ -245,11 +245,13 @@ def campaign_attribution(*, campaign: Campaign) -> AttributionReport:
         control_converted=len(converted[True]),
     )
     store_ids = {home.get(m) for m in members.values()} | set(store_orders)
-    for store_id in sorted(store_ids, key=lambda s: (s is None, names.get(s, ""))):
+    for store_id in sorted(
+        store_ids, key=lambda s: (s is None, "" if s is None else names.get(s, ""))
+    ):
         in_store = {m for m in members.values() if home.get(m) == store_id}
         report.stores.append(
             StoreRow(
-                store=names.get(store_id, no_store),
+                store=no_store if store_id is None else names.get(store_id, no_store),
                 orders=dict(store_orders.get(store_id, {})),
                 lift=lift_compute(
                     treated=len(in_store - control),

@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import TypeVar, cast
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models
 from django.db.models import Max
 from django.db.models.base import ModelState
 from django.utils import timezone
+
+_M = TypeVar("_M", bound=models.Model)
 
 
 @functools.cache
@@ -30,7 +33,7 @@ def _layout(model: type[models.Model]) -> tuple[tuple[str, ...], tuple]:
     return tuple(f.attname for f in fields), tuple(f.get_default for f in fields)
 
 
-def row(model: type[models.Model], **values: object) -> models.Model:
+def row(model: type[_M], **values: object) -> _M:
     """An unsaved instance from column values (`user_id=...`, not `user=...`); fields not
     given take their default. Filled like an unpickled instance (no __init__, no
     descriptors, no signals): several times faster than `model(**values)`, and all that
@@ -118,7 +121,7 @@ def rows_update(model: type[models.Model], objs: Sequence[models.Model], fields:
         model._default_manager.bulk_update(objs, fields, batch_size=500)
         return
     meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
+    columns = [cast(models.Field, meta.get_field(name)) for name in fields]
     table = connection.ops.quote_name(meta.db_table)
     pk = connection.ops.quote_name(meta.pk.column)
     assignments = ", ".join(

@@ -1,10 +1,15 @@
 """A custom Oscar offer condition: the voucher works only in its owner's basket."""
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_model
 
-# Through the app registry, so Oscar's offer models load in their own order.
-CountCondition = get_model("offer", "CountCondition")
+if TYPE_CHECKING:
+    from oscar.apps.offer.models import CountCondition
+else:
+    # Through the app registry, so Oscar's offer models load in their own order.
+    CountCondition = get_model("offer", "CountCondition")
 
 
 class RedeemedByBasketOwnerCondition(CountCondition):

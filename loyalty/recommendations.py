@@ -202,11 +202,13 @@ def member_recommendations_explained(*, member: Member) -> list[Explained]:
     explained = []
     for row in rows:
         if row.reason == RecommendationReason.BOUGHT_TOGETHER:
+            assert row.via_product is not None, "the reason's CHECK constraint"
             why = _("Bought together with %(product)s (%(times)d times)") % {
                 "product": row.via_product.get_title(),
                 "times": row.times,
             }
         else:
+            assert row.via_category is not None, "the reason's CHECK constraint"
             why = _(
                 "Buys in the category %(category)s (%(times)d purchases); "
                 "in %(orders)d orders in all"

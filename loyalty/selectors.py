@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -91,13 +93,13 @@ def tier_levels() -> dict[str, TierLevel]:
     return {level.tier: level for level in TierLevel.objects.select_related("offer")}
 
 
-def member_for_user(*, user: AbstractBaseUser | AnonymousUser | None) -> Member | None:
+def member_for_user(*, user: User | AnonymousUser | None) -> Member | None:
     if user is None or not user.is_authenticated:
         return None
     return Member.objects.filter(user=user).first()
 
 
-def tier_offers_for_user(*, user: AbstractBaseUser | AnonymousUser | None) -> list:
+def tier_offers_for_user(*, user: User | AnonymousUser | None) -> list:
     """The tier's USER offer for a signed-in member, for the offer Applicator."""
     member = member_for_user(user=user)
     if member is None:
@@ -162,8 +164,8 @@ class Bar:
 @dataclass
 class MemberSummary:
     member: Member
-    tier_label: str
-    next_tier_label: str | None
+    tier_label: str | Promise
+    next_tier_label: str | Promise | None
     next_tier_spend: Decimal | None
     next_tier_points: int | None
     progress_percent: int
@@ -182,7 +184,7 @@ class MemberSummary:
     points_by_month: list[Bar] = field(default_factory=list)
 
 
-def _bars(rows: list[tuple[str, Decimal | int, Decimal | int]]) -> list[Bar]:
+def _bars(rows: Sequence[tuple[str, Decimal | int, Decimal | int]]) -> list[Bar]:
     top = max([max(a, b) for _label, a, b in rows] + [1])
     return [
         Bar(
@@ -205,7 +207,7 @@ def _months(at: datetime) -> list[date]:
     return list(reversed(months))
 
 
-def member_summary(*, user: AbstractBaseUser | AnonymousUser, at: datetime | None = None):
+def member_summary(*, user: User | AnonymousUser, at: datetime | None = None):
     """Everything the member's page shows, or None for a customer who has not joined."""
     from django.conf import settings
     from django.db.models.functions import TruncMonth
@@ -221,7 +223,7 @@ def member_summary(*, user: AbstractBaseUser | AnonymousUser, at: datetime | Non
     levels = tier_levels()
     spend = rolling_spend(member=member, at=at)
     points = rolling_points(member=member, at=at)
-    rank = TIER_ORDER.index(member.tier)
+    rank = TIER_ORDER.index(Tier(member.tier))
     next_level = levels.get(TIER_ORDER[rank + 1]) if rank + 1 < len(TIER_ORDER) else None
     progress = 100
     if next_level is not None:
@@ -270,7 +272,8 @@ def member_summary(*, user: AbstractBaseUser | AnonymousUser, at: datetime | Non
         categories[name] = categories.get(name, Decimal("0.00")) + line.line_price_incl_tax
     category_rows = sorted(categories.items(), key=lambda kv: kv[1], reverse=True)[:6]
 
-    earned, used = {}, {}
+    earned: dict[date, int] = {}
+    used: dict[date, int] = {}
     entries = (
         member.entries.filter(created_at__gte=since)
         .annotate(month=TruncMonth("created_at"))
@@ -477,7 +480,7 @@ def segment_membership_cache_key(*, segment_pk: int, version: int, member_pk: in
     return f"loyalty:segment:{segment_pk}:v{version}:member:{member_pk}"
 
 
-def segment_offers_for_user(*, user: AbstractBaseUser | AnonymousUser | None) -> list:
+def segment_offers_for_user(*, user: User | AnonymousUser | None) -> list:
     """The available offers of every segment the signed-in member belongs to.
 
     Membership is computed when the basket is priced and cached per member and segment

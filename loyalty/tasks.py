@@ -82,13 +82,14 @@ def send_campaign_batch(campaign_id: int, after_member_id: int) -> int | None:
     started = time.monotonic()
     last = after_member_id
     while True:
-        last = campaign_send_batch(
+        handled = campaign_send_batch(
             campaign_id=campaign_id,
             after_member_id=last,
             size=settings.LOYALTY_CAMPAIGN_BATCH_SIZE,
         )
-        if last is None:
+        if handled is None:
             return None
+        last = handled
         if time.monotonic() - started >= CAMPAIGN_TASK_SECONDS:
             send_campaign_batch.delay(campaign_id, last)
             return last

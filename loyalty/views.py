@@ -154,9 +154,9 @@ class GiftView(LoginRequiredMixin, View):
         except LoyaltyError as exc:
             return self.render_form(request, member, form, error=exc.message)
         points = form.cleaned_data["points"]
-        error = gift_refusal(sender=member, recipient=recipient, points=points)
-        if error:
-            return self.render_form(request, member, form, error=error)
+        refusal = gift_refusal(sender=member, recipient=recipient, points=points)
+        if refusal:
+            return self.render_form(request, member, form, error=refusal)
         confirm = GiftConfirmForm(initial={**form.cleaned_data, "key": uuid.uuid4().hex})
         return render(
             request,

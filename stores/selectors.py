@@ -13,9 +13,10 @@ occurrence, so a period's real length is whatever the clock change makes it.
 
 import datetime as dt
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.conf import settings
 from django.db.models import (
@@ -24,11 +25,21 @@ from django.db.models import (
     QuerySet,
     prefetch_related_objects,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
 from .models import ExceptionalDay, OpeningPeriod, Pickup, PickupSlot, Store
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+    from django.contrib.sessions.backends.base import SessionBase
+    from oscar.apps.basket.models import Basket, Line
+    from oscar.apps.catalogue.models import Product
+
+    # A basket, its lines, or (product id, quantity) pairs.
+    BasketOrLines: TypeAlias = Basket | Iterable[Line | tuple[int, int]]
 
 EARTH_RADIUS_KM = 6371.0088
 # Where the shopper's chosen store id is kept in the session.
@@ -73,7 +84,7 @@ class NearbyStore:
 
 
 def stores_near(
-    *, lat: float, lng: float, limit: int = 10, product: object | None = None
+    *, lat: float, lng: float, limit: int = 10, product: "Product | None" = None
 ) -> list[NearbyStore]:
     """The `limit` nearest active stores, nearest first (with stock > 0 of `product` if given).
 
@@ -295,7 +306,7 @@ class Slot:
     remaining: int
 
 
-def _line_pairs(basket_or_lines: object) -> list[tuple[int, int]]:
+def _line_pairs(basket_or_lines: "BasketOrLines") -> list[tuple[int, int]]:
     """(product id, quantity) pairs from a basket, its lines or such pairs."""
     lines = (
         basket_or_lines.all_lines() if hasattr(basket_or_lines, "all_lines") else basket_or_lines
@@ -309,19 +320,19 @@ def _line_pairs(basket_or_lines: object) -> list[tuple[int, int]]:
     return pairs
 
 
-def _wanted(basket_or_lines: object) -> dict[int, int]:
+def _wanted(basket_or_lines: "BasketOrLines") -> dict[int, int]:
     wanted: dict[int, int] = {}
     for product_id, quantity in _line_pairs(basket_or_lines):
         wanted[product_id] = wanted.get(product_id, 0) + quantity
     return wanted
 
 
-def _free_stock() -> F:
+def _free_stock() -> CombinedExpression:
     # Oscar's stock counts are nullable: no count is no stock, nothing allocated is 0.
     return Coalesce(F("num_in_stock"), 0) - Coalesce(F("num_allocated"), 0)
 
 
-def store_can_serve(*, store: Store, basket_or_lines: object) -> bool:
+def store_can_serve(*, store: Store, basket_or_lines: "BasketOrLines") -> bool:
     """Whether the store has free stock for every line (quantities per product summed)."""
     from django.apps import apps
 
@@ -338,7 +349,7 @@ def store_can_serve(*, store: Store, basket_or_lines: object) -> bool:
 
 
 def stores_for_basket(
-    *, basket_or_lines: object, lat: float | None = None, lng: float | None = None
+    *, basket_or_lines: "BasketOrLines", lat: float | None = None, lng: float | None = None
 ) -> list[Store]:
     """Active pickup stores that can serve every line, nearest to (lat, lng) first if given.
 
@@ -410,7 +421,7 @@ def _slots_left(
 def slots_available(
     *,
     store: Store,
-    basket_or_lines: object | None,
+    basket_or_lines: "BasketOrLines | None",
     now: dt.datetime,
     days: int | None = None,
 ) -> list[Slot]:
@@ -479,7 +490,9 @@ def slots_available_for_stores(
 # --- My store ----------------------------------------------------------------------------
 
 
-def chosen_store(*, session: object, user: object) -> Store | None:
+def chosen_store(
+    *, session: "SessionBase | None", user: "User | AnonymousUser | None"
+) -> Store | None:
     """The shopper's store: the session's choice, else the signed-in user's saved one.
 
     Only active stores count; the caller memoises per request.
@@ -489,7 +502,7 @@ def chosen_store(*, session: object, user: object) -> Store | None:
         store = Store.objects.active().select_related("partner").filter(pk=store_id).first()
         if store is not None:
             return store
-    if getattr(user, "is_authenticated", False):
+    if user is not None and user.is_authenticated:
         return (
             Store.objects.active().select_related("partner").filter(preferences__user=user).first()
         )
@@ -542,7 +555,7 @@ def chosen_store_for_request(request: HttpRequest) -> Store | None:
 # --- Store stock (the Stock page) ---------------------------------------------------------
 
 
-def stock_hq(user: object) -> bool:
+def stock_hq(user: "User | AnonymousUser") -> bool:
     """Whether `user` manages every store's stock: superusers and staff holding
     partner.change_stockrecord (catalogue managers)."""
     return bool(
@@ -551,7 +564,7 @@ def stock_hq(user: object) -> bool:
     )
 
 
-def stockrecords_visible_to(*, user: object) -> QuerySet:
+def stockrecords_visible_to(*, user: "User | AnonymousUser") -> QuerySet:
     """The stock records `user` may see and change: every one for HQ, those of the
     partners (stores) they belong to for store staff, none for anyone else."""
     from django.apps import apps
@@ -561,12 +574,12 @@ def stockrecords_visible_to(*, user: object) -> QuerySet:
     )
     if stock_hq(user):
         return records
-    if getattr(user, "is_authenticated", False) and user.has_perm("partner.dashboard_access"):
+    if user.is_authenticated and user.has_perm("partner.dashboard_access"):
         return records.filter(partner__users=user)
     return records.none()
 
 
-def stock_prices_settable_by(*, user: object) -> bool:
+def stock_prices_settable_by(*, user: "User | AnonymousUser") -> bool:
     """Whether `user` may set prices on the Stock page: HQ, and store staff when the
     shop allows per-store prices (STORES_STAFF_SET_PRICES)."""
     return stock_hq(user) or bool(settings.STORES_STAFF_SET_PRICES)

@@ -3,9 +3,10 @@
 import datetime as dt
 import secrets
 from decimal import Decimal
+from functools import partial
+from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
@@ -30,14 +31,16 @@ from .selectors import (
 )
 from .signals import pickup_cancelled, pickup_collected
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+    from oscar.apps.order.models import Order
+
 
 class PickupUnavailable(Exception):
     """The pickup cannot be booked as asked; the message is for the shopper."""
 
 
-def store_choose(
-    *, session: SessionBase, user: AbstractBaseUser | AnonymousUser, store: Store
-) -> None:
+def store_choose(*, session: SessionBase, user: "User | AnonymousUser", store: Store) -> None:
     """Remember `store` as the shopper's store: in the session, and on the profile if signed in."""
     session[SESSION_STORE_KEY] = store.pk
     if user.is_authenticated:
@@ -85,7 +88,7 @@ def pickup_slot_book(*, store: Store, starts_at: dt.datetime, now: dt.datetime) 
 
 @transaction.atomic
 def pickup_create(
-    *, order: object, store: Store, starts_at: dt.datetime, now: dt.datetime
+    *, order: "Order", store: Store, starts_at: dt.datetime, now: dt.datetime
 ) -> Pickup:
     """Book the slot and record the order's pickup; call inside the order's transaction."""
     slot = pickup_slot_book(store=store, starts_at=starts_at, now=now)
@@ -290,7 +293,7 @@ def pickups_sweep(*, now: dt.datetime) -> tuple[int, int]:
             if Pickup.objects.filter(pk=pickup.pk, reminded_at__isnull=True).update(
                 reminded_at=now
             ):
-                transaction.on_commit(lambda pk=pickup.pk: _notify(pk, REMINDER_EVENT_CODE))
+                transaction.on_commit(partial(_notify, pickup.pk, REMINDER_EVENT_CODE))
                 reminded += 1
     return reminded, cancelled
 
@@ -323,7 +326,7 @@ def stock_set(
     stockrecord_id: int,
     num_in_stock: int,
     price: Decimal | None = None,
-    user: AbstractBaseUser,
+    user: "User | AnonymousUser",
 ) -> AbstractStockRecord:
     """Set a stock record's quantity in stock, and its price when `price` is given.
 

@@ -94,7 +94,7 @@ def locator(request: HttpRequest) -> HttpResponse:
             origin = (found.latitude, found.longitude)
     if origin:
         near = stores_near(lat=origin[0], lng=origin[1], limit=LOCATOR_LIMIT)
-        pairs = [(n.store, n.distance_km) for n in near]
+        pairs: list[tuple[Store, float | None]] = [(n.store, n.distance_km) for n in near]
         prefetch_hours([store for store, _ in pairs])
         # Far from every store (Paris, 400 km): say so, and still list the nearest.
         if near and near[0].distance_km > LOCATOR_NEAR_KM:

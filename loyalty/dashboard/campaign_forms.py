@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,7 @@ from loyalty.models import (
     CampaignMessage,
     CampaignRewardKind,
     CampaignTrigger,
+    Segment,
 )
 from loyalty.services.campaigns import MESSAGE_FIELDS
 
@@ -66,8 +69,9 @@ class CampaignForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reward_offer"].queryset = _voucher_offers()
-        self.fields["segment"].queryset = self.fields["segment"].queryset.order_by("name")
+        cast(forms.ModelChoiceField, self.fields["reward_offer"]).queryset = _voucher_offers()
+        segment = cast(forms.ModelChoiceField, self.fields["segment"])
+        segment.queryset = Segment.objects.order_by("name")
         # Empty means the model's default window.
         self.fields["attribution_window_days"].required = False
 
@@ -76,7 +80,8 @@ class CampaignForm(forms.ModelForm):
         return value or Campaign._meta.get_field("attribution_window_days").default
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         kind = data.get("reward_kind")
         if kind == CampaignRewardKind.POINTS and not data.get("reward_points"):
             self.add_error("reward_points", _("Enter the bonus points of the reward."))
@@ -104,7 +109,8 @@ class CampaignMessageForm(forms.ModelForm):
         }
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in MESSAGE_FIELDS:
             unknown = tokens_unknown(data.get(name) or "")
             if unknown:

@@ -220,7 +220,7 @@ class CampaignAttributionCsvView(generic.DetailView):
 
     model = Campaign
 
-    def render_to_response(self, context):
+    def render_to_response(self, context, **response_kwargs):
         report = campaign_attribution(campaign=self.object)
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (

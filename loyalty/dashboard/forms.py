@@ -1,5 +1,8 @@
+from typing import cast
+
 from django import forms
 from django.apps import apps
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from loyalty.models import (
@@ -62,7 +65,8 @@ class MultiplierForm(forms.ModelForm):
         fields = ["name", "category", "range", "factor", "is_active"]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         # Mirrors the database constraint, with a message a marketer understands.
         if bool(cleaned.get("category")) == bool(cleaned.get("range")):
             raise forms.ValidationError(_("Choose either a category or a range, not both."))
@@ -110,7 +114,7 @@ class CounterAdjustForm(forms.Form):
         max_length=200,
         help_text=_("What happened, in a few words: the receipt number, the complaint…"),
     )
-    store = forms.ModelChoiceField(
+    store: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Store"), queryset=None, required=False, empty_label=_("Head office")
     )
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
@@ -118,7 +122,7 @@ class CounterAdjustForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         partner_model = apps.get_model("partner", "Partner")
-        store = self.fields["store"]
+        store = cast(forms.ModelChoiceField, self.fields["store"])
         if user.is_staff:
             store.queryset = partner_model.objects.order_by("name")
         else:
@@ -166,10 +170,12 @@ class CounterLimitsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         # The model's range validators, run before clean() compares the fields.
         for name, field in self.fields.items():
-            field.validators = [*field.validators, *EarningRule._meta.get_field(name).validators]
+            model_field = cast(models.Field, EarningRule._meta.get_field(name))
+            field.validators = [*field.validators, *model_field.validators]
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         most = cleaned.get("counter_max_points")
         daily = cleaned.get("counter_daily_points")
         threshold = cleaned.get("counter_approval_threshold")

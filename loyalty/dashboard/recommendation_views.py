@@ -2,6 +2,7 @@
 was recommended to a member, the products bought together most often, the last run."""
 
 from django.db.models import Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.views import generic
 
@@ -17,7 +18,8 @@ class RecommendationsView(generic.TemplateView):
 
     def get_context_data(self, **kwargs):
         wanted = (self.request.GET.get("member") or "").strip()
-        member, explained, error = None, [], ""
+        member, explained = None, []
+        error: str | Promise = ""
         if wanted:
             member = (
                 Member.objects.select_related("user")

@@ -1,5 +1,7 @@
 """The marketers' reward form (README, "Rewards")."""
 
+from typing import cast
+
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
@@ -56,12 +58,16 @@ class RewardForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         product_model = get_model("catalogue", "Product")
         # Parents cannot be bought: a free product is a standalone or a child product.
-        self.fields["product"].queryset = product_model.objects.exclude(
-            structure=product_model.PARENT
-        ).order_by("title")
+        cast(
+            forms.ModelChoiceField, self.fields["product"]
+        ).queryset = product_model.objects.exclude(structure=product_model.PARENT).order_by("title")
         self.fields["product"].required = False
         for name in ("valid_from", "valid_until"):
-            self.fields[name].input_formats = [MOMENT_FORMAT, "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+            cast(forms.DateTimeField, self.fields[name]).input_formats = [
+                MOMENT_FORMAT,
+                "%Y-%m-%d %H:%M",
+                "%Y-%m-%d",
+            ]
         for name in ("points_cost", "stock", "per_member_limit", "voucher_valid_days"):
             least = 0 if name == "stock" else 1
             field = self.fields[name]
@@ -74,7 +80,8 @@ class RewardForm(forms.ModelForm):
             self.initial["stock_seen"] = self.instance.stock
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         # Mirrors the database constraints, with messages a marketer understands.
         kind = cleaned.get("kind")
         if kind == RewardKind.DISCOUNT:

@@ -1,6 +1,7 @@
 """The segment rule builder: groups of condition rows that work without JavaScript."""
 
 import json
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -41,7 +42,7 @@ class SegmentForm(forms.Form):
         required=False,
         help_text=_("How the conditions of one group combine."),
     )
-    offers = forms.ModelMultipleChoiceField(
+    offers: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         label=_("One-to-one offers"),
         queryset=None,
         required=False,
@@ -62,7 +63,8 @@ class SegmentForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["offers"].queryset = _segment_offer_choices()
+        offers = cast(forms.ModelMultipleChoiceField, self.fields["offers"])
+        offers.queryset = _segment_offer_choices()
 
     def clean_rules_json(self):
         raw = self.cleaned_data["rules_json"].strip()
@@ -89,20 +91,28 @@ class ConditionForm(forms.Form):
         help_text=_("Several values: separate them with commas."),
     )
     days = forms.IntegerField(label=_("Days"), required=False, min_value=1)
-    store = forms.ModelChoiceField(label=_("Store"), queryset=None, required=False)
-    category = forms.ModelChoiceField(label=_("Category"), queryset=None, required=False)
+    store: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Store"), queryset=None, required=False
+    )
+    category: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Category"), queryset=None, required=False
+    )
 
     def __init__(self, *args, **kwargs):
         from django.apps import apps
 
         super().__init__(*args, **kwargs)
-        self.fields["type"].choices = [("", "---------")] + [
+        cast(forms.ChoiceField, self.fields["type"]).choices = [("", "---------")] + [
             (code, kind.label) for code, kind in CONDITION_TYPES.items()
         ]
-        self.fields["store"].queryset = apps.get_model("stores", "Store").objects.order_by("name")
-        self.fields["category"].queryset = apps.get_model("catalogue", "Category").objects.order_by(
-            "path"
+        stores_model = apps.get_model("stores", "Store")
+        categories_model = apps.get_model("catalogue", "Category")
+        cast(forms.ModelChoiceField, self.fields["store"]).queryset = stores_model.objects.order_by(
+            "name"
         )
+        cast(
+            forms.ModelChoiceField, self.fields["category"]
+        ).queryset = categories_model.objects.order_by("path")
 
     def condition(self) -> dict | None:
         """The condition this row stands for (rules language), or None for an empty row."""

@@ -1,6 +1,8 @@
 """The cost simulator's forms (README.md "Cost simulator"): a proposed earning rule or reward,
 and how many months of orders to replay it over. Submitted by GET: nothing is saved."""
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from oscar.core.loading import get_model
@@ -43,12 +45,13 @@ class SimulatedRewardForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         product_model = get_model("catalogue", "Product")
-        self.fields["product"].queryset = product_model.objects.exclude(
-            structure=product_model.PARENT
-        ).order_by("title")
+        cast(
+            forms.ModelChoiceField, self.fields["product"]
+        ).queryset = product_model.objects.exclude(structure=product_model.PARENT).order_by("title")
 
     def clean(self):
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         if cleaned.get("kind") == RewardKind.DISCOUNT and not cleaned.get("value"):
             self.add_error("value", _("Enter the amount off, more than zero."))
         if cleaned.get("kind") == RewardKind.FREE_PRODUCT and not cleaned.get("product"):

@@ -20,9 +20,10 @@ together they are loyalty's audit record of every points adjustment by staff.
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -50,6 +51,9 @@ from loyalty.services.errors import (
 )
 from loyalty.services.ledger import points_credit, points_debit
 
+if TYPE_CHECKING:
+    from oscar.apps.partner.models import Partner
+
 
 def _day_bounds(at: datetime) -> tuple[datetime, datetime]:
     """The local day (TIME_ZONE) containing `at`, as aware datetimes."""
@@ -58,7 +62,7 @@ def _day_bounds(at: datetime) -> tuple[datetime, datetime]:
     return start, timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
 
 
-def points_adjusted_on_day(*, staff: AbstractBaseUser, at: datetime | None = None) -> int:
+def points_adjusted_on_day(*, staff: User, at: datetime | None = None) -> int:
     """Points `staff` adjusted on the local day of `at`, rejected adjustments excepted."""
     start, end = _day_bounds(at or timezone.now())
     total = (
@@ -84,26 +88,27 @@ def _post(adjustment: PointsAdjustment, *, at: datetime) -> PointsEntry:
     )
 
 
-def _check_store(staff: AbstractBaseUser, partner: object | None) -> None:
+def _check_store(staff: User, partner: Partner | None) -> None:
     # Head-office staff (is_staff) may adjust anywhere; store staff only at their store.
     if staff.is_staff:
         return
     if partner is None:
         raise NotAtYourStore(_("Choose the store whose counter you are at."))
-    if not staff.partners.filter(pk=partner.pk).exists():
+    # Oscar's Partner.users reverse accessor: Oscar ships no types, so the stubs cannot see it.
+    if not staff.partners.filter(pk=partner.pk).exists():  # type: ignore[attr-defined]
         raise NotAtYourStore(_("You can adjust points only at the counter of your store."))
 
 
 def adjustment_request(
     *,
     member: Member,
-    staff: AbstractBaseUser,
+    staff: User,
     direction: str,
     points: int,
     category: str,
     reason: str,
     key: str,
-    partner: object | None = None,
+    partner: Partner | None = None,
     at: datetime | None = None,
 ) -> PointsAdjustment:
     """Record an adjustment asked for by `staff`; post it to the ledger unless it needs
@@ -179,7 +184,7 @@ def adjustment_request(
 def adjustment_decide(
     *,
     adjustment: PointsAdjustment,
-    approver: AbstractBaseUser,
+    approver: User,
     approve: bool,
     note: str = "",
     at: datetime | None = None,

@@ -25,10 +25,11 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import CharField, Count, Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import Expression
@@ -68,6 +69,11 @@ from loyalty.recommendations import for_you_by_member, product_titles
 from loyalty.selectors import segment_members
 from loyalty.services.errors import LoyaltyError
 from loyalty.services.ledger import points_credit
+
+if TYPE_CHECKING:
+    from oscar.apps.voucher.models import Voucher
+
+    from loyalty.models import PointsEntry
 
 # Points expiring within this many days make a member due for a "points expiring" campaign
 # (unless the campaign sets its own number of days).
@@ -157,7 +163,7 @@ def _enqueue_start(campaign_id: int) -> None:
 
 
 @transaction.atomic
-def campaign_launch(*, campaign: Campaign, by: AbstractBaseUser | None = None) -> Campaign:
+def campaign_launch(*, campaign: Campaign, by: User | None = None) -> Campaign:
     """Send a draft: now, or at its send time (scheduled). CampaignError if not ready.
 
     A voucher reward gets its Oscar VoucherSet here, holding the members' vouchers.
@@ -366,6 +372,7 @@ def _token_values(
 def _voucher_for(campaign: Campaign, member: Member):
     voucher_model = apps.get_model("voucher", "Voucher")
     voucher_set = campaign.voucher_set
+    assert voucher_set is not None, "campaign_launch gives a voucher campaign its voucher set"
     voucher = voucher_model.objects.create(
         name=f"{campaign.name} ({member.number})"[:128],
         code="C-" + "".join(secrets.choice(_VOUCHER_ALPHABET) for _ in range(10)),
@@ -380,8 +387,8 @@ def _voucher_for(campaign: Campaign, member: Member):
 
 @dataclass
 class _Reward:
-    entry: object = None
-    voucher: object = None
+    entry: PointsEntry | None = None
+    voucher: Voucher | None = None
 
 
 def _reward(campaign: Campaign, recipient: CampaignRecipient, at: datetime) -> _Reward:
@@ -553,7 +560,9 @@ def _send_to(campaign: Campaign, recipients: list[CampaignRecipient], now: datet
         if allowed:
             language = (stats.get(member.pk) or ("", None))[0] or settings.LANGUAGE_CODE
             if language not in by_language:
-                by_language[language] = _LanguageTexts(message_for_language(messages, language))
+                message = message_for_language(messages, language)
+                assert message is not None, "a campaign being sent has its messages"
+                by_language[language] = _LanguageTexts(message)
             texts = by_language[language]
             store = stores.get(member.user_id)
             store_hours = ""
@@ -617,7 +626,9 @@ def campaign_counts(*, campaign: Campaign) -> dict[str, int]:
     recipients = CampaignRecipient.objects.filter(campaign=campaign).aggregate(
         audience=Count("pk"), control=Count("pk", filter=Q(is_control=True))
     )
-    by_status = {status: Count("pk", filter=Q(status=status)) for status in CampaignSendStatus}
+    by_status = {
+        status.value: Count("pk", filter=Q(status=status)) for status in CampaignSendStatus
+    }
     sends = CampaignSend.objects.filter(campaign=campaign).aggregate(
         **by_status,
         members_messaged=Count("member", distinct=True, filter=Q(status__in=MESSAGED_STATUSES)),
@@ -778,7 +789,7 @@ def campaign_save(
     campaign: Campaign | None = None,
     fields: dict,
     messages: dict[str, dict[str, str]],
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> Campaign:
     """Create or update a draft and its messages ({language: {field: text}}); a language
     whose texts are all empty has no message (the default language's is used)."""
@@ -873,7 +884,7 @@ def campaign_preview(
     return preview
 
 
-def campaign_test_send(*, campaign: Campaign, user: AbstractBaseUser):
+def campaign_test_send(*, campaign: Campaign, user: User):
     """Email the campaign, as their own member record would get it, to the marketer only
     (a service message to their own address: no customer is written to). Returns the
     outbox message; CampaignError without an email address or a message."""

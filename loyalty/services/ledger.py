@@ -20,13 +20,14 @@ and several partial refunds never take back more than one refund of the same tot
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -50,7 +51,15 @@ from loyalty.services.errors import (
 
 CREDIT_KINDS = {EntryKind.EARN, EntryKind.BONUS, EntryKind.ADJUST, EntryKind.GIFT_RECEIVED}
 DEBIT_KINDS = {EntryKind.REDEEM, EntryKind.ADJUST, EntryKind.GIFT_SENT}
-_UNSET = object()
+
+
+class _Unset(enum.Enum):
+    """`expires_at` not given (None means the points never expire)."""
+
+    UNSET = enum.auto()
+
+
+_UNSET = _Unset.UNSET
 
 
 def _lock_member(member: Member) -> Member:
@@ -89,7 +98,7 @@ def _write(
     reason: str,
     idempotency_key: str,
     at: datetime,
-    staff: AbstractBaseUser | None = None,
+    staff: User | None = None,
     order: object | None = None,
     reverses: PointsEntry | None = None,
     shortfall: int = 0,
@@ -166,10 +175,10 @@ def points_credit(
     reason: str,
     idempotency_key: str,
     kind: str = EntryKind.EARN,
-    staff: AbstractBaseUser | None = None,
+    staff: User | None = None,
     order: object | None = None,
     at: datetime | None = None,
-    expires_at: datetime | None | object = _UNSET,
+    expires_at: datetime | None | _Unset = _UNSET,
 ) -> PointsEntry:
     """Add `amount` points to the member's balance as a new lot.
 
@@ -196,7 +205,9 @@ def points_credit(
             order=order,
         )
         _add_lot(
-            entry, at=at, expires_at=_default_expiry(at) if expires_at is _UNSET else expires_at
+            entry,
+            at=at,
+            expires_at=_default_expiry(at) if isinstance(expires_at, _Unset) else expires_at,
         )
     member.balance = locked.balance
     return entry
@@ -209,7 +220,7 @@ def points_debit(
     reason: str,
     idempotency_key: str,
     kind: str = EntryKind.REDEEM,
-    staff: AbstractBaseUser | None = None,
+    staff: User | None = None,
     order: object | None = None,
     at: datetime | None = None,
 ) -> PointsEntry:
@@ -483,6 +494,7 @@ def pending_refund(
         else:
             current.save(update_fields=["refunded_amount"])
             if current.status == PendingStatus.CONFIRMED and delta > 0:
+                assert current.entry is not None, "a confirmed earn has its entry"
                 # Same transaction as refunded_amount, so a crash cannot record the
                 # refund without its reversal; keyed by the cumulative target.
                 points_reverse(
@@ -603,15 +615,15 @@ def _history_replay(
 
     def expire_until(when: datetime) -> None:
         due = [
-            held
+            (held.lot.expires_at, held)
             for held in lots
             if held.lot.remaining and held.lot.expires_at and held.lot.expires_at <= when
         ]
-        for held in sorted(due, key=lambda held: held.lot.expires_at):
+        for expires_at, held in sorted(due, key=lambda item: item[0]):
             expired, held.lot.remaining = held.lot.remaining, 0
             # The key names the lot, whose id is only known once reserved.
             held.expire_entry = write(
-                EntryKind.EXPIRE, -expired, _("Points expired"), "", held.lot.expires_at
+                EntryKind.EXPIRE, -expired, _("Points expired"), "", expires_at
             )
 
     def credit(entry: PointsEntry, when: datetime) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import date
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
@@ -42,7 +42,7 @@ def _new_referral_code() -> str:
     return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
 
 
-def member_enrol(*, user: AbstractBaseUser, birthday: date | None = None) -> Member:
+def member_enrol(*, user: User, birthday: date | None = None) -> Member:
     """The user's member, enrolling them first if needed (idempotent)."""
     existing = Member.objects.filter(user=user).first()
     if existing is not None:
@@ -64,7 +64,7 @@ def member_enrol(*, user: AbstractBaseUser, birthday: date | None = None) -> Mem
     raise RuntimeError("could not allocate a unique member number")
 
 
-def member_erase(*, user: AbstractBaseUser) -> Member | None:
+def member_erase(*, user: User) -> Member | None:
     """The loyalty side of erasing `user`'s account (README "Erasure"), in one transaction.
 
     Open pending points are cancelled and the balance is forfeited through the ledger

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.db.models import Count, F, Max, Min, Sum
 from django.utils.translation import gettext as _
@@ -31,7 +31,7 @@ def segment_save(
     description: str = "",
     rules: dict,
     offers: Iterable | None = None,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
 ) -> Segment:
     """Create or update a segment with validated rules (SegmentRulesError otherwise).
 
@@ -271,6 +271,7 @@ def _scores_refresh(at: datetime) -> int:
     monetary = _quintiles({row[0]: row[3] for row in rows})
     changed = []
     for member_id, last, _count, _spend, r, f, m, days in rows:
+        assert last is not None, "a member with orders has a last order date"
         new = (recency[member_id], frequency[member_id], monetary[member_id], (at - last).days)
         if new != (r, f, m, days):
             changed.append(

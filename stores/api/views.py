@@ -2,6 +2,7 @@
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.http import HttpRequest, JsonResponse
@@ -13,6 +14,9 @@ from stores.models import Store
 from stores.places import place_lookup
 from stores.presenters import DATA_LICENCE, geojson_feature, store_data, store_detail_data
 from stores.selectors import prefetch_hours, stores_near, with_hours
+
+if TYPE_CHECKING:
+    from oscar.apps.catalogue.models import Product
 
 MAX_LIMIT = 50
 DEFAULT_LIMIT = 10
@@ -39,7 +43,7 @@ class NearQuery:
     lat: float
     lng: float
     limit: int
-    product: object | None
+    product: "Product | None"
 
 
 def _float(params, name: str, low: float, high: float) -> float:

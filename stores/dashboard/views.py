@@ -5,6 +5,8 @@ Partner users with Oscar's `partner.dashboard_access` see only the stores
 of their partners. Every change is a POST with CSRF (R40).
 """
 
+from __future__ import annotations
+
 import datetime as dt
 from functools import wraps
 
@@ -174,7 +176,9 @@ class StoreDetailsForm(forms.ModelForm):
         ]
 
 
-OpeningPeriodFormSet = forms.inlineformset_factory(
+OpeningPeriodFormSet: type[
+    forms.BaseInlineFormSet[OpeningPeriod, Store, forms.ModelForm[OpeningPeriod]]
+] = forms.inlineformset_factory(
     Store, OpeningPeriod, fields=["weekday", "opens", "closes"], extra=2, can_delete=True
 )
 

@@ -31,6 +31,7 @@ def product_stores(request: HttpRequest, product: Any) -> dict[str, Any]:
         lat, lng = mine.latitude, mine.longitude
     else:
         place = place_lookup(query=DEFAULT_PLACE)
+        assert place is not None, "DEFAULT_PLACE is one of stores/data's places"
         lat, lng = place.latitude, place.longitude
     nearby = stores_near(lat=lat, lng=lng, limit=NEARBY_LIMIT + 1, product=product)
     mine_units = next((n.stock for n in nearby if mine and n.store.pk == mine.pk), None)
