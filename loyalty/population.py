@@ -29,6 +29,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 from django.apps import apps
 from django.conf import settings
@@ -141,7 +142,8 @@ def _quiet(logger_name: str) -> Iterator[None]:
 
 @functools.cache
 def _model(label: str):
-    return apps.get_model(*label.split("."))
+    app_label, model_name = label.split(".")
+    return apps.get_model(app_label, model_name)
 
 
 # --- What the population refers to: a catalogue and stores -------------------------------
@@ -266,13 +268,15 @@ class SlotBook:
         self.slot_model = _model("stores.PickupSlot")
         self.capacity = {store[0]: max(store[4], 1) for store in catalogue.stores}
         self.minutes = {store[0]: max(store[5], 5) for store in catalogue.stores}
-        self.slots: dict[tuple[int, datetime], object] = {
+        # stores.PickupSlot instances, typed Any: loyalty reaches stores' models only through
+        # the app registry (its imports of stores are the selectors and signals).
+        self.slots: dict[tuple[int, datetime], Any] = {
             (slot.store_id, slot.starts_at): slot for slot in self.slot_model.objects.all()
         }
         self.new: list = []
-        self.touched: dict[int, object] = {}
+        self.touched: dict[int, Any] = {}
 
-    def book(self, store_id: int, wanted: datetime) -> object:
+    def book(self, store_id: int, wanted: datetime) -> Any:
         """A slot of the store from `wanted` on (the next one with room)."""
         minutes = self.minutes[store_id]
         start = wanted.replace(minute=(wanted.minute // minutes) * minutes, second=0, microsecond=0)

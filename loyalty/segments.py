@@ -245,7 +245,8 @@ def _condition_validate(raw: Any, where: str, errors: list[str]) -> dict | None:
     if not isinstance(raw, dict):
         errors.append(_("Condition %(where)s: not a condition.") % {"where": where})
         return None
-    kind = CONDITION_TYPES.get(raw.get("type"))
+    code = raw.get("type")
+    kind = CONDITION_TYPES.get(code) if isinstance(code, str) else None
     if kind is None:
         errors.append(
             _("Condition %(where)s: unknown type %(type)r.")
@@ -415,7 +416,9 @@ def _stores_by_distance(store_id: int, op: str, km: Decimal):
 
 
 def _condition_q(condition: dict, at: datetime) -> Q:
-    kind, op, value = condition["type"], condition["op"], condition.get("value")
+    kind, op = condition["type"], condition["op"]
+    # Its type depends on the kind (list, number, id), as _condition_validate checked.
+    value: Any = condition.get("value")
     negate = op == "not_in"
     if kind == "tier":
         q = Q(tier__in=value)

@@ -31,7 +31,7 @@ from loyalty.models import (
 )
 from loyalty.segments import SegmentRulesError, rules_q, rules_validate
 
-TIER_ORDER = [Tier.BRONZE, Tier.SILVER, Tier.GOLD]
+TIER_ORDER: list[str] = [Tier.BRONZE, Tier.SILVER, Tier.GOLD]
 CENT = Decimal("0.01")
 ROLLING_DAYS = 365
 
@@ -223,7 +223,7 @@ def member_summary(*, user: User | AnonymousUser, at: datetime | None = None):
     levels = tier_levels()
     spend = rolling_spend(member=member, at=at)
     points = rolling_points(member=member, at=at)
-    rank = TIER_ORDER.index(Tier(member.tier))
+    rank = TIER_ORDER.index(member.tier)
     next_level = levels.get(TIER_ORDER[rank + 1]) if rank + 1 < len(TIER_ORDER) else None
     progress = 100
     if next_level is not None:

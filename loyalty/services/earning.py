@@ -57,7 +57,7 @@ from loyalty.services.referrals import referral_reward_referrer
 # The shipping method code of click & collect (shop/shipping's ClickAndCollect.code).
 CLICK_AND_COLLECT = "click-and-collect"
 
-_ROUNDING = {
+_ROUNDING: dict[str, str] = {
     Rounding.DOWN: ROUND_FLOOR,
     Rounding.HALF_UP: ROUND_HALF_UP,
     Rounding.UP: ROUND_CEILING,
@@ -69,7 +69,7 @@ def product_points_factor(product, multipliers) -> Decimal:
     if product is None:
         return Decimal(1)
     factor = Decimal(1)
-    category_ids = None
+    category_ids: set[int] | None = None
     for multiplier in multipliers:
         if multiplier.category_id is not None:
             if category_ids is None:
@@ -281,7 +281,7 @@ def expiry_notices_send(*, at: datetime | None = None) -> int:
                 event_code="LOYALTY_POINTS_EXPIRING",
                 context={
                     "points": sum(lot.remaining for lot in due),
-                    "expires_at": min(lot.expires_at for lot in due),
+                    "expires_at": min(lot.expires_at for lot in due if lot.expires_at is not None),
                 },
             )
             PointsLot.objects.filter(pk__in=[lot.pk for lot in due]).update(expiry_notified_at=at)

@@ -309,7 +309,7 @@ def recommendations_refresh(*, at: datetime, full: bool = False) -> Recommendati
                 cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
         last = RecommendationRun.objects.order_by("-started_at", "-id").first()
         full = full or last is None
-        since = None if full else last.started_at - RECOMMENDATIONS_OVERLAP
+        since = None if full or last is None else last.started_at - RECOMMENDATIONS_OVERLAP
         tables = _tables()
         params, void = _params(since)
         products = _products_refresh(tables, params, void, full=full)

@@ -82,7 +82,7 @@ def tier_offer_sync(*, level: TierLevel) -> None:
 
 def tier_levels_ensure() -> dict[str, TierLevel]:
     """The three tier levels, created with their defaults and offers if missing."""
-    levels = {}
+    levels: dict[str, TierLevel] = {}
     for tier, defaults in DEFAULT_LEVELS.items():
         level, created = TierLevel.objects.get_or_create(tier=tier, defaults=defaults)
         if created or (level.offer is None and level.discount_percent > 0):
@@ -96,7 +96,7 @@ def tier_target(*, member: Member, at: datetime | None = None) -> str:
     levels = tier_levels_ensure()
     spend = rolling_spend(member=member, at=at)
     points = rolling_points(member=member, at=at)
-    target = Tier.BRONZE
+    target: str = Tier.BRONZE
     for tier in TIER_ORDER:
         level = levels[tier]
         if spend >= level.min_spend or points >= level.min_points > 0 or tier == Tier.BRONZE:
