@@ -324,6 +324,16 @@ def test_bad_rules_give_one_clear_error_per_condition():
         segment_members(rules={"match": "both", "conditions": []})
 
 
+def test_a_type_that_is_not_a_string_is_an_unknown_type_not_a_crash():
+    # The advanced JSON field lets a marketer write any JSON as the type.
+    rules = {"match": "all", "conditions": [{"type": ["tier"], "op": "in", "value": ["gold"]}]}
+
+    with pytest.raises(SegmentRulesError) as caught:
+        rules_validate(rules)
+
+    assert caught.value.errors == ["Condition 1: unknown type ['tier']."]
+
+
 def test_every_condition_together_is_one_query_to_count_and_one_to_sample():
     a = member_factory(first_name="Ann", last_name="Lee", email="ann.lee@example.com")
     centre = store("Centre")
