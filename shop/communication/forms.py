@@ -31,7 +31,8 @@ class NotificationSettingsForm(forms.Form):
             raise forms.ValidationError(str(exc)) from exc
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("sms") and not data.get("phone_number"):
             self.add_error("phone_number", _("SMS needs a mobile number."))
         if not (data.get("email") or data.get("sms") or data.get("push")):

@@ -74,7 +74,7 @@ class Email(AbstractEmail):
 
 
 class CommunicationEventType(AbstractCommunicationEventType):
-    carries_secret = models.BooleanField(
+    carries_secret: models.BooleanField = models.BooleanField(
         _("Carries a secret"),
         default=False,
         help_text=_(
@@ -82,11 +82,13 @@ class CommunicationEventType(AbstractCommunicationEventType):
             "their content, it is erased once sent, and they are never sent again."
         ),
     )
-    push_title_template = models.CharField(
+    push_title_template: models.CharField = models.CharField(
         _("Push title template"), max_length=120, blank=True, null=True
     )
-    push_body_template = models.TextField(_("Push body template"), blank=True, null=True)
-    push_url_template = models.CharField(
+    push_body_template: models.TextField = models.TextField(
+        _("Push body template"), blank=True, null=True
+    )
+    push_url_template: models.CharField = models.CharField(
         _("Push link template"),
         max_length=255,
         blank=True,
@@ -195,6 +197,10 @@ class OutboxMessageQuerySet(models.QuerySet):
 
 class OutboxMessage(models.Model):
     """One message to one recipient on one channel, rendered when it was dispatched."""
+
+    # Set by the staff dashboard on the instances it lists (not columns).
+    recipient_shown: str
+    user_email_shown: str
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")

@@ -39,6 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
@@ -214,7 +215,7 @@ def messages_publish(
         return 0
     if marketing:
         size = settings.MARKETING_DELIVERY_CHUNK
-        calls = [
+        calls: list[tuple[Any, tuple[Any, ...]]] = [
             (deliver_messages, (list(message_ids[start : start + size]),))
             for start in range(0, len(message_ids), size)
         ]
@@ -383,7 +384,7 @@ def message_deliver(*, message_id: int) -> str:
     message, attempt = claim
     if (
         message.purpose == Purpose.MARKETING
-        and message.user_id
+        and message.user is not None
         and not marketing_consent_granted(user=message.user, channel=message.channel)
     ):
         _finish(
@@ -438,7 +439,8 @@ def message_deliver(*, message_id: int) -> str:
             )
         return "retry"
     except channels.SubscriptionGone as exc:
-        PushSubscription.objects.filter(pk=message.push_subscription_id).delete()
+        if message.push_subscription_id is not None:
+            PushSubscription.objects.filter(pk=message.push_subscription_id).delete()
         _finish(
             message=message,
             attempt=attempt,
@@ -489,7 +491,8 @@ def _after_sent(message: OutboxMessage) -> None:
         message.channel == Channel.EMAIL
         and message.user_id
         and not message.has_secret
-        and settings.OSCAR_SAVE_SENT_EMAILS_TO_DB
+        # From oscar.defaults (a star import the stubs cannot read).
+        and settings.OSCAR_SAVE_SENT_EMAILS_TO_DB  # type: ignore[misc]
     ):
         Email.objects.create(
             user_id=message.user_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -24,7 +24,7 @@ def phone_normalise(value: str) -> str:
     return phone
 
 
-def preference_for(*, user: AbstractBaseUser) -> NotificationPreference:
+def preference_for(*, user: User) -> NotificationPreference:
     """The user's preferences, or unsaved defaults (email and push on, SMS off)."""
     try:
         return user.notification_preference
@@ -33,7 +33,7 @@ def preference_for(*, user: AbstractBaseUser) -> NotificationPreference:
 
 
 def preference_update(
-    *, user: AbstractBaseUser, email: bool, sms: bool, push: bool, phone_number: str = ""
+    *, user: User, email: bool, sms: bool, push: bool, phone_number: str = ""
 ) -> NotificationPreference:
     """Save the channels a customer wants for order and pickup updates."""
     phone = phone_normalise(phone_number) if phone_number else ""
@@ -45,13 +45,13 @@ def preference_update(
     return preference
 
 
-def service_channels_for(*, user: AbstractBaseUser) -> list[str]:
+def service_channels_for(*, user: User) -> list[Channel]:
     """Channels a service message to `user` goes out on: chosen AND reachable.
 
     A customer without a phone number or push subscription just gets the others.
     """
     preference = preference_for(user=user)
-    result = []
+    result: list[Channel] = []
     if preference.email and user.email:
         result.append(Channel.EMAIL)
     if preference.sms and preference.phone_number:
@@ -63,7 +63,7 @@ def service_channels_for(*, user: AbstractBaseUser) -> list[str]:
 
 def consent_record(
     *,
-    user: AbstractBaseUser,
+    user: User,
     channel: str,
     granted: bool,
     source: str,
@@ -82,9 +82,7 @@ def consent_record(
     )
 
 
-def consents_current(
-    *, user: AbstractBaseUser, purpose: str = Purpose.MARKETING
-) -> dict[str, bool]:
+def consents_current(*, user: User, purpose: str = Purpose.MARKETING) -> dict[str, bool]:
     """{channel: granted} from each channel's latest record (absent = not granted)."""
     state: dict[str, bool] = dict.fromkeys(Channel.values, False)
     seen: set[str] = set()
@@ -97,7 +95,7 @@ def consents_current(
     return state
 
 
-def marketing_consent_granted(*, user: AbstractBaseUser, channel: str) -> bool:
+def marketing_consent_granted(*, user: User, channel: str) -> bool:
     """True only if the latest marketing consent record for `channel` is a grant.
 
     Campaign sends call this at send time (R28, R41).
@@ -112,9 +110,7 @@ def marketing_consent_granted(*, user: AbstractBaseUser, channel: str) -> bool:
 
 
 @transaction.atomic
-def consents_update(
-    *, user: AbstractBaseUser, wanted: dict[str, bool], source: str
-) -> list[ConsentRecord]:
+def consents_update(*, user: User, wanted: dict[str, bool], source: str) -> list[ConsentRecord]:
     """Record a grant/withdrawal only for channels whose choice changed."""
     current = consents_current(user=user)
     return [

@@ -17,7 +17,7 @@ import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from .models import PushSubscription
@@ -88,14 +88,14 @@ def endpoint_check(endpoint: str) -> None:
         found = socket.getaddrinfo(parts.hostname, 443, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise EndpointUnresolved(f"{parts.hostname} could not be resolved") from exc
-    addresses = {info[4][0] for info in found}
+    addresses = {str(info[4][0]) for info in found}
     if not addresses:
         raise EndpointUnresolved(f"{parts.hostname} could not be resolved")
     if not all(address_public(address) for address in addresses):
         raise EndpointRefused(f"{parts.hostname} resolves to a non-public address")
 
 
-def _b64url_decode(value: str, field: str) -> bytes:
+def _b64url_decode(value: object, field: str) -> bytes:
     if not isinstance(value, str) or not value:
         raise InvalidSubscription(f"keys.{field} is missing")
     try:
@@ -129,9 +129,7 @@ def subscription_validate(payload: object) -> dict[str, str]:
 
 
 @transaction.atomic
-def subscription_save(
-    *, user: AbstractBaseUser, payload: object, user_agent: str = ""
-) -> PushSubscription:
+def subscription_save(*, user: User, payload: object, user_agent: str = "") -> PushSubscription:
     """Store (or move to `user`) the subscription of this browser; raises InvalidSubscription."""
     data = subscription_validate(payload)
     subscription, _ = PushSubscription.objects.update_or_create(
@@ -146,7 +144,7 @@ def subscription_save(
     return subscription
 
 
-def subscription_delete(*, user: AbstractBaseUser, endpoint: str) -> int:
+def subscription_delete(*, user: User, endpoint: str) -> int:
     """Forget this user's subscription for `endpoint`; returns how many were deleted."""
     deleted, _ = PushSubscription.objects.filter(user=user, endpoint=endpoint).delete()
     return deleted

@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import smtplib
 from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
 
 from django.core.mail.backends import smtp
 
+# A mixin for smtplib's clients: typed as one, a plain class at run time.
+if TYPE_CHECKING:
+    _SMTPBase = smtplib.SMTP
+else:
+    _SMTPBase = object
 
-class _BeforeData:
+
+class _BeforeData(_SMTPBase):
     """smtplib's client with a hook called before DATA (`sendmail` calls `data` once)."""
 
     before_data: Callable[[], None] | None = None
@@ -51,5 +58,7 @@ class EmailBackend(smtp.EmailBackend):
         return SMTP_SSL if self.use_ssl else SMTP
 
     def _send(self, email_message) -> bool:
-        self.connection.before_data = self.before_data
-        return super()._send(email_message)
+        # Open by now, and one of this module's clients (connection_class).
+        cast(_BeforeData, self.connection).before_data = self.before_data
+        # Django's private _send, left out of django-stubs.
+        return super()._send(email_message)  # type: ignore[misc]

@@ -13,7 +13,14 @@ from django.core.exceptions import ObjectDoesNotExist
 from django.utils import translation
 from oscar.apps.communication import utils as oscar_utils
 
-from .models import SECRET_EVENT_CODES, TEMPLATE_FIELDS, Channel, CommunicationEventType, Purpose
+from .models import (
+    SECRET_EVENT_CODES,
+    TEMPLATE_FIELDS,
+    Channel,
+    CommunicationEventType,
+    OutboxMessage,
+    Purpose,
+)
 from .outbox import Draft, messages_cancel, messages_record
 from .preferences import phone_normalise, preference_for, service_channels_for
 
@@ -196,7 +203,7 @@ class Dispatcher(oscar_utils.Dispatcher):
                 .exclude(phone_number="")
                 .values_list("user_id", "phone_number")
             )
-        devices = {}
+        devices: dict[int, tuple[int, str]] = {}
         if users[Channel.PUSH]:
             # One device is enough: the latest subscription (a campaign is not an alert).
             for user_id, pk, endpoint in (
@@ -211,7 +218,7 @@ class Dispatcher(oscar_utils.Dispatcher):
             if draft is not None:
                 drafts.append(draft)
                 positions.append(position)
-        messages = [None] * len(items)
+        messages: list[OutboxMessage | None] = [None] * len(items)
         if drafts:
             rows = messages_record(drafts=drafts, event_code=event_code, purpose=Purpose.MARKETING)
             for position, row in zip(positions, rows, strict=True):

@@ -5,6 +5,7 @@ import json
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -21,13 +22,21 @@ from .preferences import consents_current, consents_update, preference_for, pref
 from .push import InvalidSubscription, subscription_delete, subscription_save
 
 
+def _signed_in(request: HttpRequest) -> User:
+    """The request's user, signed in: the views below let nobody else in
+    (LoginRequiredMixin)."""
+    user = request.user
+    assert user.is_authenticated, "LoginRequiredMixin lets only signed-in users in"
+    return user
+
+
 class NotificationSettingsView(LoginRequiredMixin, FormView):
     form_class = NotificationSettingsForm
     template_name = "communication/notification_settings.html"
 
     def get_initial(self) -> dict:
-        preference = preference_for(user=self.request.user)
-        consents = consents_current(user=self.request.user)
+        preference = preference_for(user=_signed_in(self.request))
+        consents = consents_current(user=_signed_in(self.request))
         return {
             "email": preference.email,
             "sms": preference.sms,
@@ -43,19 +52,20 @@ class NotificationSettingsView(LoginRequiredMixin, FormView):
             active_tab="notification-settings",
             push_enabled=push_enabled(),
             vapid_public_key=settings.VAPID_PUBLIC_KEY,
-            push_subscription_count=self.request.user.push_subscriptions.count(),
+            push_subscription_count=_signed_in(self.request).push_subscriptions.count(),
             policy_version=settings.MARKETING_POLICY_VERSION,
         )
-        consents = consents_current(user=self.request.user)
+        consents = consents_current(user=_signed_in(self.request))
         context["consent_channels"] = [
             (channel, label, consents[channel]) for channel, label in Channel.choices
         ]
-        context["consent_history"] = ConsentRecord.objects.filter(user=self.request.user)[:50]
+        user = _signed_in(self.request)
+        context["consent_history"] = ConsentRecord.objects.filter(user=user)[:50]
         return context
 
     def form_valid(self, form: NotificationSettingsForm) -> HttpResponse:
         data = form.cleaned_data
-        user = self.request.user
+        user = _signed_in(self.request)
         preference_update(
             user=user,
             email=data["email"],
@@ -81,7 +91,7 @@ class ConsentWithdrawView(LoginRequiredMixin, View):
         if channel not in Channel.values:
             raise Http404
         consents_update(
-            user=request.user, wanted={channel: False}, source="account-consent-withdraw"
+            user=_signed_in(request), wanted={channel: False}, source="account-consent-withdraw"
         )
         messages.success(request, _("You will no longer receive offers and news this way."))
         return redirect(reverse("communication:settings") + "#consents")
@@ -101,7 +111,7 @@ class PushSubscriptionView(LoginRequiredMixin, View):
     def post(self, request: HttpRequest) -> JsonResponse:
         try:
             subscription = subscription_save(
-                user=request.user,
+                user=_signed_in(request),
                 payload=self._payload(request),
                 user_agent=request.headers.get("User-Agent", ""),
             )
@@ -117,7 +127,9 @@ class PushSubscriptionView(LoginRequiredMixin, View):
                 raise InvalidSubscription("endpoint is missing")
         except InvalidSubscription as exc:
             return JsonResponse({"error": str(exc)}, status=400)
-        return JsonResponse({"deleted": subscription_delete(user=request.user, endpoint=endpoint)})
+        return JsonResponse(
+            {"deleted": subscription_delete(user=_signed_in(request), endpoint=endpoint)}
+        )
 
 
 class ServiceWorkerView(TemplateView):

@@ -1,21 +1,30 @@
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.template import Template, TemplateSyntaxError
 
 from ..models import CommunicationEventType, CommunicationEventTypeTranslation
 
+# A mixin for model forms: typed as one, a plain class at run time.
+if TYPE_CHECKING:
+    _FormBase = forms.ModelForm
+else:
+    _FormBase = object
+
 CHANNEL_FIELDS = ["sms_template", "push_title_template", "push_body_template", "push_url_template"]
 
 
-class TemplateFieldsMixin:
+class TemplateFieldsMixin(_FormBase):
     """Empty fields mean "use the default" (None); filled ones must compile."""
 
     template_fields: list[str] = []
 
     def clean(self) -> dict:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for name in self.template_fields:
             value = data.get(name)
-            if value in ("", None):
+            if value is None or value == "":
                 data[name] = None
                 continue
             try:

@@ -16,8 +16,9 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django.views.generic import DetailView, ListView
@@ -131,9 +132,9 @@ class StoreMessagesView(ListView):
     context_object_name = "outbox_messages"
     paginate_by = 50
 
-    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args, **kwargs) -> HttpResponseBase:
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse_lazy("customer:login"))
+            return redirect_to_login(request.get_full_path(), reverse("customer:login"))
         if not (
             request.user.has_perm("partner.dashboard_access")
             or request.user.has_perm("communication.view_outboxmessage")
