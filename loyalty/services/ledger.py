@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -48,6 +49,9 @@ from loyalty.services.errors import (
     InvalidAmount,
     ReasonRequired,
 )
+
+if TYPE_CHECKING:
+    from oscar.apps.order.models import Order
 
 CREDIT_KINDS = {EntryKind.EARN, EntryKind.BONUS, EntryKind.ADJUST, EntryKind.GIFT_RECEIVED}
 DEBIT_KINDS = {EntryKind.REDEEM, EntryKind.ADJUST, EntryKind.GIFT_SENT}
@@ -99,7 +103,7 @@ def _write(
     idempotency_key: str,
     at: datetime,
     staff: User | None = None,
-    order: object | None = None,
+    order: Order | None = None,
     reverses: PointsEntry | None = None,
     shortfall: int = 0,
 ) -> PointsEntry:
@@ -176,7 +180,7 @@ def points_credit(
     idempotency_key: str,
     kind: str = EntryKind.EARN,
     staff: User | None = None,
-    order: object | None = None,
+    order: Order | None = None,
     at: datetime | None = None,
     expires_at: datetime | None | _Unset = _UNSET,
 ) -> PointsEntry:
@@ -221,7 +225,7 @@ def points_debit(
     idempotency_key: str,
     kind: str = EntryKind.REDEEM,
     staff: User | None = None,
-    order: object | None = None,
+    order: Order | None = None,
     at: datetime | None = None,
 ) -> PointsEntry:
     """Spend `amount` points, oldest lots first.
@@ -398,7 +402,7 @@ def pending_add(
     reason: str,
     base_amount: Decimal,
     confirm_after: datetime,
-    order: object | None = None,
+    order: Order | None = None,
 ) -> PendingEarn:
     """Promise `points` to the member, confirmed by pending_confirm after `confirm_after`."""
     _validate(points, reason)
