@@ -13,14 +13,16 @@ Without --database it creates a throw-away database `solomo_bench_recommendation
 a million order lines, 2.6 a order), and drops it at the end; with --database it uses (and
 migrates) that database, generating the population only if it is missing, and keeps it.
 Then ANALYZE, and `--runs` times over: a full `recommendations_refresh` (each step timed:
-products, then the members in chunks of `--chunk`) and an incremental run with no new
-order; then once an incremental run after 100 new orders (which the database keeps).
+products, then the members in chunks of `--chunk`) and an incremental run right after it
+(it reads the orders of the last hour: none on a fresh population, the 100 orders of an
+earlier bench run within the hour otherwise); then once an incremental run after 100 new
+orders (which the database keeps).
 Prints medians per step and the load average (the machine is shared) as JSON and writes
 them to bench/results/. `--compare 1000,5000,0` instead makes a full run per chunk size
 (0: every member in one statement) and checks they leave the same rows (an md5 of them
-all). `--explain` instead prints EXPLAIN (ANALYZE, BUFFERS) of the
-member step's statement for the first chunk (and of the whole member set with `--chunk
-0`) and rolls back. Not a test.
+all). `--explain` instead prints EXPLAIN (ANALYZE, BUFFERS) of the member step's
+statement for the first chunk (of every member with `--chunk 0`) and rolls back. Not a
+test.
 """
 
 from __future__ import annotations
@@ -115,10 +117,10 @@ def measure(runs: int, chunk: int) -> dict:
         "products": get_model("catalogue", "Product").objects.count(),
         "members_per_chunk": chunk,
         "full": [],
-        "incremental_nothing_new": [],
+        "incremental_right_after": [],
     }
     for index in range(runs):
-        for name, kwargs in (("full", {"full": True}), ("incremental_nothing_new", {})):
+        for name, kwargs in (("full", {"full": True}), ("incremental_right_after", {})):
             figures = timed_run(chunk, **kwargs)
             result[name].append(figures)
             log(f"{name} {index + 1}/{runs}: {figures}")
@@ -130,11 +132,11 @@ def measure(runs: int, chunk: int) -> dict:
             key: median_of(result[name], key)
             for key in ("seconds", "products_step", "members_step")
         }
-        for name in ("full", "incremental_nothing_new")
+        for name in ("full", "incremental_right_after")
     }
     loads = [
         load
-        for name in ("full", "incremental_nothing_new")
+        for name in ("full", "incremental_right_after")
         for run in result[name]
         for load in run["load_1min"]
     ]
@@ -160,16 +162,16 @@ def rows_digest() -> tuple[int, str]:
         return cursor.fetchone()
 
 
-def compare(chunks: list[int]) -> dict:
+def compare(chunks: list[int]) -> list[dict]:
     """A full run per chunk size (0: all members in one statement), timed, with a digest of
     the rows it leaves: the same digest for every size, or the run fails."""
-    result = {}
+    result = []
     for chunk in chunks:
-        figures = timed_run(chunk or 10**9, full=True)
+        figures = {"members_per_chunk": chunk, **timed_run(chunk or 10**9, full=True)}
         figures["rows"], figures["md5"] = rows_digest()
-        result[str(chunk)] = figures
+        result.append(figures)
         log(f"chunk {chunk}: {figures}")
-    digests = {figures["md5"] for figures in result.values()}
+    digests = {figures["md5"] for figures in result}
     assert len(digests) == 1, f"different rows for different chunk sizes: {result}"
     return result
 
