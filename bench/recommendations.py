@@ -19,10 +19,10 @@ earlier bench run within the hour otherwise); then once an incremental run after
 orders (which the database keeps).
 Prints medians per step and the load average (the machine is shared) as JSON and writes
 them to bench/results/. `--compare 1000,5000,0` instead makes a full run per chunk size
-(0: every member in one statement) and checks they leave the same rows (an md5 of them
-all). `--explain` instead prints EXPLAIN (ANALYZE, BUFFERS) of the member step's
-statement for the first chunk (of every member with `--chunk 0`) and rolls back. Not a
-test.
+(0: every member in one statement) and checks they leave the same rows (an md5 of all
+the pairs, popularity and recommendations). `--explain` instead prints EXPLAIN (ANALYZE,
+BUFFERS) of the member step's statement for the first chunk (of every member with
+`--chunk 0`) and rolls back. Not a test.
 """
 
 from __future__ import annotations
@@ -150,14 +150,25 @@ def measure(runs: int, chunk: int) -> dict:
 
 
 def rows_digest() -> tuple[int, str]:
-    """(rows, md5) of every member recommendation, to compare two runs."""
+    """(rows, md5) of every row the job writes (pairs, popularity, member
+    recommendations), to compare two runs."""
     from django.db import connection
 
     with connection.cursor() as cursor:
         cursor.execute(
-            f"""SELECT COUNT(*), md5(string_agg(concat_ws(',', member_id, product_id, position,
-                reason, score, via_product_id, via_category_id, times), ';'
-                ORDER BY member_id, position)) FROM {RECOMMENDATION_TABLE}"""  # noqa: S608
+            f"""SELECT
+                (SELECT COUNT(*) FROM {RECOMMENDATION_TABLE}),
+                md5(concat(
+                  (SELECT string_agg(concat_ws(',', product_id, other_id, times), ';'
+                     ORDER BY product_id, other_id) FROM "loyalty_productpair"),
+                  '|',
+                  (SELECT string_agg(concat_ws(',', product_id, orders), ';'
+                     ORDER BY product_id) FROM "loyalty_productorders"),
+                  '|',
+                  (SELECT string_agg(concat_ws(',', member_id, product_id, position, reason,
+                     score, via_product_id, via_category_id, times), ';'
+                     ORDER BY member_id, position) FROM {RECOMMENDATION_TABLE})
+                ))"""  # noqa: S608
         )
         return cursor.fetchone()
 

@@ -122,25 +122,31 @@ def _touched_ctes(t: _Tables, *, full: bool) -> str:
     )"""  # noqa: S608
 
 
-def _baskets_cte(t: _Tables, void: str) -> str:
+def _baskets_cte(t: _Tables, void: str, *, full: bool) -> str:
     """`baskets`: (order, canonical product) of every counted order holding a touched
-    product, each pair once whatever the quantities and lines."""
+    product (a full run: of every counted order), each pair once whatever the quantities
+    and lines."""
+    holding_touched = f"""AND l.order_id IN (
+            SELECT l2.order_id FROM {t.line} l2 JOIN {t.product} p2 ON p2.id = l2.product_id
+            WHERE COALESCE(p2.parent_id, p2.id) IN (SELECT product_id FROM touched_products)
+        )"""  # noqa: S608
     return f"""
     baskets AS (
         SELECT DISTINCT l.order_id, COALESCE(p.parent_id, p.id) AS product_id
         FROM {t.line} l
         JOIN {t.product} p ON p.id = l.product_id
         JOIN {t.order} o ON o.id = l.order_id
-        WHERE o.status NOT IN ({void}) AND l.order_id IN (
-            SELECT l2.order_id FROM {t.line} l2 JOIN {t.product} p2 ON p2.id = l2.product_id
-            WHERE COALESCE(p2.parent_id, p2.id) IN (SELECT product_id FROM touched_products)
-        )
+        WHERE o.status NOT IN ({void}) {"" if full else holding_touched}
     )"""  # noqa: S608
 
 
 def _products_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int:
+    """Replace the pairs and popularity of the touched products. A full run touches every
+    product ordered: it replaces every row and reads the order lines three times instead
+    of nine (no "touched" filter to apply)."""
     touched = _touched_ctes(t, full=full)
-    baskets = _baskets_cte(t, void)
+    baskets = _baskets_cte(t, void, full=full)
+    touched_only = "" if full else "WHERE a.product_id IN (SELECT product_id FROM touched_products)"
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH {touched} SELECT COUNT(*) FROM touched_products",  # noqa: S608
@@ -148,11 +154,14 @@ def _products_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int
         )
         (products,) = cursor.fetchone()
         for table in (t.pair, t.popularity):
-            cursor.execute(
-                f"WITH {touched} DELETE FROM {table} WHERE product_id IN "  # noqa: S608
-                "(SELECT product_id FROM touched_products)",
-                params,
-            )
+            if full:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+            else:
+                cursor.execute(
+                    f"WITH {touched} DELETE FROM {table} WHERE product_id IN "  # noqa: S608
+                    "(SELECT product_id FROM touched_products)",
+                    params,
+                )
         cursor.execute(
             f"""
             INSERT INTO {t.pair} (product_id, other_id, times)
@@ -161,7 +170,7 @@ def _products_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int
                 SELECT a.product_id, b.product_id AS other_id, COUNT(*) AS times
                 FROM baskets a
                 JOIN baskets b ON b.order_id = a.order_id AND b.product_id <> a.product_id
-                WHERE a.product_id IN (SELECT product_id FROM touched_products)
+                {touched_only}
                 GROUP BY a.product_id, b.product_id
             ),
             ranked AS (
@@ -178,8 +187,8 @@ def _products_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int
             f"""
             INSERT INTO {t.popularity} (product_id, orders)
             WITH {touched}, {baskets}
-            SELECT product_id, COUNT(*) FROM baskets
-            WHERE product_id IN (SELECT product_id FROM touched_products)
+            SELECT product_id, COUNT(*) FROM baskets a
+            {touched_only}
             GROUP BY product_id
             """,  # noqa: S608
             params,
