@@ -306,6 +306,8 @@ MIDDLEWARE = [
     # Records every POST/PUT/PATCH/DELETE by staff under /dashboard/ and /admin/.
     "shop.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A landing with a campaign's UTM tags is a touchpoint (README.md "Attribution").
+    "loyalty.middleware.UtmLandingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
     "oscar.apps.basket.middleware.BasketMiddleware",
