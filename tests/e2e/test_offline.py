@@ -1,0 +1,130 @@
+"""The installed app offline (README "Install on a phone (PWA)"), in a real headless Chromium.
+
+A signed-in member opens an open pickup pass and their member page; with the phone offline
+(`context.set_offline(True)`) both still show, code and QR codes included, from the service
+worker's cache; a page never opened shows the offline page in the page's language; after
+logout the card is no longer served offline. No page asks for notifications on its own.
+"""
+
+import time
+
+import pytest
+from django.urls import reverse
+
+from stores.links import pickup_link_token
+from tests.browser import PHONE, browser_marks
+from tests.loyalty.factories import member_factory
+from tests.stores.factories import pickup_order, store
+
+# Counts calls to the notification permission prompt (init scripts run before the page's).
+COUNT_PERMISSION_ASKS = """
+window.permissionAsks = 0;
+if (window.Notification) {
+    const ask = Notification.requestPermission.bind(Notification);
+    Notification.requestPermission = (...args) => {
+        window.permissionAsks += 1;
+        return ask(...args);
+    };
+}
+"""
+
+pytestmark = browser_marks(pytest.mark.postgres)  # the flush must empty the points ledger
+
+
+def kept(page, path: str) -> bool:
+    """Whether the service worker keeps `path` for the current visitor."""
+    return page.evaluate(
+        """(path) => caches.open("solomo-visitor")
+            .then((cache) => cache.match(new URL(path, location.href).href, {ignoreVary: true}))
+            .then(Boolean)""",
+        path,
+    )
+
+
+def until(check, what: str, *, seconds: float = 10) -> None:
+    """Polls `check` from Python (the page's CSP refuses wait_for_function's eval)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def wait_kept(page, path: str) -> None:
+    until(lambda: kept(page, path), f"{path} was not kept for offline use")
+
+
+def test_pickup_pass_and_member_card_show_offline_until_logout(browser, live_server, client):
+    # Given a signed-in member with an open pickup
+    member = member_factory()
+    pickup = pickup_order(store("Centre", lat=48.5819, lng=7.7507), user=member.user)
+    follow = reverse(
+        "stores:pickup-status",
+        kwargs={"token": pickup_link_token(order_number=pickup.order.number)},
+    )
+    client.force_login(member.user)
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    context.set_default_timeout(10_000)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    context.add_init_script(COUNT_PERMISSION_ASKS)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    # When they open the shop (the service worker installs and takes the page over),
+    page.goto(live_server.url + "/")
+    until(
+        lambda: page.evaluate("() => navigator.serviceWorker.controller !== null"),
+        "the service worker never took the page over",
+    )
+    assert page.evaluate("window.permissionAsks") == 0
+    # then their member page and their pickup pass
+    page.goto(live_server.url + reverse("loyalty:member"))
+    assert page.evaluate("window.permissionAsks") == 0
+    wait_kept(page, reverse("loyalty:member"))
+    wait_kept(page, reverse("loyalty:card-qr"))
+    page.goto(live_server.url + follow)
+    assert page.locator(".pickup-code").inner_text() == pickup.code
+    wait_kept(page, follow)
+
+    # and the phone goes offline and the pass is reloaded
+    context.set_offline(True)
+    page.reload()
+
+    # Then the pass still shows the code, the QR code, the store
+    assert page.locator(".pickup-code").inner_text() == pickup.code
+    assert page.locator(".pickup-qr svg").is_visible()
+    assert "Centre" in page.locator(".order-pickup").inner_text()
+
+    # and so does the member card, with its QR code
+    page.goto(live_server.url + reverse("loyalty:member"))
+    assert page.locator(".loyalty-number").inner_text().replace(" ", "") == member.number
+    assert page.evaluate("document.querySelector('.loyalty-qr').naturalWidth") > 0
+
+    # When they open a French page they never opened
+    page.goto(live_server.url + "/fr/categories/")
+
+    # Then the offline page says so, in French
+    assert page.locator("html").get_attribute("lang") == "fr"
+    assert page.locator("h1").inner_text() == "Vous êtes hors ligne"
+
+    # When, back online, they log out, then go offline again
+    context.set_offline(False)
+    page.goto(live_server.url + reverse("loyalty:member"))
+    with page.expect_navigation():
+        page.locator("form.site-footer__logout [type=submit]").click()
+    assert not kept(page, reverse("loyalty:member"))
+    context.set_offline(True)
+
+    # Then the member card and the pass are no longer served: the offline page is
+    page.goto(live_server.url + reverse("loyalty:member"))
+    assert page.locator("h1").inner_text() == "You are offline"
+    assert page.locator(".loyalty-qr").count() == 0
+    assert member.number not in page.content()
+    page.goto(live_server.url + follow)
+    assert page.locator("h1").inner_text() == "You are offline"
+    assert pickup.code not in page.locator("body").inner_text()
+    assert not kept(page, reverse("loyalty:card-qr"))
+    assert errors == []
+    context.close()
