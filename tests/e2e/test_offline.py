@@ -128,3 +128,39 @@ def test_pickup_pass_and_member_card_show_offline_until_logout(browser, live_ser
     assert not kept(page, reverse("loyalty:card-qr"))
     assert errors == []
     context.close()
+
+
+def test_next_customer_on_the_same_phone_never_gets_the_previous_card(browser, live_server, client):
+    # Given a member whose card the phone keeps for offline use
+    first, second = member_factory(), member_factory()
+    client.force_login(first.user)
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    context.set_default_timeout(10_000)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    until(
+        lambda: page.evaluate("() => navigator.serviceWorker.controller !== null"),
+        "the service worker never took the page over",
+    )
+    page.goto(live_server.url + reverse("loyalty:member"))
+    wait_kept(page, reverse("loyalty:member"))
+
+    # When, without logging out (the session replaced, as when it expires and someone else
+    # signs in), another member opens any page
+    client.force_login(second.user)
+    context.clear_cookies()
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto(live_server.url + "/offline/")
+    until(lambda: not kept(page, reverse("loyalty:member")), "the first member's card was kept")
+
+    # Then offline, the member page is the offline page, not the first member's card
+    context.set_offline(True)
+    page.goto(live_server.url + reverse("loyalty:member"))
+    assert page.locator("h1").inner_text() == "You are offline"
+    assert first.number not in page.content()
+    context.close()
