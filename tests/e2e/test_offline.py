@@ -164,3 +164,46 @@ def test_next_customer_on_the_same_phone_never_gets_the_previous_card(browser, l
     assert page.locator("h1").inner_text() == "You are offline"
     assert first.number not in page.content()
     context.close()
+
+
+# What Chromium fires when the page may be installed (headless Chromium never does).
+OFFER_INSTALL = """() => {
+    const offer = new Event("beforeinstallprompt", {cancelable: true});
+    window.installPrompts = 0;
+    offer.prompt = () => { window.installPrompts += 1; return Promise.resolve(); };
+    offer.userChoice = Promise.resolve({outcome: "accepted"});
+    window.dispatchEvent(offer);
+    return offer.defaultPrevented;
+}"""
+
+
+def test_install_button_shows_only_where_installing_makes_sense(browser, live_server, client):
+    # Given a signed-in member
+    member = member_factory()
+    client.force_login(member.user)
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    context.set_default_timeout(10_000)
+    context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page = context.new_page()
+
+    # When the browser offers to install on the home page (a first visit)
+    page.goto(live_server.url + "/")
+    held_back = page.evaluate(OFFER_INSTALL)
+
+    # Then the browser's own banner is held back and the page shows no install button
+    assert held_back is True
+    assert page.locator("[data-install-app-button]").count() == 0
+
+    # When it offers on the member page
+    page.goto(live_server.url + reverse("loyalty:member"))
+    button = page.locator("[data-install-app-button]")
+    assert not button.is_visible()
+    assert page.evaluate(OFFER_INSTALL) is True
+
+    # Then our button shows; tapping it opens the browser's install prompt, once
+    button.click()
+    assert page.evaluate("window.installPrompts") == 1
+    page.locator("[data-install-app]").wait_for(state="hidden")
+    context.close()

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.staticfiles.storage import ManifestStaticFilesStorage
 from django.core.management import call_command
 from django.test import override_settings
+from django.urls import reverse
 from PIL import Image
 
 from shop.pwa.icons import DIRECTORY, ICONS
@@ -182,3 +183,27 @@ def test_pages_name_an_anonymous_viewer_and_each_account_differently(client):
 
     assert anonymous == "anonymous"
     assert len({anonymous, first, second}) == 3
+
+
+def test_a_page_that_showed_one_time_messages_is_not_kept(client):
+    from django.contrib.auth import get_user_model
+
+    from tests.loyalty.factories import member_factory
+
+    user = get_user_model().objects.create_user("lea", "lea@example.com", "pw")
+    client.force_login(user)
+
+    # The join adds "Welcome to the loyalty programme!", shown on the next page
+    client.post(reverse("loyalty:join"))
+    with_message = client.get("/")
+    without = client.get("/")
+    # A view's own decision stands: the member page (with the message) is still kept
+    client.force_login(member_factory().user)
+    client.post(reverse("loyalty:join"))
+    member_page = client.get(reverse("loyalty:member"))
+
+    assert "Welcome to the loyalty programme!" in with_message.text
+    assert with_message["X-Offline-Keep"] == "0"
+    assert "X-Offline-Keep" not in without
+    assert "Welcome to the loyalty programme!" in member_page.text
+    assert member_page["X-Offline-Keep"] == "1"

@@ -5,7 +5,8 @@
    - install: precache the app shell (static files, by their hashed names in production)
      and the offline page in every language;
    - static files: from the cache, refreshed in the background;
-   - product and store pages: stale-while-revalidate;
+   - product and store pages: stale-while-revalidate (not kept when they showed one-time
+     messages: X-Offline-Keep: 0);
    - other pages: network first; a page the server marks "X-Offline-Keep: 1" (the member
      card and its QR code, an open pickup pass, seen by the signed-in customer) is kept and
      shown when offline; any other page offline shows the offline page in its language.
@@ -106,7 +107,8 @@ function remember(request, response, keep) {
 }
 
 const marked = (response) => response.headers.get("X-Offline-Keep") === "1";
-const always = () => true;
+// Product and store pages, unless they showed one-time messages (X-Offline-Keep: 0).
+const unlessRefused = (response) => response.headers.get("X-Offline-Keep") !== "0";
 
 function offlinePage(url) {
   const first = url.pathname.split("/")[1];
@@ -142,7 +144,7 @@ function networkFirst(event, url) {
 function staleWhileRevalidate(event, url) {
   const request = event.request;
   const network = fetch(request).then((response) => {
-    event.waitUntil(remember(request, response, always));
+    event.waitUntil(remember(request, response, unlessRefused));
     return response;
   });
   return caches
