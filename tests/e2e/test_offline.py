@@ -31,13 +31,13 @@ if (window.Notification) {
 pytestmark = browser_marks(pytest.mark.postgres)  # the flush must empty the points ledger
 
 
-def kept(page, path: str) -> bool:
+def kept(page, path: str, *, cache: str = "solomo-visitor") -> bool:
     """Whether the service worker keeps `path` for the current visitor."""
     return page.evaluate(
-        """(path) => caches.open("solomo-visitor")
+        """([path, name]) => caches.open(name)
             .then((cache) => cache.match(new URL(path, location.href).href, {ignoreVary: true}))
             .then(Boolean)""",
-        path,
+        [path, cache],
     )
 
 
@@ -87,6 +87,14 @@ def test_pickup_pass_and_member_card_show_offline_until_logout(browser, live_ser
     page.goto(live_server.url + follow)
     assert page.locator(".pickup-code").inner_text() == pickup.code
     wait_kept(page, follow)
+    # and the page of the product they ordered (product pages: stale-while-revalidate)
+    product = pickup.order.lines.get().product
+    page.goto(live_server.url + product.get_absolute_url())
+    until(
+        lambda: kept(page, product.get_absolute_url(), cache="solomo-visitor-pages"),
+        "the product page was not cached",
+    )
+    page.goto(live_server.url + follow)
 
     # and the phone goes offline and the pass is reloaded
     context.set_offline(True)
@@ -101,6 +109,10 @@ def test_pickup_pass_and_member_card_show_offline_until_logout(browser, live_ser
     page.goto(live_server.url + reverse("loyalty:member"))
     assert page.locator(".loyalty-number").inner_text().replace(" ", "") == member.number
     assert page.evaluate("document.querySelector('.loyalty-qr').naturalWidth") > 0
+
+    # and so does the product page they opened
+    page.goto(live_server.url + product.get_absolute_url())
+    assert page.locator("h1").inner_text() == product.title
 
     # When they open a French page they never opened
     page.goto(live_server.url + "/fr/categories/")
@@ -126,6 +138,7 @@ def test_pickup_pass_and_member_card_show_offline_until_logout(browser, live_ser
     assert page.locator("h1").inner_text() == "You are offline"
     assert pickup.code not in page.locator("body").inner_text()
     assert not kept(page, reverse("loyalty:card-qr"))
+    assert not kept(page, product.get_absolute_url(), cache="solomo-visitor-pages")
     assert errors == []
     context.close()
 

@@ -17,9 +17,14 @@
 
 const CONFIG = {{ config|safe }};
 const SHELL = "solomo-shell-" + CONFIG.version;
-const STATIC = "solomo-static";
-// Pages of the current visitor (kept pages, product and store pages): emptied when it changes.
+// Static files fetched at run time; hashed names change with each deployment, so a new
+// worker starts a new cache and the old one is dropped.
+const STATIC = "solomo-static-" + CONFIG.version;
+// Pages of the current visitor, emptied when it changes: the kept pages (member card, pickup
+// passes), and product and store pages (at most PAGES_LIMIT, the oldest dropped first).
 const VISITOR = "solomo-visitor";
+const PAGES = "solomo-visitor-pages";
+const PAGES_LIMIT = 50;
 const VIEWER_KEY = "/__solomo-viewer__";
 const REVALIDATED = CONFIG.revalidated.map((pattern) => new RegExp(pattern));
 const LOGOUT = new RegExp(CONFIG.logout);
@@ -61,7 +66,9 @@ self.addEventListener("activate", (event) => {
       .keys()
       .then((names) =>
         Promise.all(
-          names.filter((name) => name.startsWith("solomo-shell-") && name !== SHELL).map((name) => caches.delete(name))
+          names
+            .filter((name) => /^solomo-(shell|static)-/.test(name) && name !== SHELL && name !== STATIC)
+            .map((name) => caches.delete(name))
         )
       )
       .then(() => self.clients.claim())
@@ -71,7 +78,9 @@ self.addEventListener("activate", (event) => {
 /* Forget everything kept for the visitor (logout). */
 let visitorQueue = Promise.resolve();
 function forgetVisitor() {
-  visitorQueue = visitorQueue.then(() => caches.delete(VISITOR)).catch(() => undefined);
+  visitorQueue = visitorQueue
+    .then(() => Promise.all([caches.delete(VISITOR), caches.delete(PAGES)]))
+    .catch(() => undefined);
   return visitorQueue;
 }
 
@@ -85,8 +94,7 @@ function noteViewer(viewer) {
       if (known === viewer) {
         return undefined;
       }
-      return caches
-        .delete(VISITOR)
+      return Promise.all([caches.delete(VISITOR), caches.delete(PAGES)])
         .then(() => caches.open(VISITOR))
         .then((cache) => cache.put(VIEWER_KEY, new Response(viewer)));
     })
@@ -94,13 +102,19 @@ function noteViewer(viewer) {
   return visitorQueue;
 }
 
-/* After a page came from the network: note its visitor, keep it if `keep` says so. */
-function remember(request, response, keep) {
+function trim(cache) {
+  return cache.keys().then((keys) => Promise.all(keys.slice(0, Math.max(0, keys.length - PAGES_LIMIT)).map((key) => cache.delete(key))));
+}
+
+/* After a page came from the network: note its visitor, store it in `store` if `keep` says so. */
+function remember(request, response, keep, store) {
   const viewer = response.headers.get("X-Viewer");
   let done = viewer === null ? visitorQueue : noteViewer(viewer);
   if (response.ok && response.type === "basic" && !response.redirected && keep(response)) {
     const copy = response.clone();
-    done = done.then(() => caches.open(VISITOR)).then((cache) => cache.put(request.url, copy));
+    done = done
+      .then(() => caches.open(store))
+      .then((cache) => cache.put(request.url, copy).then(() => (store === PAGES ? trim(cache) : undefined)));
     visitorQueue = done.catch(() => undefined);
   }
   return done.catch(() => undefined);
@@ -122,7 +136,7 @@ function networkFirst(event, url) {
   const request = event.request;
   return fetch(request)
     .then((response) => {
-      event.waitUntil(remember(request, response, marked));
+      event.waitUntil(remember(request, response, marked, VISITOR));
       return response;
     })
     .catch((error) =>
@@ -144,11 +158,11 @@ function networkFirst(event, url) {
 function staleWhileRevalidate(event, url) {
   const request = event.request;
   const network = fetch(request).then((response) => {
-    event.waitUntil(remember(request, response, unlessRefused));
+    event.waitUntil(remember(request, response, unlessRefused, PAGES));
     return response;
   });
   return caches
-    .open(VISITOR)
+    .open(PAGES)
     .then((cache) => cache.match(request.url, MATCH))
     .then((hit) => {
       if (hit) {
