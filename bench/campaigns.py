@@ -307,7 +307,7 @@ def run_with_workers(args) -> None:
         print(json.dumps(summary, indent=2))
         out = ROOT / "bench" / "results" / (args.out or f"campaigns-{summary['date']}.json")
         out.write_text(json.dumps(summary, indent=2) + "\n")
-        log(f"written to {out.relative_to(ROOT)}")
+        log(f"written to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     finally:
         for worker in workers:
             worker.terminate()

@@ -12,6 +12,7 @@ from shop.accounts.views import PrivacyView
 from shop.basket_add import BasketAddView
 from shop.communication.views import ServiceWorkerView
 from shop.payment.webhooks import stripe_webhook
+from shop.pwa.views import OfflineView, manifest
 from shop.security.ratelimits import pickup_hand_over_limited
 from shop.views import CategoriesView, HomeView
 from stores.dashboard import urls as stores_dashboard_urls
@@ -35,6 +36,9 @@ urlpatterns = [
     path("health/", include("shop.health_urls")),
     # At the root so the service worker's scope is the whole site, in every language.
     path("sw.js", ServiceWorkerView.as_view(), name="service-worker"),
+    # Outside i18n_patterns: the language is in the name, so a browser's Accept-Language
+    # never redirects the manifest of the page's language to another one.
+    path("manifest/<str:language>.webmanifest", manifest, name="pwa-manifest"),
     path("api/", include("stores.api.urls")),
     # Signed by Stripe, in no language (R1); must stay outside i18n_patterns.
     path("checkout/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
@@ -43,6 +47,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", HomeView.as_view(), name="home"),
     path("categories/", CategoriesView.as_view(), name="categories"),
+    path("offline/", OfflineView.as_view(), name="pwa-offline"),
     path("stores/", include("stores.urls")),
     path("loyalty/", include("loyalty.urls")),
     path("dashboard/loyalty/", apps.get_app_config("loyalty_dashboard").urls),

@@ -40,19 +40,22 @@ OPENED = "opened"
 CLICKED = "clicked"
 REFERRAL = "referral"
 STORE_VISIT = "store_visit"
+UTM_LANDING = "utm_landing"
 TOUCH_LABELS = {
     SENT: _("Message sent"),
     OPENED: _("Message opened"),
     CLICKED: _("Link clicked (UTM visit)"),
     REFERRAL: _("Referral link"),
     STORE_VISIT: _("Store visit"),
+    UTM_LANDING: _("Landing with the campaign's UTM tags (poster, post, shared link)"),
 }
 
 
 @dataclass(frozen=True)
 class Touchpoint:
     """Something that reached the member at `at`: a campaign's message (sent, opened,
-    clicked), a referral link, or a visit to a store. `campaign_id` is None outside campaigns."""
+    clicked), a landing on the shop with a campaign's UTM tags (`channel`: its utm_medium),
+    a referral link, or a visit to a store. `campaign_id` is None outside campaigns."""
 
     at: datetime
     kind: str

@@ -1,19 +1,23 @@
 """A campaign's attribution report: reads its members' touchpoints and orders, then applies
 the pure models of loyalty.attribution (README.md "Attribution"). Writes nothing.
 
-The period: from the campaign's launch to its last message plus its conversion window.
-Conversions are the orders (online and click & collect) of the members it was sent to (not
-the control group) placed in that period with at least one of the campaign's touchpoints
-inside their window; each order is shared between every touchpoint of the member inside
-the window (other campaigns, referral links, store visits too). The lift compares the share
-of sent members and of control members who ordered in the same period.
+The period: from the campaign's launch (or its first message, or first UTM landing) to its
+last message or landing plus its conversion window. Conversions are the orders (online and
+click & collect) placed in that period by the members it reached — those it was sent to
+(not the control group) and those who landed on the shop from an address with its UTM tags
+(a poster, a post, a shared link: loyalty.services.landings) — with at least one of the
+campaign's touchpoints inside their window; each order is shared between every touchpoint
+of the member inside the window (other campaigns, referral links, store visits too). A
+landing on the day the member clicked the campaign's tracked link is that click's (the
+link lands with the tags), counted once, as the click. The lift compares the share of sent
+members and of control members who ordered in the same period.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.db.models import Max, Min, Q
@@ -29,6 +33,7 @@ from loyalty.attribution import (
     REFERRAL,
     SENT,
     STORE_VISIT,
+    UTM_LANDING,
     Lift,
     Touchpoint,
     campaign_credit,
@@ -44,6 +49,7 @@ from loyalty.models import (
     Member,
     MemberStats,
     Referral,
+    UtmLanding,
 )
 from stores.selectors import saved_store_ids, store_names, store_visits
 
@@ -102,10 +108,14 @@ def _period(campaign: Campaign, window: timedelta) -> tuple[datetime, datetime] 
     sends = CampaignSend.objects.filter(campaign=campaign, status__in=MESSAGE_OUT).aggregate(
         first=Min("created_at"), last=Max("created_at")
     )
-    start = campaign.launched_at or sends["first"]
+    landings = UtmLanding.objects.filter(campaign=campaign).aggregate(
+        first=Min("landed_at"), last=Max("landed_at")
+    )
+    first = min(filter(None, [sends["first"], landings["first"]]), default=None)
+    start = campaign.launched_at or first
     if start is None:
         return None
-    last = max(filter(None, [sends["last"], campaign.finished_at, start]))
+    last = max(filter(None, [sends["last"], landings["last"], campaign.finished_at, start]))
     return start, min(last + window, max(timezone.now(), start))
 
 
@@ -115,6 +125,7 @@ def _touchpoints(
     """{member id: touchpoints between start and end} for the members of the subqueries;
     `members` maps user ids to member ids."""
     touches: dict[int, list[Touchpoint]] = defaultdict(list)
+    clicked_days: set[tuple[int, int, date]] = set()
     sends = CampaignSend.objects.filter(member_id__in=member_ids, status__in=MESSAGE_OUT)
     rows = sends.filter(
         Q(created_at__range=(start, end))
@@ -127,6 +138,15 @@ def _touchpoints(
         for kind, at in ((SENT, sent_at), (OPENED, opened_at), (CLICKED, clicked_at)):
             if at is not None:
                 touches[member_id].append(Touchpoint(at, kind, campaign_id, channel))
+        if clicked_at is not None:
+            clicked_days.add((member_id, campaign_id, timezone.localdate(clicked_at)))
+    landings = UtmLanding.objects.filter(
+        user_id__in=user_ids, landed_at__range=(start, end)
+    ).values_list("user_id", "campaign_id", "day", "landed_at", "medium")
+    for user_id, campaign_id, day, at, medium in landings.iterator(chunk_size=5000):
+        landed = members.get(user_id)
+        if landed is not None and (landed, campaign_id, day) not in clicked_days:
+            touches[landed].append(Touchpoint(at, UTM_LANDING, campaign_id, medium))
     referrals = Referral.objects.filter(
         friend_id__in=member_ids, created_at__range=(start, end)
     ).values_list("friend_id", "created_at")
@@ -161,12 +181,19 @@ def campaign_attribution(*, campaign: Campaign) -> AttributionReport:
     start, end = report.start, report.end = period
 
     recipients = CampaignRecipient.objects.filter(campaign=campaign)
-    member_ids = recipients.values("member_id")
-    user_ids = Member.objects.filter(pk__in=member_ids).values("user_id")
-    members = dict(Member.objects.filter(pk__in=member_ids).values_list("user_id", "pk"))
+    # Reached: its recipients, and whoever landed with its UTM tags (the lift compares the
+    # recipients only).
+    landed = UtmLanding.objects.filter(campaign=campaign, landed_at__range=(start - window, end))
+    reached = Member.objects.filter(
+        Q(pk__in=recipients.values("member_id")) | Q(user_id__in=landed.values("user_id"))
+    )
+    member_ids = reached.values("pk")
+    user_ids = reached.values("user_id")
+    members = dict(reached.values_list("user_id", "pk"))
     numbers: dict[int, str] = {}
+    recipient_ids = set(recipients.values_list("member_id", flat=True))
     control = set(recipients.filter(is_control=True).values_list("member_id", flat=True))
-    treated = set(members.values()) - control
+    treated = recipient_ids - control
 
     orders = (
         get_model("order", "Order")
@@ -181,13 +208,7 @@ def campaign_attribution(*, campaign: Campaign) -> AttributionReport:
         .values_list("number", "pickup__store_id")
     )
     home = _home_stores(members, user_ids, member_ids)
-    touches = _touchpoints(
-        members,
-        recipients.filter(is_control=False).values("member_id"),
-        user_ids,
-        start - window,
-        end,
-    )
+    touches = _touchpoints(members, member_ids, user_ids, start - window, end)
 
     converted: dict[bool, set[int]] = {True: set(), False: set()}
     store_converted: dict[tuple[int | None, bool], set[int]] = defaultdict(set)
@@ -195,11 +216,11 @@ def campaign_attribution(*, campaign: Campaign) -> AttributionReport:
     credited: list[tuple] = []
     for number, user_id, placed, amount, shipping_code in orders:
         member_id = members[user_id]
-        is_control = member_id in control
-        converted[is_control].add(member_id)
-        store_converted[(home.get(member_id), is_control)].add(member_id)
-        if is_control:
-            continue
+        if member_id in recipient_ids:
+            is_control = member_id in control
+            converted[is_control].add(member_id)
+            store_converted[(home.get(member_id), is_control)].add(member_id)
+        # The control group got no message: only a landing can credit their orders.
         mine = touches_in_window(touches.get(member_id, []), converted_at=placed, window=window)
         if not any(touch.campaign_id == campaign.pk for touch in mine):
             continue
@@ -244,11 +265,11 @@ def campaign_attribution(*, campaign: Campaign) -> AttributionReport:
         control=len(control),
         control_converted=len(converted[True]),
     )
-    store_ids = {home.get(m) for m in members.values()} | set(store_orders)
+    store_ids = {home.get(m) for m in recipient_ids} | set(store_orders)
     for store_id in sorted(
         store_ids, key=lambda s: (s is None, "" if s is None else names.get(s, ""))
     ):
-        in_store = {m for m in members.values() if home.get(m) == store_id}
+        in_store = {m for m in recipient_ids if home.get(m) == store_id}
         report.stores.append(
             StoreRow(
                 store=no_store if store_id is None else names.get(store_id, no_store),

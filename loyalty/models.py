@@ -1125,6 +1125,38 @@ class CampaignSend(models.Model):
         return f"{self.campaign_id}/{self.member_id}/{self.channel}: {self.status}"
 
 
+class UtmLanding(models.Model):
+    """A shopper arrived on a page of the shop from an address carrying a campaign's UTM
+    tags (a poster's QR code, a social post, a forwarded link): a touchpoint of the
+    campaign for attribution (README.md "Attribution"). One row per customer, campaign and
+    day, the first landing of that day; a landing before signing in is kept in the session
+    and written at sign-in. No address, user agent or query string is kept."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="utm_landings"
+    )
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="landings")
+    day = models.DateField()
+    landed_at = models.DateTimeField()
+    source = models.CharField(max_length=60, blank=True)
+    medium = models.CharField(max_length=60, blank=True)
+    path = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("UTM landing")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "campaign", "day"], name="loyalty_utm_landing_daily"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "landed_at"], name="loyalty_utm_landing_campaign")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id}/{self.user_id}: {self.day}"
+
+
 # Registered with the models so that its (table-less) proxy has a migration.
 from loyalty.offers import RedeemedByBasketOwnerCondition  # noqa: E402, F401
 

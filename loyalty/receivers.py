@@ -13,6 +13,7 @@ the one place that sees every order.
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.signals import user_logged_in
 from django.core.signals import request_finished, request_started
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -30,6 +31,7 @@ from loyalty.services.earning import (
     review_bonus_award,
     signup_bonus_award,
 )
+from loyalty.services.landings import utm_landings_attach
 from loyalty.services.members import member_enrol
 from loyalty.services.redemption import order_redemption_reverse
 from loyalty.services.referrals import REFERRAL_SESSION_KEY, ReferralRefused, referral_apply
@@ -86,6 +88,14 @@ def _user_registered(sender, user, request=None, **kwargs):
             referral_apply(friend=member, code=code)
         except ReferralRefused as exc:
             messages.warning(request, exc.message)
+
+
+@receiver(user_logged_in, dispatch_uid="loyalty-user-logged-in")
+def _user_logged_in(sender, request, user, **kwargs):
+    # Landings with a campaign's UTM tags before signing in (or signing up, which signs
+    # in) wait in the session (loyalty.services.landings).
+    if request is not None and hasattr(request, "session"):
+        utm_landings_attach(session=request.session, user=user)
 
 
 @receiver(post_save, sender=ProductReview, dispatch_uid="loyalty-review-approved")

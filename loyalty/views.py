@@ -62,6 +62,14 @@ class MemberView(LoginRequiredMixin, generic.TemplateView):
             **kwargs,
         )
 
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if context["summary"] is not None:
+            # The member card stays readable offline; the service worker forgets it at
+            # logout (README "Install on a phone (PWA)").
+            response["X-Offline-Keep"] = "1"
+        return response
+
 
 class JoinView(LoginRequiredMixin, View):
     def post(self, request):
@@ -246,6 +254,7 @@ class MemberCardQRView(LoginRequiredMixin, View):
         segno.make(member.number, error="m").save(svg, kind="svg", scale=6, border=2)
         response = HttpResponse(svg.getvalue(), content_type="image/svg+xml")
         response["Cache-Control"] = "private, max-age=3600"
+        response["X-Offline-Keep"] = "1"  # with the member page, see MemberView
         return response
 
 

@@ -35,6 +35,7 @@ from .selectors import (
     with_hours,
 )
 from .services import (
+    ACTIVE,
     PickupArrivalTooEarly,
     PickupTransitionError,
     pickup_customer_arrived,
@@ -232,7 +233,14 @@ def pickup_status(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         _say_arrived(request, pickup)
         return redirect(request.path)
-    return render(request, "stores/pickup_status.html", {"pickup": pickup, "order": pickup.order})
+    response = render(
+        request, "stores/pickup_status.html", {"pickup": pickup, "order": pickup.order}
+    )
+    if request.user.is_authenticated and pickup.status in ACTIVE:
+        # An open pickup pass seen by a signed-in customer stays readable offline; the
+        # service worker forgets it at logout (README "Install on a phone (PWA)").
+        response["X-Offline-Keep"] = "1"
+    return response
 
 
 def _link_expired(request: HttpRequest, *, pickup: Pickup | None) -> HttpResponse:

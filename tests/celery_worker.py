@@ -49,6 +49,7 @@ class Worker:
         own_broker: bool = False,
         beat_dir: Path | None = None,
         name_prefix: str = "test",
+        queues: str | None = None,
     ):
         self.broker_url = broker_url
         self.name = f"{name_prefix}-{os.getpid()}-{free_port()}"
@@ -69,6 +70,8 @@ class Worker:
             "--without-gossip", "--without-mingle", "--without-heartbeat",
             "-n", f"{self.name}@%h",
         ]  # fmt: skip
+        if queues is not None:
+            command += ["-Q", queues]
         if beat_dir is not None:
             command += ["-B", "-s", str(beat_dir / "beat-schedule")]
         self.proc = subprocess.Popen(command, cwd=ROOT, env=environment)

@@ -303,9 +303,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # X-Viewer on HTML pages: the service worker forgets a previous visitor's pages.
+    "shop.pwa.middleware.ViewerMiddleware",
     # Records every POST/PUT/PATCH/DELETE by staff under /dashboard/ and /admin/.
     "shop.audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A landing with a campaign's UTM tags is a touchpoint (README.md "Attribution").
+    "loyalty.middleware.UtmLandingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
     "oscar.apps.basket.middleware.BasketMiddleware",
@@ -399,6 +403,9 @@ CONTENT_SECURITY_POLICY = {
         # The store locator's Leaflet map loads OpenStreetMap tiles (stores.views.OSM_TILES).
         "img-src": [SELF, "data:", "https://tile.openstreetmap.org"],
         "connect-src": [SELF],
+        # The web app manifest and the service worker (/sw.js): ours only.
+        "manifest-src": [SELF],
+        "worker-src": [SELF],
         "frame-src": [NONE],
         "object-src": [NONE],
         "base-uri": [NONE],

@@ -9,7 +9,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from loyalty.models import Gift, Member, MemberRecommendation, MemberStats
+from loyalty.models import Gift, Member, MemberRecommendation, MemberStats, UtmLanding
 from loyalty.services.ledger import points_forfeit
 
 # No 0/O or 1/I/L: codes are read aloud and typed on phones.
@@ -71,9 +71,11 @@ def member_erase(*, user: User) -> Member | None:
     (entries stay for the books: they hold amounts, orders and reasons, no names); the
     birthday is forgotten and the referral code replaced, so an old share link stops
     naming this member; their recommendations are deleted and the messages of gifts they
-    gave or received blanked. Returns the member, or None
-    for a user who never enrolled.
+    gave or received blanked. Returns the member, or None for a user who never enrolled.
+    Their UTM landings are deleted, member or not.
     """
+    # Which campaigns' posters, posts or links brought them to the shop goes too.
+    UtmLanding.objects.filter(user=user).delete()
     member = Member.objects.filter(user=user).first()
     if member is None:
         return None

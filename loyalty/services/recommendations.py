@@ -8,6 +8,12 @@ member who placed one has their recommendations recomputed. So a run repeated or
 overlapping another gives the same rows (idempotent), and the nightly full run also
 refreshes members whose products' partners changed through other people's orders.
 
+Two steps: the products (one transaction), then the members in chunks of
+MEMBERS_PER_CHUNK by member id, each chunk one INSERT ... SELECT in its own transaction,
+so each statement's sorts stay small and a long run holds no lock for long; progress is
+logged after each chunk. bench/README.md "recommendations.py" has the timings and the
+EXPLAIN ANALYZE findings behind the statement's shape.
+
 Table names come from the models' metadata, quoted by the database backend; every value
 is a query parameter. The SQL is portable (common table expressions and window functions,
 which SQLite has since 3.25): the same statements run on PostgreSQL, where they handle a
@@ -16,8 +22,12 @@ million order lines, and on the embedded SQLite.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
+from bisect import bisect_left, bisect_right
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -40,6 +50,13 @@ RECOMMENDATIONS_OVERLAP = timedelta(hours=1)
 RECOMMENDATIONS_VERSION_KEY = "loyalty:recommendations:version"
 # One job at a time on PostgreSQL (an advisory lock); SQLite serialises writers anyway.
 _ADVISORY_LOCK = 7_134_001
+# Members whose recommendations one statement (and transaction) replaces: bench/README.md
+# "recommendations.py" measured the member step at this size.
+MEMBERS_PER_CHUNK = 5_000
+# Above any member id: the last chunk's range is open-ended.
+_LAST_ID = 2**62
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,25 +122,31 @@ def _touched_ctes(t: _Tables, *, full: bool) -> str:
     )"""  # noqa: S608
 
 
-def _baskets_cte(t: _Tables, void: str) -> str:
+def _baskets_cte(t: _Tables, void: str, *, full: bool) -> str:
     """`baskets`: (order, canonical product) of every counted order holding a touched
-    product, each pair once whatever the quantities and lines."""
+    product (a full run: of every counted order), each pair once whatever the quantities
+    and lines."""
+    holding_touched = f"""AND l.order_id IN (
+            SELECT l2.order_id FROM {t.line} l2 JOIN {t.product} p2 ON p2.id = l2.product_id
+            WHERE COALESCE(p2.parent_id, p2.id) IN (SELECT product_id FROM touched_products)
+        )"""  # noqa: S608
     return f"""
     baskets AS (
         SELECT DISTINCT l.order_id, COALESCE(p.parent_id, p.id) AS product_id
         FROM {t.line} l
         JOIN {t.product} p ON p.id = l.product_id
         JOIN {t.order} o ON o.id = l.order_id
-        WHERE o.status NOT IN ({void}) AND l.order_id IN (
-            SELECT l2.order_id FROM {t.line} l2 JOIN {t.product} p2 ON p2.id = l2.product_id
-            WHERE COALESCE(p2.parent_id, p2.id) IN (SELECT product_id FROM touched_products)
-        )
+        WHERE o.status NOT IN ({void}) {"" if full else holding_touched}
     )"""  # noqa: S608
 
 
 def _products_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int:
+    """Replace the pairs and popularity of the touched products. A full run touches every
+    product ordered: it replaces every row and reads the order lines three times instead
+    of nine (no "touched" filter to apply)."""
     touched = _touched_ctes(t, full=full)
-    baskets = _baskets_cte(t, void)
+    baskets = _baskets_cte(t, void, full=full)
+    touched_only = "" if full else "WHERE a.product_id IN (SELECT product_id FROM touched_products)"
     with connection.cursor() as cursor:
         cursor.execute(
             f"WITH {touched} SELECT COUNT(*) FROM touched_products",  # noqa: S608
@@ -131,11 +154,14 @@ def _products_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int
         )
         (products,) = cursor.fetchone()
         for table in (t.pair, t.popularity):
-            cursor.execute(
-                f"WITH {touched} DELETE FROM {table} WHERE product_id IN "  # noqa: S608
-                "(SELECT product_id FROM touched_products)",
-                params,
-            )
+            if full:
+                cursor.execute(f"DELETE FROM {table}")  # noqa: S608
+            else:
+                cursor.execute(
+                    f"WITH {touched} DELETE FROM {table} WHERE product_id IN "  # noqa: S608
+                    "(SELECT product_id FROM touched_products)",
+                    params,
+                )
         cursor.execute(
             f"""
             INSERT INTO {t.pair} (product_id, other_id, times)
@@ -144,7 +170,7 @@ def _products_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int
                 SELECT a.product_id, b.product_id AS other_id, COUNT(*) AS times
                 FROM baskets a
                 JOIN baskets b ON b.order_id = a.order_id AND b.product_id <> a.product_id
-                WHERE a.product_id IN (SELECT product_id FROM touched_products)
+                {touched_only}
                 GROUP BY a.product_id, b.product_id
             ),
             ranked AS (
@@ -161,8 +187,8 @@ def _products_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int
             f"""
             INSERT INTO {t.popularity} (product_id, orders)
             WITH {touched}, {baskets}
-            SELECT product_id, COUNT(*) FROM baskets
-            WHERE product_id IN (SELECT product_id FROM touched_products)
+            SELECT product_id, COUNT(*) FROM baskets a
+            {touched_only}
             GROUP BY product_id
             """,  # noqa: S608
             params,
@@ -170,25 +196,55 @@ def _products_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int
     return products
 
 
-def _members_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int:
-    touched = _touched_ctes(t, full=full)
-    members = f"""
+def _members_cte(t: _Tables, *, full: bool) -> str:
+    """`members`: the members to refresh whose id is between %(low)s and %(high)s (one
+    chunk): those with an order (full run), or who placed one of the touched orders."""
+    if full:
+        return f"""
+    members AS (
+        SELECT m.id AS member_id, m.user_id FROM {t.member} m
+        WHERE m.id BETWEEN %(low)s AND %(high)s
+          AND EXISTS (SELECT 1 FROM {t.order} o WHERE o.user_id = m.user_id)
+    )"""  # noqa: S608
+    return f"""
     members AS (
         SELECT DISTINCT m.id AS member_id, m.user_id
         FROM {t.member} m JOIN {t.order} o ON o.user_id = m.user_id
-        WHERE o.id IN (SELECT order_id FROM touched)
+        WHERE m.id BETWEEN %(low)s AND %(high)s
+          AND o.id IN (SELECT order_id FROM touched)
     )"""  # noqa: S608
+
+
+def _members_to_refresh(t: _Tables, params: dict, *, full: bool) -> list[int]:
+    """The ids of every member the run refreshes, in order (the chunks are cut from it)."""
+    touched = _touched_ctes(t, full=full)
+    members = _members_cte(t, full=full)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH {touched}, {members} SELECT COUNT(*) FROM members",  # noqa: S608
-            params,
+            f"WITH {touched}, {members} SELECT member_id FROM members ORDER BY member_id",  # noqa: S608
+            {**params, "low": -1, "high": 2**62},
         )
-        (count,) = cursor.fetchone()
-        cursor.execute(
-            f"WITH {touched}, {members} DELETE FROM {t.recommendation} WHERE "  # noqa: S608
-            "member_id IN (SELECT member_id FROM members)",
-            params,
-        )
+        return [member_id for (member_id,) in cursor.fetchall()]
+
+
+def _members_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> None:
+    """Replace the recommendations of the members of one chunk (`params` low, high)."""
+    touched = _touched_ctes(t, full=full)
+    members = _members_cte(t, full=full)
+    with connection.cursor() as cursor:
+        if full:
+            # Every row of the range: also those of members left without any order.
+            cursor.execute(
+                f"DELETE FROM {t.recommendation} "  # noqa: S608
+                "WHERE member_id BETWEEN %(low)s AND %(high)s",
+                params,
+            )
+        else:
+            cursor.execute(
+                f"WITH {touched}, {members} DELETE FROM {t.recommendation} WHERE "  # noqa: S608
+                "member_id IN (SELECT member_id FROM members)",
+                params,
+            )
         cursor.execute(
             f"""
             INSERT INTO {t.recommendation}
@@ -273,19 +329,27 @@ def _members_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int:
                        via_product_id, CAST(NULL AS INTEGER) AS via_category_id, times
                 FROM together
                 UNION ALL
-                SELECT ic.member_id, ic.product_id, %(category)s, 1, ic.orders,
-                       CAST(NULL AS INTEGER), ic.category_id, ic.times
-                FROM in_category ic
-                WHERE ic.pick = 1 AND NOT EXISTS (
-                    SELECT 1 FROM together x
-                    WHERE x.member_id = ic.member_id AND x.product_id = ic.product_id
-                )
+                SELECT member_id, product_id, %(category)s, 1, orders,
+                       CAST(NULL AS INTEGER), category_id, times
+                FROM in_category WHERE pick = 1
+            ),
+            -- A product bought together with the member's is not proposed again for its
+            -- category. (A window rather than NOT EXISTS over `together`: PostgreSQL
+            -- cannot estimate a CTE's rows and ran that as a nested loop, every candidate
+            -- against every row of `together`; see bench/README.md.)
+            once AS (
+                SELECT member_id, product_id, reason, kind, score, via_product_id,
+                       via_category_id, times, ROW_NUMBER() OVER (
+                           PARTITION BY member_id, product_id ORDER BY kind
+                       ) AS pick
+                FROM candidates
             ),
             ranked AS (
-                SELECT candidates.*, ROW_NUMBER() OVER (
-                    PARTITION BY member_id ORDER BY kind, score DESC, product_id
-                ) AS position
-                FROM candidates
+                SELECT member_id, product_id, reason, kind, score, via_product_id,
+                       via_category_id, times, ROW_NUMBER() OVER (
+                           PARTITION BY member_id ORDER BY kind, score DESC, product_id
+                       ) AS position
+                FROM once WHERE pick = 1
             )
             SELECT member_id, product_id, position, reason, score, via_product_id,
                    via_category_id, times
@@ -293,44 +357,108 @@ def _members_refresh(t: _Tables, params: dict, void: str, *, full: bool) -> int:
             """,  # noqa: S608
             params,
         )
-    return count
 
 
-def recommendations_refresh(*, at: datetime, full: bool = False) -> RecommendationRun:
+@dataclass(frozen=True)
+class RefreshProgress:
+    """Where a run is: `step` "products" (done once, `total` products) or "members" (`done`
+    of `total` members so far); `seconds` since the run started."""
+
+    step: str
+    done: int
+    total: int
+    seconds: float
+
+
+def _member_ranges(member_ids: list[int], size: int, *, full: bool) -> list[tuple[int, int]]:
+    """(low, high) id ranges of at most `size` of `member_ids` each, tiling every id from 0
+    on (so a full run also clears the rows of members left without orders)."""
+    if not member_ids:
+        return [(0, _LAST_ID)] if full else []
+    ranges = []
+    low = 0
+    for start in range(0, len(member_ids), size):
+        high = member_ids[min(start + size, len(member_ids)) - 1]
+        ranges.append((low, high))
+        low = high + 1
+    ranges[-1] = (ranges[-1][0], _LAST_ID)
+    return ranges
+
+
+@contextmanager
+def _one_run_at_a_time() -> Iterator[None]:
+    """PostgreSQL: a session advisory lock, held across the run's transactions (SQLite
+    serialises writers anyway)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [_ADVISORY_LOCK])
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_ADVISORY_LOCK])
+
+
+def recommendations_refresh(
+    *,
+    at: datetime,
+    full: bool = False,
+    members_per_chunk: int = MEMBERS_PER_CHUNK,
+    progress: Callable[[RefreshProgress], None] | None = None,
+) -> RecommendationRun:
     """Recompute products bought together and members' recommendations from orders.
 
-    Incremental unless `full` or no run was recorded yet (see the module docstring). One
-    transaction: readers see the previous rows until it commits; one job at a time.
+    Incremental unless `full` or no run was recorded yet (see the module docstring). The
+    products step is one transaction; then the members, `members_per_chunk` at a time, each
+    chunk one statement and one transaction (readers see a member's previous rows or the
+    new ones, never a mix). The run is recorded last: a run stopped half-way records
+    nothing, so the next one reads the same orders again. One run at a time. Progress is
+    logged (and passed to `progress`).
     """
     started = time.perf_counter()
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
+
+    def report(step: str, done: int, total: int) -> None:
+        seconds = round(time.perf_counter() - started, 3)
+        logger.info("recommendations: %s %s/%s (%.1f s)", step, f"{done:,}", f"{total:,}", seconds)
+        if progress is not None:
+            progress(RefreshProgress(step, done, total, seconds))
+
+    with _one_run_at_a_time():
         last = RecommendationRun.objects.order_by("-started_at", "-id").first()
         full = full or last is None
         since = None if full or last is None else last.started_at - RECOMMENDATIONS_OVERLAP
         tables = _tables()
         params, void = _params(since)
-        products = _products_refresh(tables, params, void, full=full)
+        with transaction.atomic():
+            products = _products_refresh(tables, params, void, full=full)
         if connection.vendor == "postgresql":
             # The member step joins the rows just written: without fresh statistics the
             # planner takes those tables for empty and picks nested loops over them.
             with connection.cursor() as cursor:
                 cursor.execute(f"ANALYZE {tables.pair}, {tables.popularity}")
-        members = _members_refresh(tables, params, void, full=full)
-        run = RecommendationRun.objects.create(
-            started_at=at,
-            full=full,
-            since=since,
-            products=products,
-            members=members,
-            seconds=round(time.perf_counter() - started, 3),
-        )
-        # Now, and again once committed: a list read between the two is cached under the
-        # first version only, so readers see the new rows from the commit on.
-        recommendations_version_bump()
-        transaction.on_commit(recommendations_version_bump)
+        report("products", products, products)
+        member_ids = _members_to_refresh(tables, params, full=full)
+        done = 0
+        for low, high in _member_ranges(member_ids, members_per_chunk, full=full):
+            with transaction.atomic():
+                _members_refresh(tables, {**params, "low": low, "high": high}, void, full=full)
+            done += bisect_right(member_ids, high) - bisect_left(member_ids, low)
+            report("members", done, len(member_ids))
+        with transaction.atomic():
+            run = RecommendationRun.objects.create(
+                started_at=at,
+                full=full,
+                since=since,
+                products=products,
+                members=len(member_ids),
+                seconds=round(time.perf_counter() - started, 3),
+            )
+            # Now, and again once committed: a list read between the two is cached under
+            # the first version only, so readers see the new rows from the commit on.
+            recommendations_version_bump()
+            transaction.on_commit(recommendations_version_bump)
     return run
 
 

@@ -81,6 +81,7 @@ EXPORTED: dict[str, tuple[str, ...]] = {
     "loyalty.CampaignRecipient": ("member__user",),
     "loyalty.CampaignSend": ("member__user",),
     "loyalty.MemberRecommendation": ("member__user",),
+    "loyalty.UtmLanding": ("user",),
 }
 
 # Models pointing at a user who is not the customer the data is about.

@@ -15,6 +15,8 @@ from django.views import View
 from django.views.decorators.http import require_POST
 from django.views.generic import FormView, TemplateView
 
+from shop.pwa.worker import worker_config_json
+
 from .channels import push_enabled
 from .forms import NotificationSettingsForm
 from .models import Channel, ConsentRecord
@@ -133,10 +135,14 @@ class PushSubscriptionView(LoginRequiredMixin, View):
 
 
 class ServiceWorkerView(TemplateView):
-    """The service worker, served from the site root so its scope covers every page."""
+    """The service worker, served from the site root so its scope covers every page. Public."""
 
     template_name = "communication/sw.js"
     content_type = "application/javascript"
+
+    def get_context_data(self, **kwargs):
+        # The precache list and offline pages, built now (README "Install on a phone (PWA)").
+        return super().get_context_data(config=worker_config_json(), **kwargs)
 
     def render_to_response(self, context, **kwargs) -> HttpResponse:
         response = super().render_to_response(context, **kwargs)

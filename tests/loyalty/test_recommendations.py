@@ -252,3 +252,84 @@ def test_the_beat_task_runs_the_job(shop):
     assert refresh_recommendations() == {"products": 2, "members": 1}
     assert refresh_recommendations() == {"products": 2, "members": 1}  # the overlap hour
     assert refresh_recommendations(full=True) == {"products": 2, "members": 1}
+
+
+def test_members_in_chunks_get_the_rows_of_one_chunk(shop):
+    """The member step replaces `members_per_chunk` members per statement: cut into chunks
+    of 2, the rows are those of a single chunk, and a full run clears the rows of a member
+    left without orders, whichever chunk's range they fall in."""
+    items = list(shop.values())
+    members = [member_factory() for _ in range(3)]
+    idle = member_factory()
+    members += [member_factory() for _ in range(4)]
+    for index, member in enumerate(members):
+        for order in range(index % 3 + 1):
+            placed(member, *{items[(index + order * k) % len(items)] for k in (1, 2, 5)})
+    MemberRecommendation.objects.create(
+        member=idle,
+        product=shop["caviar"],
+        position=1,
+        reason="together",
+        score=1,
+        times=1,
+        via_product=shop["munster"],
+    )
+
+    steps = []
+    chunked = recommendations_refresh(
+        at=timezone.now(), full=True, members_per_chunk=2, progress=steps.append
+    )
+    chunked_rows = rows()
+    MemberRecommendation.objects.all().delete()
+    whole = recommendations_refresh(at=timezone.now(), full=True, members_per_chunk=100)
+
+    assert rows() == chunked_rows
+    assert not MemberRecommendation.objects.filter(member=idle).exists()
+    assert MemberRecommendation.objects.values("member").distinct().count() == 7
+    assert (chunked.members, whole.members) == (7, 7)
+    assert [(s.step, s.done, s.total) for s in steps] == [
+        ("products", 6, 6),
+        ("members", 2, 7),
+        ("members", 4, 7),
+        ("members", 6, 7),
+        ("members", 7, 7),
+    ]
+
+
+def test_an_incremental_run_in_chunks_refreshes_only_the_members_with_new_orders(shop):
+    ann, bob, cid, dan = (member_factory() for _ in range(4))
+    placed(ann, shop["munster"], shop["riesling"], days_ago=3)
+    placed(bob, shop["munster"], shop["comte"], days_ago=3)
+    placed(cid, shop["munster"], days_ago=3)
+    placed(dan, shop["munster"], days_ago=3)
+    recommendations_refresh(at=timezone.now() - dt.timedelta(days=2))
+    before = recommended(cid)
+    placed(ann, shop["comte"], shop["brie"])
+    placed(dan, shop["pinot"])
+
+    steps = []
+    run = recommendations_refresh(at=timezone.now(), members_per_chunk=1, progress=steps.append)
+
+    assert (run.full, run.members) == (False, 2)
+    assert [(s.step, s.done, s.total) for s in steps][1:] == [
+        ("members", 1, 2),
+        ("members", 2, 2),
+    ]
+    assert recommended(dan) == [
+        (1, "Comté", "together", "Munster", None, 1),
+        (2, "Riesling", "together", "Munster", None, 1),
+        (3, "Brie", "category", None, "Cheese", 1),
+    ]
+    # Cid ordered nothing new: his rows wait for the nightly run, though Brie is now
+    # bought (popular) in his category.
+    assert before == [
+        (1, "Comté", "together", "Munster", None, 1),
+        (2, "Riesling", "together", "Munster", None, 1),
+    ]
+    assert recommended(cid) == before
+    refreshed = {m.pk: recommended(m) for m in (ann, dan)}
+
+    recommendations_refresh(at=timezone.now(), full=True, members_per_chunk=1)
+
+    assert {m.pk: recommended(m) for m in (ann, dan)} == refreshed
+    assert recommended(cid) == [*before, (3, "Brie", "category", None, "Cheese", 1)]

@@ -60,6 +60,8 @@ WRITES_ALLOWED_ON_GET = {
     "analytics_userproductview": "Oscar's analytics record which products a user viewed",
     "analytics_usersearch": "Oscar's analytics record a signed-in user's searches",
     "analytics_userrecord": "Oscar's analytics count a signed-in user's views and searches",
+    "loyalty_utmlanding": "a page opened from an address with a campaign's UTM tags records "
+    "that landing, once a day (README.md 'Attribution'), as analytics record views",
 }
 
 # Patterns no object of the test can fill, with the reason.
@@ -307,6 +309,7 @@ def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
     product = {"product_slug": p.slug, "product_pk": p.pk}
     return {
         "stores-api:detail": lambda: {"slug": w.store_a.slug},
+        "pwa-manifest": lambda: {"language": "fr"},
         "stores:pickup-here": lambda: {"number": o.number},
         "stores:pickup-status": lambda: {"token": pickup_link_token(order_number=o.number)},
         "stores:detail": lambda: {"slug": w.store_a.slug},

@@ -75,7 +75,12 @@ class Worker(celery_worker.Worker):
     test settings (tests/shop/communication/worker_settings.py)."""
 
     def __init__(
-        self, *, broker_url: str, env: dict[str, str], beat_dir: Path | None = None
+        self,
+        *,
+        broker_url: str,
+        env: dict[str, str],
+        beat_dir: Path | None = None,
+        queues: str | None = None,
     ) -> None:
         super().__init__(
             broker_url=broker_url,
@@ -84,6 +89,7 @@ class Worker(celery_worker.Worker):
             own_broker=True,
             beat_dir=beat_dir,
             name_prefix="notify",
+            queues=queues,
         )
 
 
