@@ -680,3 +680,41 @@ def store_visits(
             )
         )
     return visits
+
+
+# --- Open data for local search (README "Open data for local search") -------------------
+
+
+def _stockrecords() -> QuerySet:
+    from django.apps import apps
+
+    return apps.get_model("partner", "StockRecord").objects
+
+
+def store_offer_records(*, product: Any) -> list[Any]:
+    """The product's stock records at active stores that sell it (a price set), with the
+    store: one query whatever the number of stores."""
+    return list(
+        _stockrecords()
+        .filter(product=product, price__isnull=False, partner__store__is_active=True)
+        .select_related("partner__store")
+        .order_by("partner__store__name", "pk")
+    )
+
+
+def inventory_records(*, store_ids: list[int] | None = None) -> list[Any]:
+    """Public products' stock records at active stores with a price, with their product
+    (and its parent, for a child's title) and store: one query for every store."""
+    records = _stockrecords().filter(
+        price__isnull=False,
+        partner__store__is_active=True,
+        product__is_public=True,
+    )
+    records = records.exclude(product__parent__is_public=False)
+    if store_ids is not None:
+        records = records.filter(partner__store__in=store_ids)
+    return list(
+        records.select_related("product", "product__parent", "partner__store").order_by(
+            "partner__store__slug", "product_id", "pk"
+        )
+    )
