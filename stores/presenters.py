@@ -184,18 +184,8 @@ def schema_org_store(store: Store, *, now: dt.datetime, url: str) -> dict[str, A
         "@id": url,
         "name": store.name,
         "url": url,
-        "address": {
-            "@type": "PostalAddress",
-            "streetAddress": ", ".join(x for x in (store.line1, store.line2) if x),
-            "postalCode": store.postcode,
-            "addressLocality": store.city,
-            "addressCountry": store.country_code,
-        },
-        "geo": {
-            "@type": "GeoCoordinates",
-            "latitude": store.latitude,
-            "longitude": store.longitude,
-        },
+        "address": _postal_address(store),
+        "geo": _geo(store),
         "openingHoursSpecification": specs,
     }
     if store.phone:
@@ -275,6 +265,10 @@ def _postal_address(store: Store) -> dict[str, str]:
     }
 
 
+def _geo(store: Store) -> dict[str, Any]:
+    return {"@type": "GeoCoordinates", "latitude": store.latitude, "longitude": store.longitude}
+
+
 def schema_org_offer(record: Any, *, product_url: str) -> dict[str, Any]:
     """One store's Offer: its price and stock record, the store as the place to get it."""
     store = record.partner.store
@@ -292,11 +286,7 @@ def schema_org_offer(record: Any, *, product_url: str) -> dict[str, Any]:
             "name": store.name,
             "url": store_url,
             "address": _postal_address(store),
-            "geo": {
-                "@type": "GeoCoordinates",
-                "latitude": store.latitude,
-                "longitude": store.longitude,
-            },
+            "geo": _geo(store),
         },
     }
     if store.pickup_enabled:
