@@ -290,7 +290,8 @@ def schema_org_offer(record: Any, *, product_url: str) -> dict[str, Any]:
         },
     }
     if store.pickup_enabled:
-        # schema.org's way to say "collect it at availableAtOrFrom" on an Offer.
+        # "Collect it at availableAtOrFrom". schema.org takes a DeliveryMethod on an Offer
+        # (availableDeliveryMethod); OfferShippingDetails has no property for one.
         offer["availableDeliveryMethod"] = SCHEMA + "OnSitePickup"
     return offer
 
