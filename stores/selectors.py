@@ -702,9 +702,10 @@ def store_offer_records(*, product: Any) -> list[Any]:
     )
 
 
-def inventory_records(*, store_ids: list[int] | None = None) -> list[Any]:
-    """Public products' stock records at active stores with a price, with their product
-    (and its parent, for a child's title) and store: one query for every store."""
+def inventory_records(*, store_ids: list[int] | None = None) -> list[dict[str, Any]]:
+    """Public products' stock records at active stores with a price, as plain rows
+    (product_id, store_id, price, price_currency, num_in_stock, num_allocated): one query
+    for every store."""
     records = _stockrecords().filter(
         price__isnull=False,
         partner__store__is_active=True,
@@ -714,7 +715,20 @@ def inventory_records(*, store_ids: list[int] | None = None) -> list[Any]:
     if store_ids is not None:
         records = records.filter(partner__store__in=store_ids)
     return list(
-        records.select_related("product", "product__parent", "partner__store").order_by(
-            "partner__store__slug", "product_id", "pk"
+        records.order_by("partner__store__slug", "product_id", "pk").values(
+            "product_id",
+            "price",
+            "price_currency",
+            "num_in_stock",
+            "num_allocated",
+            store_id=F("partner__store__id"),
         )
     )
+
+
+def products_by_id(*, ids: set[int]) -> dict[int, Any]:
+    """Products (with their parents, for a child's title) by id: one query."""
+    from django.apps import apps
+
+    Product = apps.get_model("catalogue", "Product")
+    return {p.pk: p for p in Product.objects.filter(pk__in=ids).select_related("parent")}

@@ -77,7 +77,8 @@ def test_the_feeds_of_two_stores_exactly(client, shops, django_assert_num_querie
     munster, bretzel = shops["munster"].pk, shops["bretzel"].pk
     centre, gare = shops["centre"], shops["gare"]
 
-    with django_assert_num_queries(2):  # the active stores; every stock record at once
+    # The active stores; every stock record at once; the products they are for.
+    with django_assert_num_queries(3):
         done = inventory_feeds_refresh(now=T1)
 
     assert done == {"stores": 2, "changed": 2}
