@@ -2,11 +2,15 @@
 
 import datetime as dt
 import json
+from html import unescape
 from typing import Any
+from urllib.parse import urljoin
 
+from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import strip_tags
 from django.utils.translation import gettext as _
 
 from .models import Service, Store, Weekday
@@ -131,8 +135,20 @@ def geojson_feature(store: Store, *, now: dt.datetime, request=None) -> dict[str
             **data,
             "opening_hours": weekly_hours_data(store),
             "exceptional_days": exceptional_days_data(store, since=today),
+            "inventory": inventory_links(store, request=request),
         },
     }
+
+
+def inventory_links(store: Store, *, request=None) -> dict[str, str]:
+    """Where the store's local inventory feed is, as CSV and as JSON."""
+    links = {
+        fmt: reverse(f"stores-api:inventory-{fmt}", kwargs={"slug": store.slug})
+        for fmt in ("csv", "json")
+    }
+    if request is not None:
+        links = {fmt: request.build_absolute_uri(url) for fmt, url in links.items()}
+    return links
 
 
 def schema_org_store(store: Store, *, now: dt.datetime, url: str) -> dict[str, Any]:
@@ -168,18 +184,8 @@ def schema_org_store(store: Store, *, now: dt.datetime, url: str) -> dict[str, A
         "@id": url,
         "name": store.name,
         "url": url,
-        "address": {
-            "@type": "PostalAddress",
-            "streetAddress": ", ".join(x for x in (store.line1, store.line2) if x),
-            "postalCode": store.postcode,
-            "addressLocality": store.city,
-            "addressCountry": store.country_code,
-        },
-        "geo": {
-            "@type": "GeoCoordinates",
-            "latitude": store.latitude,
-            "longitude": store.longitude,
-        },
+        "address": _postal_address(store),
+        "geo": _geo(store),
         "openingHoursSpecification": specs,
     }
     if store.phone:
@@ -211,3 +217,108 @@ def opening_label(state: OpeningState, *, store: Store, now: dt.datetime) -> str
     if state.is_open:
         return _("Open · closes %(when)s") % {"when": when}
     return _("Closed · opens %(when)s") % {"when": when}
+
+
+# --- Open data for local search (README "Open data for local search") --------------------
+
+SCHEMA = "https://schema.org/"
+
+
+def absolute_url(path_or_url: str) -> str:
+    """`path_or_url` on the configured SITE_URL (a URL that has a host already is kept)."""
+    return urljoin(settings.SITE_URL + "/", path_or_url)
+
+
+def gtin_of(code: str) -> str:
+    """`code` when it is a GTIN-8, -12, -13 or -14 with a right check digit, else ""."""
+    code = (code or "").strip()
+    if not code.isdigit() or len(code) not in (8, 12, 13, 14):
+        return ""
+    body, check = code[:-1], int(code[-1])
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(body)))
+    return code if (10 - total % 10) % 10 == check else ""
+
+
+def plain_text(html: str) -> str:
+    """A description's HTML as one line of plain text (tags dropped, entities decoded)."""
+    return " ".join(unescape(strip_tags(html or "")).split())
+
+
+def stock_availability(record: Any) -> str:
+    """InStock, LimitedAvailability (at or under the record's low-stock threshold, when it
+    has one) or OutOfStock, from the units a store can still sell."""
+    free = record.net_stock_level or 0
+    if free <= 0:
+        return SCHEMA + "OutOfStock"
+    if record.low_stock_threshold is not None and free <= record.low_stock_threshold:
+        return SCHEMA + "LimitedAvailability"
+    return SCHEMA + "InStock"
+
+
+def _postal_address(store: Store) -> dict[str, str]:
+    return {
+        "@type": "PostalAddress",
+        "streetAddress": ", ".join(x for x in (store.line1, store.line2) if x),
+        "postalCode": store.postcode,
+        "addressLocality": store.city,
+        "addressCountry": store.country_code,
+    }
+
+
+def _geo(store: Store) -> dict[str, Any]:
+    return {"@type": "GeoCoordinates", "latitude": store.latitude, "longitude": store.longitude}
+
+
+def schema_org_offer(record: Any, *, product_url: str) -> dict[str, Any]:
+    """One store's Offer: its price and stock record, the store as the place to get it."""
+    store = record.partner.store
+    store_url = absolute_url(store.get_absolute_url())
+    offer: dict[str, Any] = {
+        "@type": "Offer",
+        "url": product_url,
+        "price": f"{record.price:.2f}",
+        "priceCurrency": record.price_currency,
+        "availability": stock_availability(record),
+        "itemCondition": SCHEMA + "NewCondition",
+        "availableAtOrFrom": {
+            "@type": "Store",
+            "@id": store_url,
+            "name": store.name,
+            "url": store_url,
+            "address": _postal_address(store),
+            "geo": _geo(store),
+        },
+    }
+    if store.pickup_enabled:
+        # "Collect it at availableAtOrFrom". schema.org takes a DeliveryMethod on an Offer
+        # (availableDeliveryMethod); OfferShippingDetails has no property for one.
+        offer["availableDeliveryMethod"] = SCHEMA + "OnSitePickup"
+    return offer
+
+
+def schema_org_product(
+    product: Any, *, records: list[Any], image_urls: list[str], brand: str = ""
+) -> dict[str, Any]:
+    """schema.org `Product` with an Offer per store selling it (strings in the active
+    language; every URL absolute on SITE_URL)."""
+    url = absolute_url(product.get_absolute_url())
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "@id": url,
+        "url": url,
+        "name": product.get_title(),
+    }
+    description = plain_text(product.description)
+    if description:
+        data["description"] = description
+    if image_urls:
+        data["image"] = [absolute_url(u) for u in image_urls]
+    if product.upc:
+        data["sku"] = product.upc
+        if gtin := gtin_of(product.upc):
+            data["gtin"] = gtin
+    if brand:
+        data["brand"] = {"@type": "Brand", "name": brand}
+    data["offers"] = [schema_org_offer(r, product_url=url) for r in records]
+    return data

@@ -542,6 +542,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    # Local inventory feeds (README "Open data for local search"), made again as often as
+    # their Cache-Control max-age (15 minutes) lets a reader come back.
+    "stores-inventory-feeds": {
+        "task": "stores.tasks.inventory_feeds_refresh",
+        "schedule": 900.0,
+        "options": {"expires": 840},
+    },
 }
 
 # --- Notifications (shop.communication) ------------------------------------------------

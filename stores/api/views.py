@@ -5,14 +5,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.apps import apps
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.http import http_date
 from django.views.decorators.http import require_GET
 
+from stores.feeds import CSV_COLUMNS, inventory_feed, inventory_updated_at
 from stores.models import Store
 from stores.places import place_lookup
-from stores.presenters import DATA_LICENCE, geojson_feature, store_data, store_detail_data
+from stores.presenters import (
+    DATA_LICENCE,
+    geojson_feature,
+    inventory_links,
+    store_data,
+    store_detail_data,
+)
 from stores.selectors import prefetch_hours, stores_near, with_hours
 
 if TYPE_CHECKING:
@@ -131,3 +139,55 @@ def store_geojson(request: HttpRequest) -> JsonResponse:
     }
     response = JsonResponse(body, content_type="application/geo+json")
     return _cached(response, FEED_MAX_AGE)
+
+
+# --- Local inventory feeds (README "Open data for local search") --------------------------
+
+FEED_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+
+
+def _inventory(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+    store = Store.objects.active().filter(slug=slug).first()
+    if store is None:
+        return _error(f"no active store {slug!r}", status=404)
+    feed = inventory_feed(store=store, fmt=fmt, now=timezone.now())
+    modified = int(feed.last_modified.timestamp())
+    response = HttpResponse(feed.body, content_type=FEED_TYPES[fmt])
+    response["ETag"] = feed.etag
+    response["Last-Modified"] = http_date(modified)
+    if fmt == "csv":
+        response["Content-Disposition"] = f'inline; filename="{store.slug}-inventory.csv"'
+    patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
+    return get_conditional_response(
+        request, etag=feed.etag, last_modified=modified, response=response
+    )
+
+
+@require_GET
+def inventory_csv(request: HttpRequest, slug: str) -> HttpResponse:
+    return _inventory(request, slug, "csv")
+
+
+@require_GET
+def inventory_json(request: HttpRequest, slug: str) -> HttpResponse:
+    return _inventory(request, slug, "json")
+
+
+@require_GET
+def inventory_index(request: HttpRequest) -> JsonResponse:
+    stores = list(Store.objects.active().order_by("slug"))
+    updated = inventory_updated_at(stores=stores)
+    body = {
+        "license": DATA_LICENCE,
+        "columns": CSV_COLUMNS,
+        "stores": [
+            {
+                "slug": s.slug,
+                "name": s.name,
+                "updated_at": updated[s.slug],
+                **inventory_links(s, request=request),
+            }
+            for s in stores
+        ],
+    }
+    return _cached(JsonResponse(body), LIST_MAX_AGE)

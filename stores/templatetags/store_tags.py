@@ -7,13 +7,21 @@ from django import template
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from stores.links import pickup_link_url
 from stores.models import Pickup
 from stores.places import place_lookup
-from stores.selectors import OrderAmounts, chosen_store_for_request, order_amounts, stores_near
+from stores.presenters import json_for_script, schema_org_product
+from stores.selectors import (
+    OrderAmounts,
+    chosen_store_for_request,
+    order_amounts,
+    store_offer_records,
+    stores_near,
+)
 from stores.services import ACTIVE, pickup_arrival_opens, pickup_qr_payload
 
 register = template.Library()
@@ -106,3 +114,36 @@ def works_in_stores(user) -> bool:
     from stores.dashboard.views import works_in_stores as may
 
     return may(user)
+
+
+def _brand(product: Any) -> str:
+    """The value of the product's attribute coded "brand" (a parent's for a child), or ""."""
+    values = product.get_attribute_values()
+    if isinstance(values, list):  # prefetched by Oscar's prefetch_attribute_values
+        found = next((v for v in values if v.attribute.code == "brand"), None)
+    else:
+        found = values.filter(attribute__code="brand").select_related("attribute").first()
+    return found.value_as_text if found is not None else ""
+
+
+@register.simple_tag
+def product_jsonld(request: HttpRequest, product: Any) -> str:
+    """The product's schema.org JSON-LD (README "Open data for local search") in a data
+    block carrying the response's CSP nonce, escaped as Django's json_script does.
+
+    Three queries whatever the number of stores: the stores' stock records with their
+    stores, the images, the brand.
+    """
+    brand = _brand(product)
+    images = [image.original.url for image in product.get_all_images() if image.original]
+    data = schema_org_product(
+        product,
+        records=store_offer_records(product=product),
+        image_urls=images,
+        brand=brand,
+    )
+    return format_html(
+        '<script type="application/ld+json" nonce="{}">{}</script>',
+        getattr(request, "csp_nonce", ""),
+        mark_safe(json_for_script(data)),  # noqa: S308 (json_for_script escapes <, >, &)
+    )

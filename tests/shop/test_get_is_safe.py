@@ -310,6 +310,8 @@ def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
     return {
         "stores-api:detail": lambda: {"slug": w.store_a.slug},
         "pwa-manifest": lambda: {"language": "fr"},
+        "stores-api:inventory-csv": lambda: {"slug": w.store_a.slug},
+        "stores-api:inventory-json": lambda: {"slug": w.store_b.slug},
         "stores:pickup-here": lambda: {"number": o.number},
         "stores:pickup-status": lambda: {"token": pickup_link_token(order_number=o.number)},
         "stores:detail": lambda: {"slug": w.store_a.slug},

@@ -83,7 +83,11 @@ def test_store_page_has_schema_org_json_ld_and_week_ahead(client):
 
     assert response.status_code == 200
     html = response.content.decode()
-    ld = json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)[1])
+    found = re.search(
+        r'<script type="application/ld\+json" nonce="([^"]+)">(.*?)</script>', html, re.S
+    )
+    assert f"'nonce-{found[1]}'" in response["Content-Security-Policy"]
+    ld = json.loads(found[2])
     assert ld["@type"] == "Store"
     assert ld["telephone"] == "03 88 00 00 00"
     assert ld["geo"] == {"@type": "GeoCoordinates", "latitude": 48.5819, "longitude": 7.7507}
