@@ -106,7 +106,9 @@ def _build(
         row = _row(record, store, products[record["product_id"]], seen)
         old = before.get(row["product_id"])
         same = old is not None and {k: v for k, v in old.items() if k != "updated_at"} == row
-        items.append({**row, "updated_at": old["updated_at"] if same else _iso(now)})
+        items.append(
+            {**row, "updated_at": old["updated_at"] if old is not None and same else _iso(now)}
+        )
     header = {"slug": store.slug, "name": store.name, "url": absolute_url(store.get_absolute_url())}
     if previous and previous["items"] == items and previous["store"] == header:
         return previous
@@ -146,7 +148,8 @@ def _refresh(
         by_store[record["store_id"]].append(record)
     products = products_by_id(ids={r["product_id"] for r in records}) if records else {}
     previous = cache.get_many([_KEY.format(slug=s.slug) for s in stores])
-    saved, seen = {}, {}
+    saved: dict[str, Any] = {}
+    seen: dict[int, dict[str, Any]] = {}
     # Titles and product URLs in the shop's default language (LANGUAGE_CODE).
     with translation.override(settings.LANGUAGE_CODE):
         for store in stores:

@@ -158,9 +158,11 @@ def _inventory(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
     if fmt == "csv":
         response["Content-Disposition"] = f'inline; filename="{store.slug}-inventory.csv"'
     patch_cache_control(response, public=True, max_age=FEED_MAX_AGE)
-    return get_conditional_response(
+    conditional = get_conditional_response(
         request, etag=feed.etag, last_modified=modified, response=response
     )
+    # Django's stub allows None, which it returns only when no response is given.
+    return conditional if conditional is not None else response
 
 
 @require_GET
