@@ -51,11 +51,10 @@ from loyalty.models import (
     Referral,
     UtmLanding,
 )
-from stores.selectors import saved_store_ids, store_names, store_visits
+from stores.selectors import PICKUP_SHIPPING_CODE, saved_store_ids, store_names, store_visits
 
 # A message that went out: delivered, or on its way (the outbox delivers it).
 MESSAGE_OUT = (CampaignSendStatus.PENDING, CampaignSendStatus.SENT)
-CLICK_AND_COLLECT = "click-and-collect"
 
 
 @dataclass
@@ -247,7 +246,7 @@ def campaign_attribution(*, campaign: Campaign) -> AttributionReport:
                 amount=amount,
                 member_number=numbers.get(member_id, ""),
                 store=names.get(store_id, no_store),
-                click_and_collect=number in pickup_stores or shipping_code == CLICK_AND_COLLECT,
+                click_and_collect=number in pickup_stores or shipping_code == PICKUP_SHIPPING_CODE,
                 shares=shares,
             )
         )

@@ -27,7 +27,8 @@ from oscar.core.loading import get_model
 
 from loyalty.models import EarningRule, EntryKind, Member, PointsEntry, Reward, RewardKind
 from loyalty.selectors import multipliers_active, tier_levels
-from loyalty.services.earning import CLICK_AND_COLLECT, points_round, product_points_factor
+from loyalty.services.earning import points_round, product_points_factor
+from stores.selectors import PICKUP_SHIPPING_CODE
 
 TOP = 10
 
@@ -123,7 +124,7 @@ def earning_rule_simulate(
         member_id = members[user_id]
         level = levels.get(tiers[member_id])
         amount = raw[order_id] * (level.points_multiplier if level else 1)
-        pickup = has_pickup is not None or shipping_code == CLICK_AND_COLLECT
+        pickup = has_pickup is not None or shipping_code == PICKUP_SHIPPING_CODE
         first = placed == firsts.get(user_id)
         now = _order_points(amount, rule=current, pickup=pickup, first=first)
         then = _order_points(amount, rule=proposed, pickup=pickup, first=first)

@@ -44,8 +44,8 @@ from loyalty.selectors import earning_rule
 from loyalty.services.ledger import PastEarn, PastMovement, points_history_write
 from loyalty.services.members import luhn_check_digit
 from loyalty.services.tiers import tier_levels_ensure
+from stores.selectors import PICKUP_SHIPPING_CODE
 
-CLICK_AND_COLLECT = "click-and-collect"
 HOME_DELIVERY = "home-delivery"
 MAX_MEMBERS = 10_000_000  # seven digits of index in the member number
 FIRST_NAMES = (  # noqa: SIM905
@@ -485,7 +485,7 @@ class _Batch:
                     shipping_incl_tax=Decimal("0.00"),
                     shipping_excl_tax=Decimal("0.00"),
                     shipping_method="Click & collect" if store else "Home delivery",
-                    shipping_code=CLICK_AND_COLLECT if store else HOME_DELIVERY,
+                    shipping_code=PICKUP_SHIPPING_CODE if store else HOME_DELIVERY,
                     status=status,
                     date_placed=placed,
                 )

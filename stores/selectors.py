@@ -30,6 +30,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.utils import timezone
 
+from .constants import AT_PICKUP_SOURCE_TYPE, PICKUP_SHIPPING_CODE, POINTS_SOURCE_TYPE
 from .models import ExceptionalDay, OpeningPeriod, Pickup, PickupSlot, Store
 
 if TYPE_CHECKING:
@@ -587,10 +588,8 @@ def stock_prices_settable_by(*, user: "User | AnonymousUser") -> bool:
 
 # --- What an order has paid and what is left -----------------------------------------------
 
-# The Oscar payment source types the checkout records (shop/checkout, shop/payment): points
-# pay part of an order at checkout; "pay at pickup" is settled by staff at hand-over.
-POINTS_SOURCE_TYPE = "loyalty-points"
-AT_PICKUP_SOURCE_TYPE = "pay-at-pickup"
+# The Oscar payment source types the checkout records (stores/constants.py): points pay
+# part of an order at checkout; "pay at pickup" is settled by staff at hand-over.
 
 
 @dataclass(frozen=True)
@@ -620,6 +619,16 @@ def _is_pickup(order: Any) -> bool:
         return order.pickup is not None
     except Pickup.DoesNotExist:
         return False
+
+
+def order_is_pickup(order: Any) -> bool:
+    """Whether `order` is collected in a store (click & collect), for loyalty's bonus.
+
+    Read from the order's shipping method code, so that it answers from the moment the
+    order is placed: Oscar sends order_placed before the checkout books the order's
+    Pickup, in the same transaction (docs/architecture.md, "Constants"). No query.
+    """
+    return order.shipping_code == PICKUP_SHIPPING_CODE
 
 
 def order_amounts(*, order: Any) -> OrderAmounts:

@@ -130,6 +130,10 @@ from django.utils.translation import gettext_lazy as _
 from kombu import Queue
 from oscar.defaults import *  # noqa: F403  (Oscar's settings, overridden below)
 
+# Plain names, importing nothing (docs/architecture.md, "Constants"); imported as a
+# lower-case module so that its names do not become settings.
+from shop import constants as status
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -896,14 +900,14 @@ if STORES_ARRIVAL_EARLY_MINUTES < 0 or STORES_STATUS_LINK_DAYS < 1:
         "STORES_ARRIVAL_EARLY_MINUTES must be 0 or more, STORES_STATUS_LINK_DAYS 1 or more."
     )
 # Orders in these statuses are not shown to store staff yet (awaiting card payment).
-STORES_HIDDEN_ORDER_STATUSES = ("Pending payment", "Payment review")
+STORES_HIDDEN_ORDER_STATUSES = (status.AWAITING_PAYMENT, status.PAYMENT_REVIEW)
 
 # --- Loyalty ------------------------------------------------------------------------------
 
 LOYALTY_POINTS_EXPIRY_DAYS = env.int("LOYALTY_POINTS_EXPIRY_DAYS", default=365)
 LOYALTY_EXPIRY_NOTICE_DAYS = env.int("LOYALTY_EXPIRY_NOTICE_DAYS", default=30)
 LOYALTY_RETURN_WINDOW_DAYS = env.int("LOYALTY_RETURN_WINDOW_DAYS", default=14)
-LOYALTY_VOID_ORDER_STATUSES = env.list("LOYALTY_VOID_ORDER_STATUSES", default=["Cancelled"])
+LOYALTY_VOID_ORDER_STATUSES = env.list("LOYALTY_VOID_ORDER_STATUSES", default=[status.CANCELLED])
 if min(LOYALTY_POINTS_EXPIRY_DAYS, LOYALTY_EXPIRY_NOTICE_DAYS, LOYALTY_RETURN_WINDOW_DAYS) < 0:
     raise ImproperlyConfigured("LOYALTY_*_DAYS settings must be zero or more days.")
 # Redeeming points at checkout: initial values of the earning rule's redemption fields
@@ -1050,23 +1054,24 @@ if PAYMENT_HOLD_MINUTES < 5:
 # Order statuses (Oscar's pipeline). A card order waits in "Pending payment" with its stock,
 # slot and points held; the payment confirms it ("Pending") or its cancellation releases
 # everything ("Cancelled"). A payment whose amount or currency differs is held for review.
-OSCAR_INITIAL_ORDER_STATUS = "Pending"
-OSCAR_INITIAL_LINE_STATUS = "Pending"
+# The names are defined once in shop/constants.py (docs/architecture.md, "Constants").
+OSCAR_INITIAL_ORDER_STATUS = status.PAID
+OSCAR_INITIAL_LINE_STATUS = status.PAID
 OSCAR_ORDER_STATUS_PIPELINE = {
-    "Pending payment": ("Pending", "Payment review", "Cancelled"),
-    "Payment review": ("Pending", "Cancelled"),
-    "Pending": ("Being processed", "Cancelled"),
-    "Being processed": ("Complete", "Cancelled"),
-    "Complete": (),
-    "Cancelled": (),
+    status.AWAITING_PAYMENT: (status.PAID, status.PAYMENT_REVIEW, status.CANCELLED),
+    status.PAYMENT_REVIEW: (status.PAID, status.CANCELLED),
+    status.PAID: (status.BEING_PROCESSED, status.CANCELLED),
+    status.BEING_PROCESSED: (status.COMPLETE, status.CANCELLED),
+    status.COMPLETE: (),
+    status.CANCELLED: (),
 }
 OSCAR_LINE_STATUS_PIPELINE = {
-    "Pending": ("Being processed", "Cancelled"),
-    "Being processed": ("Complete", "Cancelled"),
-    "Complete": (),
-    "Cancelled": (),
+    status.PAID: (status.BEING_PROCESSED, status.CANCELLED),
+    status.BEING_PROCESSED: (status.COMPLETE, status.CANCELLED),
+    status.COMPLETE: (),
+    status.CANCELLED: (),
 }
-OSCAR_ORDER_STATUS_CASCADE = {"Cancelled": "Cancelled"}
+OSCAR_ORDER_STATUS_CASCADE = {status.CANCELLED: status.CANCELLED}
 CELERY_BEAT_SCHEDULE.update(
     {
         # R5: PaymentIntents and orders that disagree are resolved or flagged to staff;

@@ -53,9 +53,7 @@ from loyalty.services.members import member_enrol
 from loyalty.services.notifications import member_notify
 from loyalty.services.redemption import order_points_paid_value
 from loyalty.services.referrals import referral_reward_referrer
-
-# The shipping method code of click & collect (shop/shipping's ClickAndCollect.code).
-CLICK_AND_COLLECT = "click-and-collect"
+from stores.selectors import order_is_pickup
 
 _ROUNDING: dict[str, str] = {
     Rounding.DOWN: ROUND_FLOOR,
@@ -130,7 +128,7 @@ def order_points_award(*, order, at: datetime | None = None) -> PendingEarn | No
         member = member_enrol(user=user)
         points, base = order_points_compute(order=order, member=member)
         reasons = [_("Order %(number)s") % {"number": order.number}]
-        if order.shipping_code == CLICK_AND_COLLECT and rule.click_collect_bonus:
+        if order_is_pickup(order) and rule.click_collect_bonus:
             points += rule.click_collect_bonus
             reasons.append(_("click & collect bonus"))
         if rule.first_order_bonus and _is_first_order(member, order):

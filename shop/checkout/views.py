@@ -31,12 +31,13 @@ from loyalty.services.redemption import (
     redeem_max_points,
     redemption_give_back,
 )
+from shop.constants import AWAITING_PAYMENT
 from shop.offer.exceptions import OfferUnavailable, VoucherUnavailable
 from shop.offer.usage import basket_discounts_lock, basket_reprice
 from shop.payment import gateway
 from shop.payment import methods as payment_methods
+from shop.payment.constants import POINTS_SOURCE_NAME, POINTS_SOURCE_TYPE
 from shop.payment.services import (
-    AWAITING_PAYMENT,
     card_payment_abandon,
     card_payment_record,
     card_payment_start,
@@ -70,8 +71,6 @@ SourceType = get_model("payment", "SourceType")
 
 # Our mixin (shop.checkout.session), as Oscar's views load it.
 CheckoutSessionMixin = get_class("checkout.session", "CheckoutSessionMixin")
-
-LOYALTY_POINTS = ("loyalty-points", "Loyalty points")
 
 
 class IndexView(oscar_views.IndexView):
@@ -618,7 +617,7 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
         self._points_debit = debit
         value = points_value(points)
         source_type, _created = SourceType.objects.get_or_create(
-            code=LOYALTY_POINTS[0], defaults={"name": LOYALTY_POINTS[1]}
+            code=POINTS_SOURCE_TYPE, defaults={"name": POINTS_SOURCE_NAME}
         )
         self.add_payment_source(
             Source(
@@ -630,7 +629,7 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
                 label=_("%(points)s points") % {"points": points},
             )
         )
-        self.add_payment_event(LOYALTY_POINTS[1], value, reference=debit.idempotency_key)
+        self.add_payment_event(POINTS_SOURCE_NAME, value, reference=debit.idempotency_key)
         return value
 
     def place_order(self, *args, **kwargs):

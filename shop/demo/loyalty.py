@@ -32,6 +32,8 @@ from loyalty.services.referrals import (
 )
 from loyalty.services.rewards import reward_redeem
 from loyalty.services.tiers import tier_levels_ensure, tier_target
+from shop.constants import COMPLETE
+from stores.constants import PICKUP_SHIPPING_CODE
 
 SHOPPER_EMAIL = "shopper@solomo.example"
 # A demo login who also shops: he joined with Camille's referral code.
@@ -93,8 +95,8 @@ def _history_order(*, user, number: str, placed, lines):
         shipping_incl_tax=Decimal("0.00"),
         shipping_excl_tax=Decimal("0.00"),
         shipping_method="Click & collect",
-        shipping_code="click-and-collect",
-        status="Complete",
+        shipping_code=PICKUP_SHIPPING_CODE,
+        status=COMPLETE,
         date_placed=placed,
     )
     for (product, record), quantity in lines:

@@ -14,6 +14,14 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from . import gateway
+from .constants import (
+    AT_PICKUP_SOURCE_NAME,
+    AT_PICKUP_SOURCE_TYPE,
+    CARD_SOURCE_NAME,
+    CARD_SOURCE_TYPE,
+    TEST_SOURCE_NAME,
+    TEST_SOURCE_TYPE,
+)
 
 
 @dataclass(frozen=True)
@@ -30,22 +38,22 @@ CARD = PaymentMethod(
     "card",
     _("Card"),
     _("Pay now by card. Your card details go straight to Stripe, never to us."),
-    "stripe-card",
-    "Card (Stripe)",
+    CARD_SOURCE_TYPE,
+    CARD_SOURCE_NAME,
 )
 AT_PICKUP = PaymentMethod(
     "pay-at-pickup",
     _("Pay at pickup"),
     _("Pay in the store when you collect your order."),
-    "pay-at-pickup",
-    "Pay at pickup",
+    AT_PICKUP_SOURCE_TYPE,
+    AT_PICKUP_SOURCE_NAME,
 )
 TEST = PaymentMethod(
     "test",
     _("Test payment (demo shop, no money moves)"),
     _("This demo has no card payments set up; this stands in for a card."),
-    "test-payment",
-    "Test payment (no money moved)",
+    TEST_SOURCE_TYPE,
+    TEST_SOURCE_NAME,
 )
 ALL = {method.code: method for method in (CARD, AT_PICKUP, TEST)}
 

@@ -10,9 +10,11 @@ from django.utils.translation import gettext as _
 from oscar.apps.order.signals import order_status_changed
 from oscar.core.loading import get_model
 
+from shop.constants import AWAITING_PAYMENT, CANCELLED, PAYMENT_REVIEW
 from stores.signals import pickup_cancelled, pickup_collected
 
 from . import services
+from .constants import PAID_AT_PICKUP_EVENT
 from .methods import AT_PICKUP
 from .models import PaymentStatus, StripePayment
 
@@ -27,7 +29,7 @@ def _pickup_collected(sender, pickup, order, collected_at, **kwargs):
         if due <= 0:
             continue
         source.debit(due, reference=f"pickup:{pickup.pk}", status="paid at pickup")
-        event_type, _created = PaymentEventType.objects.get_or_create(name="Paid at pickup")
+        event_type, _created = PaymentEventType.objects.get_or_create(name=PAID_AT_PICKUP_EVENT)
         order.payment_events.create(
             event_type=event_type, amount=due, reference=f"pickup:{pickup.pk}"
         )
@@ -36,15 +38,15 @@ def _pickup_collected(sender, pickup, order, collected_at, **kwargs):
 @receiver(order_status_changed, dispatch_uid="payment-order-cancelled-paid")
 def _order_cancelled_paid(sender, order, old_status, new_status, **kwargs):
     # Staff cancel a paid order (Oscar's order page): refund it and give everything back.
-    if new_status == services.CANCELLED and old_status in services.PAID_OPEN:
+    if new_status == CANCELLED and old_status in services.PAID_OPEN:
         services.order_cancelled_paid(order)
 
 
 @receiver(order_status_changed, dispatch_uid="payment-order-cancelled-unpaid")
 def _order_cancelled_unpaid(sender, order, old_status, new_status, **kwargs):
-    if new_status != services.CANCELLED or old_status not in (
-        services.AWAITING_PAYMENT,
-        services.PAYMENT_REVIEW,
+    if new_status != CANCELLED or old_status not in (
+        AWAITING_PAYMENT,
+        PAYMENT_REVIEW,
     ):
         return
     services.order_released(order)

@@ -34,9 +34,11 @@ from oscar.core.loading import get_class, get_model
 
 from loyalty.services.earning import order_points_refund, order_points_void
 from loyalty.services.redemption import order_redemption_refund, order_redemption_reverse
+from shop.constants import AWAITING_PAYMENT, BEING_PROCESSED, CANCELLED, PAID, PAYMENT_REVIEW
 from stores.services import pickup_cancel
 
 from . import gateway
+from .constants import PAID_EVENT, REFUND_FAILED_EVENT, REFUNDED_EVENT
 from .messages import payment_expired_notify
 from .models import PaymentStatus, StripeEvent, StripePayment, StripeRefund
 from .money import AmountError, from_minor, money_display, quantize, to_minor
@@ -51,13 +53,6 @@ PaymentEventType = get_model("order", "PaymentEventType")
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
 
-# Order statuses (see OSCAR_ORDER_STATUS_PIPELINE in config/settings/base.py).
-AWAITING_PAYMENT = "Pending payment"
-PAYMENT_REVIEW = "Payment review"
-PAID = "Pending"
-CANCELLED = "Cancelled"
-
-CARD = ("stripe-card", "Card (Stripe)")
 
 # R3: a status never goes back. Webhook events arrive in any order, so an event can only
 # raise the rank; a fresh read from Stripe (authoritative) may also move a payment that is
@@ -232,7 +227,7 @@ def _settle(payment: StripePayment, intent: dict) -> None:
     source = order.sources.filter(reference=payment.payment_intent_id).first()
     if source is not None:
         source.debit(received, reference=payment.payment_intent_id, status="succeeded")
-    event_type, _created = PaymentEventType.objects.get_or_create(name="Paid")
+    event_type, _created = PaymentEventType.objects.get_or_create(name=PAID_EVENT)
     order.payment_events.create(
         event_type=event_type, amount=received, reference=payment.payment_intent_id
     )
@@ -290,7 +285,7 @@ def order_released(order) -> None:
 
 
 # Statuses of an order that is paid (or to be paid at pickup) and not yet complete.
-PAID_OPEN = (PAID, "Being processed")
+PAID_OPEN = (PAID, BEING_PROCESSED)
 CANCEL_REFUND_KEY = "cancel"
 
 
@@ -453,7 +448,7 @@ def _refund_accounting(payment: StripePayment, amount: Decimal, reference: str, 
     source = order.sources.filter(reference=payment.payment_intent_id).first()
     if source is not None:
         source.refund(amount, reference=reference, status=status)
-    name = "Refunded" if amount > 0 else "Refund failed"
+    name = REFUNDED_EVENT if amount > 0 else REFUND_FAILED_EVENT
     event_type, _created = PaymentEventType.objects.get_or_create(name=name)
     order.payment_events.create(event_type=event_type, amount=abs(amount), reference=reference)
     # R21: the order's pending points shrink with what was refunded, and points spent on

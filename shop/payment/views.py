@@ -21,9 +21,11 @@ from django.views import generic
 from django.views.decorators.cache import never_cache
 from oscar.core.loading import get_model
 
+from shop.constants import AWAITING_PAYMENT
+
 from . import gateway
 from .models import PaymentStatus, StripePayment
-from .services import AWAITING_PAYMENT, payment_apply, payment_cancel, payment_refresh
+from .services import payment_apply, payment_cancel, payment_refresh
 
 Order = get_model("order", "Order")
 

@@ -2,6 +2,8 @@ from django.utils.translation import gettext_lazy as _
 from oscar.apps.shipping.methods import *  # noqa: F403
 from oscar.apps.shipping.methods import Free
 
+from stores.constants import PICKUP_SHIPPING_CODE
+
 
 class HomeDelivery(Free):
     code = "home-delivery"
@@ -11,5 +13,5 @@ class HomeDelivery(Free):
 class ClickAndCollect(Free):
     """Collected in a store: needs no address; the store and slot are chosen at checkout."""
 
-    code = "click-and-collect"
+    code = PICKUP_SHIPPING_CODE
     name = _("Click & collect (free)")
