@@ -12,7 +12,9 @@ import requests
 
 from tests.celery_worker import ROOT, database_url_for_worker, free_port
 
-pytestmark = pytest.mark.django_db
+# gunicorn runs in another process: it needs a database it can reach, which the in-memory
+# SQLite test database is not.
+pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 def test_the_access_log_leaves_out_the_position_in_the_query_and_the_referer(tmp_path):
