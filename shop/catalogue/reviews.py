@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from oscar.core.loading import get_model
 
 from stores.models import PickupStatus
@@ -28,10 +28,12 @@ NOT_VERIFIED = ReviewPurchase()
 
 
 def reviews_with_purchases(*, product, reviews, limit: int | None = None) -> list:
-    """The first `limit` of `reviews` (a queryset) as a list, each with a `purchase`
-    (ReviewPurchase): one query for the reviews with their authors (the template shows
-    the author's name) and one for the purchases of all the authors."""
-    reviews = reviews.select_related("user")
+    """The first `limit` of `reviews` as a list, each with a `purchase` (ReviewPurchase):
+    one query for the reviews, with their authors when `reviews` is a queryset not yet
+    sliced (the template shows the author's name), and one for the purchases of all the
+    authors. A page of a paginated list (already sliced) keeps its own loading."""
+    if isinstance(reviews, QuerySet) and not reviews.query.is_sliced:
+        reviews = reviews.select_related("user")
     reviews = list(reviews[:limit] if limit is not None else reviews)
     user_ids = {review.user_id for review in reviews if review.user_id}
     purchases: dict[int, ReviewPurchase] = {}

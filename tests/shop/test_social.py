@@ -75,6 +75,40 @@ def test_review_badges_verified_collected_at_store_and_not_verified(client):
     assert page.count('class="review-purchase"') == 2
 
 
+def test_all_reviews_page_shows_the_badges(client):
+    centre = store("Neudorf")
+    collector = UserFactory()
+    pickup = pickup_order(centre, user=collector, status="collected")
+    item = pickup.order.lines.get().product
+    _review(item, collector)
+    _review(item, UserFactory(), "Not bought")
+
+    response = client.get(
+        reverse("catalogue:reviews-list", kwargs={"product_slug": item.slug, "product_pk": item.pk})
+    )
+
+    assert response.status_code == 200
+    assert _badges(response) == ["Verified purchase, collected at Neudorf"]
+
+
+def test_french_product_page_translates_share_and_badge(client):
+    centre = store("Strasbourg Centre")
+    collector = UserFactory()
+    pickup = pickup_order(centre, user=collector, status="collected")
+    item = pickup.order.lines.get().product
+    _review(item, collector)
+
+    with translation.override("fr"):
+        url = item.get_absolute_url()
+    response = client.get(url)
+
+    page = response.content.decode()
+    assert url.startswith("/fr/")
+    assert "<span>Partager</span>" in page
+    assert 'data-copied-text="Lien copié"' in page
+    assert _badges(response) == ["Achat vérifié, retiré à Strasbourg Centre"]
+
+
 def test_uncollected_pickup_is_not_a_verified_purchase(client):
     centre = store("Krutenau")
     shopper = UserFactory()
