@@ -10,12 +10,14 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 from django.views.generic import TemplateView
 
 THEME_COLOUR = "#0b6e69"  # the logo's teal (shop/static/shop/img/favicon.svg)
 BACKGROUND_COLOUR = "#ffffff"
 
 
+@require_safe
 def manifest(request: HttpRequest, language: str) -> JsonResponse:
     """The web app manifest in `language` (one of settings.LANGUAGES): names, start page and
     shortcuts in that language. Public."""
