@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import log, scratch_postgres  # noqa: E402
+from bench.common import log, population_generate, scratch_postgres  # noqa: E402
 
 
 def campaign_write(seed: int) -> tuple[object, int, int]:
@@ -117,17 +117,7 @@ def main() -> None:
             log(f"migrating {name}")
             call_command("migrate", verbosity=0)
             orders = args.orders if args.orders is not None else args.members
-            log(f"generating {args.members:,} members and {orders:,} orders")
-            started = time.monotonic()
-            call_command(
-                "population_generate",
-                members=args.members,
-                orders=orders,
-                seed=31,
-                batch=5000,
-                no_stats=True,
-            )
-            generated_s = time.monotonic() - started
+            generated_s = population_generate(members=args.members, orders=orders, seed=31)
             log("writing the campaign")
             campaign, sends, control = campaign_write(seed=31)
             with connection.cursor() as cursor:

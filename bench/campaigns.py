@@ -57,6 +57,7 @@ from bench.common import (  # noqa: E402
     django_on_scratch_postgres,
     log,
     percentile,
+    population_generate,
     postgres_server_default,
     redis_scratch,
 )
@@ -229,7 +230,6 @@ def main() -> None:
 def run_with_workers(args) -> None:
     """Generate the population, start the three workers, measure, write the results."""
     from django.conf import settings
-    from django.core.management import call_command
     from django.db import connections
 
     from loyalty.models import Member
@@ -245,17 +245,9 @@ def run_with_workers(args) -> None:
             if found != args.members:
                 raise SystemExit(f"{args.reuse_db} holds {found:,} members, not {args.members:,}")
         else:
-            log(f"generating {args.members:,} members and {orders:,} orders")
-            started = time.monotonic()
-            call_command(
-                "population_generate",
-                members=args.members,
-                orders=orders,
-                seed=21,
-                batch=5000,
-                no_stats=True,
+            generated_s = round(
+                population_generate(members=args.members, orders=orders, seed=21), 1
             )
-            generated_s = round(time.monotonic() - started, 1)
             if args.reuse_db:
                 # A template database must have no open connection.
                 connections.close_all()

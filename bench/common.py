@@ -95,6 +95,24 @@ def redis_scratch() -> Iterator[int]:
         redis.wait(timeout=10)
 
 
+def population_generate(*, members: int, orders: int, seed: int, stats: bool = False) -> float:
+    """`manage.py population_generate` in this (set-up) Django process, in batches of 5,000,
+    with the member statistics refreshed only when `stats`; returns the seconds it took."""
+    from django.core.management import call_command
+
+    log(f"generating {members:,} members and {orders:,} orders")
+    started = time.monotonic()
+    call_command(
+        "population_generate",
+        members=members,
+        orders=orders,
+        seed=seed,
+        batch=5000,
+        no_stats=not stats,
+    )
+    return time.monotonic() - started
+
+
 @contextmanager
 def django_on_scratch_postgres(
     server_url: str,

@@ -28,7 +28,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import django_on_scratch_postgres, log, postgres_server_default  # noqa: E402
+from bench.common import (  # noqa: E402
+    django_on_scratch_postgres,
+    log,
+    population_generate,
+    postgres_server_default,
+)
 
 
 def timed(call) -> tuple[float, int]:
@@ -53,7 +58,6 @@ def main() -> None:
 
     name = f"solomo_bench_member_stats_{os.getpid()}"
     with django_on_scratch_postgres(args.postgres, name):
-        from django.core.management import call_command
         from django.db import connection
         from django.utils import timezone
 
@@ -61,15 +65,7 @@ def main() -> None:
         from loyalty.services.segments import _refresh_in_python, member_stats_refresh
 
         orders = args.orders if args.orders is not None else 10 * args.members
-        log(f"generating {args.members:,} members and {orders:,} orders")
-        call_command(
-            "population_generate",
-            members=args.members,
-            orders=orders,
-            seed=31,
-            batch=5000,
-            no_stats=True,
-        )
+        population_generate(members=args.members, orders=orders, seed=31)
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
         log("first run on empty statistics (set-based)")

@@ -40,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import log, scratch_postgres  # noqa: E402
+from bench.common import log, population_generate, scratch_postgres  # noqa: E402
 
 MEMBERS, ORDERS, SEED = 150_000, 381_000, 31
 RECOMMENDATION_TABLE = '"loyalty_memberrecommendation"'
@@ -255,15 +255,7 @@ def main() -> None:
         chunk = MEMBERS_PER_CHUNK if args.chunk is None else args.chunk
         call_command("migrate", verbosity=0)
         if not get_model("order", "Line").objects.exists():
-            log(f"generating {MEMBERS:,} members, {ORDERS:,} orders")
-            call_command(
-                "population_generate",
-                members=MEMBERS,
-                orders=ORDERS,
-                seed=SEED,
-                batch=5000,
-                no_stats=True,
-            )
+            population_generate(members=MEMBERS, orders=ORDERS, seed=SEED)
         if args.explain:
             print(explain(chunk))
             return

@@ -32,6 +32,7 @@ from bench.common import (  # noqa: E402
     django_on_scratch_postgres,
     log,
     percentile,
+    population_generate,
     postgres_server_default,
 )
 
@@ -39,12 +40,11 @@ from bench.common import (  # noqa: E402
 def seed(members: int, orders: int) -> dict:
     """N members with their orders through `population_generate` (which also refreshes the
     member statistics); returns the ids the segments refer to."""
-    from django.core.management import call_command
     from oscar.core.loading import get_model
 
     from stores.models import Store
 
-    call_command("population_generate", members=members, orders=orders, seed=12, batch=5000)
+    population_generate(members=members, orders=orders, seed=12, stats=True)
     category = get_model("catalogue", "Category").objects.filter(name="Coffee").first()
     return {"store": Store.objects.order_by("pk").first().pk, "category": category.pk}
 
