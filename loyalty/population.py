@@ -41,6 +41,7 @@ from django.utils.text import slugify
 from loyalty.bulk_rows import ids_reserve, row, rows_insert, rows_update
 from loyalty.models import Member, Tier
 from loyalty.selectors import earning_rule
+from loyalty.services.earning import earning_rule_ensure
 from loyalty.services.ledger import PastEarn, PastMovement, points_history_write
 from loyalty.services.members import luhn_check_digit
 from loyalty.services.tiers import tier_levels_ensure
@@ -435,7 +436,11 @@ class _Batch:
             if placed > plan.now:
                 placed = plan.now - timedelta(minutes=rng.randint(1, 600))
             cancelled = rng.random() < 0.04
-            status = "Cancelled" if cancelled else "Complete"
+            status = (
+                settings.LOYALTY_CANCELLED_ORDER_STATUS
+                if cancelled
+                else settings.LOYALTY_COMPLETE_ORDER_STATUS
+            )
             store = None
             if rng.random() < 0.55:
                 store = home if home and rng.random() < 0.8 else rng.choice(catalogue.stores)
@@ -708,7 +713,7 @@ def population_generate(
     with transaction.atomic(), _quiet("oscar.alerts"):
         _catalogue_ensure(rng)
         _stores_ensure(plan.stores, rng)
-        earning_rule()
+        earning_rule_ensure()
         tier_levels_ensure()
     catalogue = _catalogue_read()
     slots = SlotBook(catalogue)
