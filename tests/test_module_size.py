@@ -33,4 +33,3 @@ def test_no_module_is_over_400_lines():
     assert {
         path: lines for path, lines in long_modules().items() if path not in NOT_YET_SPLIT
     } == {}
-
