@@ -40,7 +40,7 @@ def importers(prefix: str, packages=("shop", "loyalty", "stores", "config")) -> 
 
 
 def test_the_parser_sees_the_imports_it_is_meant_to_see():
-    assert "stores.selectors" in imports("loyalty")["loyalty/services/campaigns.py"]
+    assert "stores.selectors" in imports("loyalty")["loyalty/services/campaigns/sending.py"]
     assert "loyalty.services.redemption" in imports("shop")["shop/checkout/views.py"]
 
 
