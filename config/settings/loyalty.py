@@ -12,7 +12,7 @@ LOYALTY_POINTS_EXPIRY_DAYS = env.int("LOYALTY_POINTS_EXPIRY_DAYS", default=365)
 LOYALTY_EXPIRY_NOTICE_DAYS = env.int("LOYALTY_EXPIRY_NOTICE_DAYS", default=30)
 LOYALTY_RETURN_WINDOW_DAYS = env.int("LOYALTY_RETURN_WINDOW_DAYS", default=14)
 LOYALTY_VOID_ORDER_STATUSES = env.list("LOYALTY_VOID_ORDER_STATUSES", default=[status.CANCELLED])
-# The statuses of the past orders the synthetic population writes (loyalty/population.py):
+# The statuses of the past orders the synthetic population writes (loyalty/population/batch.py):
 # loyalty never imports shop, so it takes shop/constants.py's names from here.
 LOYALTY_COMPLETE_ORDER_STATUS = status.COMPLETE
 LOYALTY_CANCELLED_ORDER_STATUS = status.CANCELLED

@@ -2,7 +2,7 @@
 campaign with sends, opens, clicks, orders placed after a click or an open, and an order in
 its control group (for its attribution report).
 
-The customers come from the synthetic population generator (loyalty/population.py, seed
+The customers come from the synthetic population generator (loyalty/population/, seed
 2026: usernames `pop2026-…`, no password), their statistics from the beat job's service.
 The campaign goes through the campaign services as a marketer's would (draft, launch,
 audience with a control group, batches, bonus points once per member); opens and clicks
