@@ -26,8 +26,9 @@ What other apps provide, read through the app registry (loyalty never imports sh
   orders in LOYALTY_VOID_ORDER_STATUSES do not count.
 
 Conditions on order history other than those two read MemberStats and MemberCategory,
-which the ``refresh_member_stats`` beat task keeps up to date (loyalty/services/segments.py):
-a member with no orders has no stats row and counts as 0 orders and 0 spent.
+which the ``refresh_member_stats`` beat task keeps up to date
+(loyalty/services/member_stats.py): a member with no orders has no stats row and counts as
+0 orders and 0 spent.
 
 Modules: `language` (the condition types), `validation` (rules_validate), `compilation`
 (rules_q); every name below is importable from loyalty.segments.

@@ -38,8 +38,8 @@ from loyalty.services.campaigns import (
     campaign_send_opened,
 )
 from loyalty.services.earning import order_points_award
+from loyalty.services.member_stats import member_stats_refresh
 from loyalty.services.recommendations import recommendations_refresh
-from loyalty.services.segments import member_stats_refresh
 from shop.demo.loyalty import _history_order, _products
 
 POPULATION = {"members": 48, "orders": 300, "seed": 2026, "batch": 48}
