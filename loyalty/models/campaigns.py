@@ -154,7 +154,7 @@ class Campaign(models.Model):
 
 class CampaignMessage(models.Model):
     """What a campaign says in one language; tokens such as {{ first_name }} are filled in
-    per member (loyalty.services.campaigns.TOKENS)."""
+    per member (loyalty.campaign_messages.TOKENS)."""
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="messages")
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES)

@@ -12,6 +12,7 @@ from loyalty.models import Member, PendingEarn, PendingStatus
 from shop.payment.models import StripePayment
 from shop.payment.release import order_cancelled_paid
 from stores.models import PickupSlot, PickupStatus
+from tests.shop.checkout_fixtures import ledger_balanced, pickup_with_points  # noqa: F401 (R19 after each test)
 from tests.shop.payment.helpers import (
     FINANCE,
     paid_delivery_order,
@@ -19,7 +20,6 @@ from tests.shop.payment.helpers import (
     payment_events,
     staff_client,
 )
-from tests.shop.test_pickup_amounts import _balanced, pickup_with_points  # noqa: F401 (R19 after each test)
 
 Order = get_model("order", "Order")
 StockRecord = get_model("partner", "StockRecord")

@@ -32,6 +32,7 @@ from tests.factories import product
 from tests.fake_stripe import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.loyalty.conftest import assert_ledger_balanced
 from tests.loyalty.factories import member_factory
+from tests.shop.checkout_fixtures import choose_pickup, open_store, start_checkout
 from tests.shop.payment.helpers import (
     ADDRESS,
     confirmations,
@@ -44,7 +45,6 @@ from tests.shop.payment.helpers import (
     stripe_api,
     use_points,
 )
-from tests.shop.test_checkout_pickup import choose_pickup, open_store, start_checkout
 from tests.stores.factories import stock
 
 Order = get_model("order", "Order")
