@@ -13,8 +13,9 @@ from oscar.core.loading import get_model
 from shop.constants import AWAITING_PAYMENT, CANCELLED, PAYMENT_REVIEW
 from stores.signals import pickup_cancelled, pickup_collected
 
-from . import release, services
+from . import release
 from .constants import PAID_AT_PICKUP_EVENT
+from .intents import card_payment_abandon
 from .methods import AT_PICKUP
 from .models import PaymentStatus, StripePayment
 
@@ -63,7 +64,7 @@ def _order_cancelled_unpaid(sender, order, old_status, new_status, **kwargs):
         # Cancelled on Oscar's order page: the card must not be charged any more. If Stripe
         # cannot be reached now, reconciliation cancels it later.
         pi = payment.payment_intent_id
-        transaction.on_commit(lambda: services.card_payment_abandon(payment_intent_id=pi))
+        transaction.on_commit(lambda: card_payment_abandon(payment_intent_id=pi))
 
 
 @receiver(pickup_cancelled, dispatch_uid="payment-pickup-cancelled")

@@ -55,7 +55,7 @@ def _refund_accounting(payment: StripePayment, amount: Decimal, reference: str, 
     )
 
 
-def _record_refund(
+def refund_record(
     payment: StripePayment, refund: dict, *, user=None, reason: str = "", attempt=None
 ) -> StripeRefund | None:
     """Bring our record of one Stripe refund in line with Stripe, once.
@@ -189,7 +189,7 @@ def _refund_locked(*, payment, amount, user, reason, token) -> tuple[StripeRefun
             "confirmed. It is checked automatically within minutes; asking again "
             "completes that same refund, never a second one."
         ) % {"amount": money_display(amount, payment.currency)}
-    row = _record_refund(payment, refund, user=user, reason=reason)
+    row = refund_record(payment, refund, user=user, reason=reason)
     payment.save()
     if row is None:
         return None, _("Stripe did not complete the refund (%(status)s).") % {
@@ -217,7 +217,7 @@ def _refund_replay(payment, earlier) -> tuple[StripeRefund | None, str]:
             "was refused by Stripe (%(reason)s); nothing was refunded. Check the total, "
             "then refund again if more is due."
         ) % {"amount": money_display(earlier.amount, payment.currency), "reason": exc.message}
-    row = _record_refund(payment, refund, attempt=earlier)
+    row = refund_record(payment, refund, attempt=earlier)
     payment.save()
     if row is None:
         earlier.refresh_from_db()

@@ -1,6 +1,6 @@
 """What a cancelled order gives back, and the cancellation of a paid order (refund first).
 
-Kept in one module, moved from services.py as it was: the orders package is to take
+Kept in one module, moved from the former services.py as it was: the orders package is to take
 ownership of cancellation (docs/architecture.md, "Where each write lives").
 
 - ``payment_order_release``: a card payment was cancelled at Stripe; its order, if still

@@ -14,7 +14,7 @@ from oscar.core.loading import get_model
 
 from loyalty.models import PendingEarn
 from loyalty.services.ledger import points_credit
-from shop.payment import services
+from shop.payment import reconciliation
 from shop.payment.models import StripePayment, StripeRefund
 from shop.payment.refunds import RefundRefused, refund_create
 from tests.loyalty.factories import member_factory
@@ -131,7 +131,7 @@ def test_staff_cancelling_an_unpaid_card_order_releases_its_stock(client, fake_s
     )
     order.refresh_from_db()
     assert order.status == "Cancelled"
-    services.payments_reconcile(now=timezone.now() + timezone.timedelta(minutes=21))
+    reconciliation.payments_reconcile(now=timezone.now() + timezone.timedelta(minutes=21))
 
     record.refresh_from_db()
     assert record.num_allocated == 0
