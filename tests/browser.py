@@ -7,6 +7,7 @@ tests skip and say why.
 
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,25 @@ def dashboard_menu_tap(page, section: str, item: str) -> None:
     link.wait_for(state="visible")
     with page.expect_navigation():
         link.click()
+
+
+def kept(page, path: str, *, cache: str = "solomo-visitor") -> bool:
+    """Whether the service worker keeps `path` for the current visitor."""
+    return page.evaluate(
+        """([path, name]) => caches.open(name)
+            .then((cache) => cache.match(new URL(path, location.href).href, {ignoreVary: true}))
+            .then(Boolean)""",
+        [path, cache],
+    )
+
+
+def until(check, what: str, *, seconds: float = 10) -> None:
+    """Polls `check` from Python (the page's CSP refuses wait_for_function's eval)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def wait_kept(page, path: str) -> None:
+    until(lambda: kept(page, path), f"{path} was not kept for offline use")
