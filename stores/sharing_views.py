@@ -17,7 +17,6 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from .models import Pickup
 from .selectors import order_amounts
 from .services import ACTIVE
 from .sharing import (
@@ -29,19 +28,7 @@ from .sharing import (
     shared_pass_revoke,
 )
 from .templatetags.store_tags import qr_svg
-
-
-def _buyers_pickup(request: HttpRequest, number: str) -> Pickup:
-    if not request.user.is_authenticated:
-        raise Http404
-    pickup = (
-        Pickup.objects.select_related("order")
-        .filter(order__number=number, order__user=request.user)
-        .first()
-    )
-    if pickup is None:
-        raise Http404
-    return pickup
+from .views import buyers_pickup_or_404
 
 
 def _back_to_order(number: str) -> HttpResponseRedirect:
@@ -52,7 +39,7 @@ def _back_to_order(number: str) -> HttpResponseRedirect:
 @require_POST
 def share_create(request: HttpRequest, number: str) -> HttpResponse:
     """The buyer makes a pass for a friend (replacing any earlier one)."""
-    pickup = _buyers_pickup(request, number)
+    pickup = buyers_pickup_or_404(request, number)
     try:
         shared_pass_create(
             pickup=pickup,
@@ -71,7 +58,7 @@ def share_create(request: HttpRequest, number: str) -> HttpResponse:
 @require_POST
 def share_revoke(request: HttpRequest, number: str) -> HttpResponse:
     """The buyer revokes the friend's pass: its code stops working at once."""
-    pickup = _buyers_pickup(request, number)
+    pickup = buyers_pickup_or_404(request, number)
     try:
         revoked = shared_pass_revoke(pickup=pickup, user=request.user, now=timezone.now())
     except SharingRefused as exc:

@@ -6,6 +6,7 @@ tests skip and say why.
 """
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -89,3 +90,23 @@ def until(check, what: str, *, seconds: float = 10) -> None:
 
 def wait_kept(page, path: str) -> None:
     until(lambda: kept(page, path), f"{path} was not kept for offline use")
+
+
+def phone_context(browser, live_server):
+    """A phone-sized context that may only talk to the live server (no map tiles)."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    context.route(
+        re.compile(r"^(?!" + re.escape(live_server.url) + ")https?://"),
+        lambda route: route.abort(),
+    )
+    context.set_default_timeout(10_000)
+    return context
+
+
+def sign_in(page, live_server, email: str) -> None:
+    """Sign in through the login form (every test user's password is "pw")."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_login-username", email)
+    page.fill("#id_login-password", "pw")
+    page.click("button[name=login_submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

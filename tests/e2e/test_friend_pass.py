@@ -7,40 +7,29 @@ of staff sees a friend may come and hands the order over with the friend's code;
 buyer's page then says their friend collected it.
 """
 
-import re
-
 import pytest
 from django.urls import reverse
 
 from stores.models import PickupStatus, SharedPickupPass
 from stores.sharing import shared_pass_code, shared_pass_url
-from tests.browser import PHONE, browser_marks, fits_the_phone, until, wait_kept
+from tests.browser import (
+    browser_marks,
+    fits_the_phone,
+    phone_context,
+    sign_in,
+    until,
+    wait_kept,
+)
 from tests.stores.factories import buyer_with_history, every_day, staff_of, store
 
 pytestmark = browser_marks(pytest.mark.postgres)  # the flush must empty the audit log
 
 
-def phone(browser, live_server, *, clipboard: bool = False):
-    context = browser.new_context(
-        viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
-    context.route(
-        re.compile(r"^(?!" + re.escape(live_server.url) + ")https?://"),
-        lambda route: route.abort(),
-    )
-    if clipboard:
-        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
-        context.add_init_script("delete Navigator.prototype.share; delete navigator.share;")
-    context.set_default_timeout(10_000)
+def with_clipboard(context, live_server):
+    """The copy fallback of the share button, for real: clipboard allowed, no Web Share."""
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    context.add_init_script("delete Navigator.prototype.share; delete navigator.share;")
     return context
-
-
-def sign_in(page, live_server, email: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_login-username", email)
-    page.fill("#id_login-password", "pw")
-    page.click("button[name=login_submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def test_buyer_shares_the_friend_collects_with_their_code_and_the_buyer_sees_it(
@@ -53,22 +42,22 @@ def test_buyer_shares_the_friend_collects_with_their_code_and_the_buyer_sees_it(
     order_url = reverse("customer:order", kwargs={"order_number": pickup.order.number})
 
     # When the buyer opens their order on their phone and lets a friend collect it
-    shopper = phone(browser, live_server, clipboard=True)
+    shopper = with_clipboard(phone_context(browser, live_server), live_server)
     page = shopper.new_page()
     sign_in(page, live_server, buyer.email)
     page.goto(live_server.url + order_url)
     assert fits_the_phone(page)
-    page.get_by_text("Let a friend collect").tap()
+    page.get_by_text("Let a friend collect").click()
     page.fill("#pickup-share-name", "Paul")
     with page.expect_navigation():
-        page.get_by_role("button", name="Create the friend's pass").tap()
+        page.get_by_role("button", name="Create the friend's pass").click()
 
     # Then the page offers to send the pass; tapping it copies the link
     send = page.get_by_role("button", name="Send the pass to your friend")
     assert send.bounding_box()["height"] >= 44
     assert fits_the_phone(page)
     page.screenshot(path=tmp_path / "1-buyer-shared.png", full_page=True)
-    send.tap()
+    send.click()
     page.locator(".share__status").wait_for(state="visible")
     assert page.locator(".share__status").inner_text() == "Link copied"
     link = page.evaluate("navigator.clipboard.readText()")
@@ -77,7 +66,7 @@ def test_buyer_shares_the_friend_collects_with_their_code_and_the_buyer_sees_it(
     code = shared_pass_code(shared=shared)
 
     # When the friend opens the link on their own phone, signed in nowhere
-    friend = phone(browser, live_server)
+    friend = phone_context(browser, live_server)
     pass_page = friend.new_page()
     pass_page.goto(live_server.url + "/")
     until(
@@ -102,7 +91,7 @@ def test_buyer_shares_the_friend_collects_with_their_code_and_the_buyer_sees_it(
     friend.close()
 
     # When the member of staff opens the order and hands it over with the friend's code
-    staff = phone(browser, live_server)
+    staff = phone_context(browser, live_server)
     counter = staff.new_page()
     sign_in(counter, live_server, "staff@centre.example")
     counter.goto(f"{live_server.url}/dashboard/stores/pickups/")
