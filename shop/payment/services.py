@@ -11,7 +11,7 @@ The flow (docs in README "Payments"):
    row, moves its status forward only (R3) and settles the order once: amount and
    currency must match (R8) or the order is held for review; a paid order goes to
    "Pending", gets its payment event and its confirmation message.
-3. A cancelled PaymentIntent releases what the order held (``order_release``). A declined
+3. A cancelled PaymentIntent releases what the order held (release.py). A declined
    attempt does not: the shopper may try another card until the hold expires
    (PAYMENT_HOLD_MINUTES), when ``payments_reconcile`` cancels it at Stripe and releases.
 """
@@ -25,30 +25,25 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.sites.models import Site
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
-from django.db.models.functions import Greatest
+from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
-from loyalty.services.earning import order_points_refund, order_points_void
-from loyalty.services.redemption import order_redemption_refund, order_redemption_reverse
-from shop.constants import AWAITING_PAYMENT, BEING_PROCESSED, CANCELLED, PAID, PAYMENT_REVIEW
-from stores.services import pickup_cancel
+from shop.constants import AWAITING_PAYMENT, CANCELLED, PAID, PAYMENT_REVIEW
 
 from . import gateway
-from .constants import PAID_EVENT, REFUND_FAILED_EVENT, REFUNDED_EVENT
+from .constants import PAID_EVENT
 from .messages import payment_expired_notify
 from .models import PaymentStatus, StripeEvent, StripePayment, StripeRefund
-from .money import AmountError, from_minor, money_display, quantize, to_minor
+from .money import from_minor, to_minor
+from .refunds import REFUND_DONE, RefundRefused, _record_refund, refund_create
+from .release import payment_order_release
 
 logger = logging.getLogger(__name__)
 
-ConditionalOffer = get_model("offer", "ConditionalOffer")
 Order = get_model("order", "Order")
-Voucher = get_model("voucher", "Voucher")
-VoucherApplication = get_model("voucher", "VoucherApplication")
 PaymentEventType = get_model("order", "PaymentEventType")
 Source = get_model("payment", "Source")
 SourceType = get_model("payment", "SourceType")
@@ -67,12 +62,6 @@ RANK = {
     PaymentStatus.CANCELED: 4,
 }
 FINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED})
-
-
-class RefundRefused(Exception):
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
 
 
 # --- Starting a card payment (called from checkout's handle_payment) ----------------------
@@ -169,7 +158,7 @@ def payment_apply(*, payment_intent: dict, authoritative: bool = False) -> Strip
             _settle(payment, payment_intent)
         elif new == PaymentStatus.CANCELED:
             payment.save()  # before the order's receivers look at it
-            _release(payment, reason=_("The card payment was cancelled."))
+            payment_order_release(payment, reason=_("The card payment was cancelled."))
     payment.save()
     return payment
 
@@ -239,136 +228,6 @@ def _settle(payment: StripePayment, intent: dict) -> None:
         order_confirmation_send(order)
 
 
-def _release(payment: StripePayment, *, reason: str) -> None:
-    if payment.order is None:
-        return
-    order = Order.objects.select_for_update().get(pk=payment.order_id)
-    if order.status in (AWAITING_PAYMENT, PAYMENT_REVIEW):
-        order_release(order, reason=reason)
-
-
-def order_release(order, *, reason: str) -> None:
-    """An unpaid order is cancelled; order_released (run by the status change, whoever
-    makes it) gives back its stock, pickup slot, vouchers and points once."""
-    order.notes.create(note_type="System", message=reason)
-    order.set_status(CANCELLED)
-
-
-def order_released(order) -> None:
-    """What a cancelled order gives back, once: points, voucher and offer usage, stock
-    allocation and pickup slot.
-
-    Runs on the one status change to "Cancelled" (receivers.py): of an unpaid order
-    ("Pending payment", "Payment review"), or of a paid one after its refund
-    (order_cancelled_paid). Whoever cancels it: this module, or staff on Oscar's order page.
-
-    In the lock order of a checkout (README "Lock order"): the member's row, then the
-    vouchers and offers, then stock rows in primary-key order, then the pickup slot, so a
-    hold expiring or a cancellation while the same rows are used by a checkout cannot
-    deadlock (R14). Loyalty's own receivers then find nothing left to do (each step is
-    once).
-    """
-    reason = _("Order %(number)s cancelled") % {"number": order.number}
-    order_redemption_reverse(order_number=order.number, reason=reason)
-    order_points_void(order=order)
-    _discounts_release(order)
-    pickup = getattr(order, "pickup", None)
-    if pickup is not None and pickup.closed_at is None:
-        pickup_cancel(pickup=pickup, now=timezone.now())
-    elif pickup is None:
-        lines = sorted(
-            (line for line in order.lines.select_related("stockrecord") if line.stockrecord_id),
-            key=lambda line: line.stockrecord_id,  # the checkout's lock order (R14)
-        )
-        for line in lines:
-            line.stockrecord.cancel_allocation(line.quantity)
-
-
-# Statuses of an order that is paid (or to be paid at pickup) and not yet complete.
-PAID_OPEN = (PAID, BEING_PROCESSED)
-CANCEL_REFUND_KEY = "cancel"
-
-
-def order_cancelled_paid(order) -> StripeRefund | None:
-    """A paid order cancelled by staff: its card payment is refunded in full, then it
-    gives back what order_released gives back (stock, slot, points, discounts). Returns
-    the refund made, if any.
-
-    Called once, on the status change from "Pending" or "Being processed" to "Cancelled"
-    (receivers.py), inside that change's transaction. The card payment's row is locked
-    before the member's (README "Lock order"): a refund from the dashboard locks them
-    in that order too. The refund's idempotency key is fixed per payment
-    (`re:<PaymentIntent>:cancel`), so a cancellation retried after a lost answer never
-    refunds twice. A refund Stripe refuses, or does not answer, does not stop the
-    cancellation: the payment goes to staff (*Card payments to review*), and a refund
-    whose answer was lost is completed by reconciliation.
-
-    Pay at pickup: nothing was taken, so nothing is refunded. Points used on the order
-    come back in full; points it was to earn are taken back.
-    """
-    refund = None
-    payment = StripePayment.objects.select_for_update().filter(order=order).first()
-    if payment is not None and payment.status == PaymentStatus.SUCCEEDED:
-        left = payment.refundable
-        if left > 0:
-            try:
-                refund = refund_create(
-                    payment=payment,
-                    amount=left,
-                    reason=_("Order %(number)s cancelled") % {"number": order.number},
-                    token=CANCEL_REFUND_KEY,
-                )
-            except RefundRefused as exc:
-                problem = exc.message
-            else:
-                problem = (
-                    _("an earlier unconfirmed refund was completed instead")
-                    if refund.completed_earlier
-                    else ""
-                )
-            if problem:
-                StripePayment.objects.filter(pk=payment.pk).update(
-                    needs_review=True,
-                    review_reason=(
-                        _("Order cancelled, but not refunded in full (%(problem)s): refund it.")
-                        % {"problem": problem}
-                    )[:500],
-                )
-                order.notes.create(
-                    note_type="System",
-                    message=_("Cancelled; the card refund needs staff: %(problem)s")
-                    % {"problem": problem},
-                )
-            else:
-                order.notes.create(
-                    note_type="System",
-                    message=_("Cancelled; %(amount)s refunded to the card.")
-                    % {"amount": money_display(refund.amount, payment.currency)},
-                )
-    order_released(order)
-    return refund
-
-
-def _discounts_release(order) -> None:
-    """The order's vouchers and offers count as unused again: a single-use voucher (a
-    loyalty reward, say) is not lost with an unpaid order, and offer caps are not eaten."""
-    for application in VoucherApplication.objects.filter(order=order):
-        Voucher.objects.filter(pk=application.voucher_id, num_orders__gt=0).update(
-            num_orders=F("num_orders") - 1
-        )
-        application.delete()
-    for discount in order.discounts.all():
-        ConditionalOffer.objects.filter(pk=discount.offer_id).update(
-            num_applications=Greatest(F("num_applications") - (discount.frequency or 0), 0),
-            num_orders=Greatest(F("num_orders") - 1, 0),
-            total_discount=F("total_discount") - discount.amount,
-        )
-        if discount.voucher_id:
-            Voucher.objects.filter(pk=discount.voucher_id).update(
-                total_discount=F("total_discount") - discount.amount
-            )
-
-
 def order_confirmation_send(order) -> None:
     """Oscar's "order placed" message, sent when a card order is paid (not when placed)."""
     OrderDispatcher = get_class("order.utils", "OrderDispatcher")
@@ -432,209 +291,7 @@ def webhook_process(event: dict) -> str:
     return "applied" if payment is not None else "ignored"
 
 
-# --- Refunds (R10) -----------------------------------------------------------------------
-
-
-REFUND_DONE = ("succeeded", "pending")
-REFUND_UNDONE = ("failed", "canceled")
-
-
-def _refund_accounting(payment: StripePayment, amount: Decimal, reference: str, status: str):
-    """Our side of money going back (`amount` > 0) or a refund failing (`amount` < 0)."""
-    payment.amount_refunded += amount
-    order = payment.order
-    if order is None:
-        return
-    source = order.sources.filter(reference=payment.payment_intent_id).first()
-    if source is not None:
-        source.refund(amount, reference=reference, status=status)
-    name = REFUNDED_EVENT if amount > 0 else REFUND_FAILED_EVENT
-    event_type, _created = PaymentEventType.objects.get_or_create(name=name)
-    order.payment_events.create(event_type=event_type, amount=abs(amount), reference=reference)
-    # R21: the order's pending points shrink with what was refunded, and points spent on
-    # it come back in the same proportion of what the card paid (both cumulative, so a
-    # replay or a later refund moves exactly the difference; README "Cancellations and
-    # refunds").
-    refunded = max(payment.amount_refunded, Decimal(0))
-    order_points_refund(order=order, refunded_total=refunded)
-    order_redemption_refund(
-        order_number=order.number,
-        refunded_total=refunded,
-        paid_total=payment.amount_received or payment.amount,
-    )
-
-
-def _record_refund(
-    payment: StripePayment, refund: dict, *, user=None, reason: str = "", attempt=None
-) -> StripeRefund | None:
-    """Bring our record of one Stripe refund in line with Stripe, once.
-
-    Returns the row for a refund that went (or is going) through, None otherwise. A refund
-    answering one of our unconfirmed attempts (its attempt key in the metadata, or
-    `attempt` given) completes that attempt instead of adding a row; a refund that fails
-    later (refund.updated: failed/canceled) is taken off again.
-    """
-    status = refund.get("status")
-    amount = from_minor(refund["amount"], payment.currency)
-    existing = StripeRefund.objects.filter(refund_id=refund["id"]).first()
-    key = (refund.get("metadata") or {}).get("attempt")
-    if attempt is None and key:
-        attempt = StripeRefund.objects.filter(
-            idempotency_key=key, status=StripeRefund.REQUESTED
-        ).first()
-    if existing is not None:
-        if attempt is not None and attempt.pk != existing.pk:
-            attempt.delete()  # the webhook recorded it first: one row for one refund
-        if status in REFUND_UNDONE and existing.status in REFUND_DONE:
-            existing.status = status
-            existing.save(update_fields=["status"])
-            _refund_accounting(payment, -existing.amount, refund["id"], status)
-            return None
-        if status in REFUND_DONE and existing.status != status:
-            existing.status = status
-            existing.save(update_fields=["status"])
-        return existing if existing.status in REFUND_DONE else None
-    if status not in REFUND_DONE:
-        if attempt is not None:
-            attempt.refund_id, attempt.status = refund["id"], status
-            attempt.save(update_fields=["refund_id", "status"])
-        return None
-    if attempt is not None:
-        attempt.refund_id, attempt.amount, attempt.status = refund["id"], amount, status
-        attempt.save(update_fields=["refund_id", "amount", "status"])
-        row = attempt
-    else:
-        row = StripeRefund.objects.create(
-            payment=payment,
-            refund_id=refund["id"],
-            idempotency_key=key or None,  # ours carry it; Stripe dashboard refunds do not
-            amount=amount,
-            status=status,
-            reason=reason[:255],
-            created_by=user,
-        )
-    _refund_accounting(payment, amount, refund["id"], status)
-    return row
-
-
-def _refund_send(payment: StripePayment, *, key: str, minor: int) -> dict:
-    return gateway.refund_create(
-        payment_intent_id=payment.payment_intent_id,
-        amount_minor=minor,
-        idempotency_key=key,
-        metadata={"order_number": payment.order_number, "attempt": key},
-    )
-
-
-def refund_create(
-    *, payment: StripePayment, amount: Decimal, user=None, reason: str = "", token: str = ""
-) -> StripeRefund:
-    """Refund `amount` of a paid order: never more than received, even concurrently (R10).
-
-    The payment row is locked for the Stripe call, so refunds of one payment run one at a
-    time, each with a deterministic key: `token` (one per refund form shown, so a double
-    click refunds once) or the refund's sequence number. If Stripe's answer is lost, the
-    attempt is kept ("requested"); until it is confirmed -- by asking again (which
-    replays it), by the refund webhook or by reconciliation -- no other refund of this
-    payment is made, so a lost answer never turns into two refunds. Returns the refund
-    recorded; its `completed_earlier` is True when it was that earlier attempt.
-    Raises RefundRefused with a message for staff; whatever it recorded stays recorded.
-    """
-    with transaction.atomic():
-        row, error = _refund_locked(
-            payment=payment, amount=amount, user=user, reason=reason, token=token
-        )
-    if error:
-        raise RefundRefused(error)
-    return row
-
-
-def _refund_locked(*, payment, amount, user, reason, token) -> tuple[StripeRefund | None, str]:
-    payment = StripePayment.objects.select_for_update().get(pk=payment.pk)
-    earlier = payment.refunds.filter(status=StripeRefund.REQUESTED).order_by("pk").first()
-    if earlier is not None:
-        return _refund_replay(payment, earlier)
-    if payment.status != PaymentStatus.SUCCEEDED:
-        raise RefundRefused(_("Only a paid card payment can be refunded."))
-    if amount <= 0:
-        raise RefundRefused(_("Enter an amount above zero."))
-    try:
-        minor = to_minor(amount, payment.currency)
-    except AmountError:
-        raise RefundRefused(
-            _("Enter an amount %(cur)s can be paid in (e.g. %(example)s).")
-            % {"cur": payment.currency, "example": quantize(Decimal("12.5"), payment.currency)}
-        ) from None
-    key = (
-        f"re:{payment.payment_intent_id}:{token}"
-        if token
-        else (f"re:{payment.payment_intent_id}:{payment.refunds.count() + 1}:{minor}")
-    )
-    done = StripeRefund.objects.filter(idempotency_key=key).first()
-    if done is not None:  # the same form submitted twice
-        done.completed_earlier = False
-        return done, ""
-    if amount > payment.refundable:
-        raise RefundRefused(
-            _("At most %(left)s can still be refunded.")
-            % {"left": money_display(payment.refundable, payment.currency)}
-        )
-    try:
-        refund = _refund_send(payment, key=key, minor=minor)
-    except gateway.GatewayError as exc:
-        if not exc.transient:
-            raise RefundRefused(exc.message) from exc
-        # Stripe may have made it: keep the attempt (committed with this transaction).
-        StripeRefund.objects.create(
-            payment=payment,
-            idempotency_key=key,
-            amount=amount,
-            status=StripeRefund.REQUESTED,
-            reason=reason[:255],
-            created_by=user,
-        )
-        return None, _(
-            "Stripe did not answer, so the refund of %(amount)s is not "
-            "confirmed. It is checked automatically within minutes; asking again "
-            "completes that same refund, never a second one."
-        ) % {"amount": money_display(amount, payment.currency)}
-    row = _record_refund(payment, refund, user=user, reason=reason)
-    payment.save()
-    if row is None:
-        return None, _("Stripe did not complete the refund (%(status)s).") % {
-            "status": refund.get("status")
-        }
-    row.completed_earlier = False
-    return row, ""
-
-
-def _refund_replay(payment, earlier) -> tuple[StripeRefund | None, str]:
-    """Finish the refund asked for before whose answer was lost (Stripe replays it)."""
-    try:
-        refund = _refund_send(
-            payment, key=earlier.idempotency_key, minor=to_minor(earlier.amount, payment.currency)
-        )
-    except gateway.GatewayError as exc:
-        if exc.transient:
-            return None, exc.message
-        # Stripe refuses it (e.g. refunded meanwhile in Stripe's dashboard): it never
-        # happened, so it stops holding back other refunds.
-        earlier.status = "failed"
-        earlier.save(update_fields=["status"])
-        return None, _(
-            "The earlier refund of %(amount)s, which Stripe had not confirmed, "
-            "was refused by Stripe (%(reason)s); nothing was refunded. Check the total, "
-            "then refund again if more is due."
-        ) % {"amount": money_display(earlier.amount, payment.currency), "reason": exc.message}
-    row = _record_refund(payment, refund, attempt=earlier)
-    payment.save()
-    if row is None:
-        earlier.refresh_from_db()
-        return None, _("Stripe did not complete the refund (%(status)s).") % {
-            "status": refund.get("status")
-        }
-    row.completed_earlier = True
-    return row, ""
+# --- Refunds made at Stripe ----------------------------------------------------------------
 
 
 @transaction.atomic

@@ -21,6 +21,7 @@ from stores.selectors import (
     order_amounts,
     store_offer_records,
     stores_near,
+    works_in_stores,
 )
 from stores.services import ACTIVE, pickup_arrival_opens, pickup_qr_payload
 from stores.sharing import FRIEND_NAME_MAX, friend_note, shared_pass_active, shared_pass_url
@@ -146,12 +147,8 @@ def friend_collects(pickup: Pickup) -> str:
     return friend_note(pickup=pickup)
 
 
-@register.filter
-def works_in_stores(user) -> bool:
-    """The store pages' tabs show the queue and hours only to those who may open them."""
-    from stores.dashboard.views import works_in_stores as may
-
-    return may(user)
+# The store pages' tabs show the queue and hours only to those who may open them.
+register.filter("works_in_stores", works_in_stores)
 
 
 def _brand(product: Any) -> str:
