@@ -291,7 +291,7 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict:
             [
                 *(str(BIN / "locust"), "-f", str(ROOT / "bench" / "locustfile.py"), "--headless"),
                 *("-u", str(args.users), "-r", str(args.spawn_rate), "-t", f"{args.run_time}s"),
-                *("--csv", str(prefix), "--only-summary", "--stop-timeout", "10"),
+                *("--csv", str(prefix), "--only-summary", "--stop-timeout", "30"),
             ],
             cwd=ROOT,
             env={
