@@ -46,6 +46,8 @@ BIN = Path(sys.executable).parent
 PASSWORD = "load-member-password"  # noqa: S105  (bench accounts on a throw-away database)
 MEMBERS = 50
 QUEUES = "celery,marketing,campaigns"
+# Products with only this many units at each store; half the checkouts go for one of them.
+SCARCE_PRODUCTS, SCARCE_UNITS = 4, 3
 
 
 def prepare() -> None:
@@ -71,8 +73,9 @@ def prepare() -> None:
     # Plenty of most products; a few in short supply everywhere, so that checkouts race
     # for the last units (no oversold stock, bench/load_checks.py).
     StockRecord.objects.filter(partner_id__in=store_partners).update(num_in_stock=500)
-    scarce = StockRecord.objects.filter(partner_id__in=store_partners).order_by("product_id")
-    scarce.filter(product_id__in=scarce.values("product_id")[:12]).update(num_in_stock=3)
+    stocked = StockRecord.objects.filter(partner_id__in=store_partners)
+    scarce = sorted(set(stocked.values_list("product_id", flat=True)))[:SCARCE_PRODUCTS]
+    stocked.filter(product_id__in=scarce).update(num_in_stock=SCARCE_UNITS)
     Store.objects.update(slot_capacity=40)
     PickupSlot.objects.update(capacity=40)  # the slots seed_demo's orders booked
 
@@ -278,7 +281,7 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict:
         for host in hosts:
             healthy(host)
         before = before_run(database_url)
-        load_data(database_url, PASSWORD, work / "data.json")
+        load_data(database_url, PASSWORD, work / "data.json", SCARCE_UNITS)
         faults = Faults(stack, redis, args.run_time, args.freeze) if args.faults else None
         prefix = args.out / f"load-{args.label}"
         request_log = work / "requests.tsv"

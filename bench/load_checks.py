@@ -169,19 +169,22 @@ def invariants(database_url: str, before: dict, mail_dir: Path) -> dict:
     return checks
 
 
-def load_data(database_url: str, password: str, path: Path) -> None:
+def load_data(database_url: str, password: str, path: Path, scarce_units: int) -> None:
     """The scenario's data (bench/locustfile.py LOAD_DATA): public products with the stores
-    that stock them, categories, search words, stores, member logins."""
+    that stock them (and whether they are scarce), categories, search words, stores, member
+    logins."""
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             """
-            SELECT p.id, p.slug, p.title, array_agg(s.slug ORDER BY s.slug)
+            SELECT p.id, p.slug, p.title, array_agg(s.slug ORDER BY s.slug),
+                min(sr.num_in_stock) <= %s
             FROM catalogue_product p
             JOIN partner_stockrecord sr ON sr.product_id = p.id
             JOIN stores_store s ON s.partner_id = sr.partner_id AND s.is_active
             WHERE p.is_public AND sr.num_in_stock - coalesce(sr.num_allocated, 0) > 0
             GROUP BY p.id ORDER BY p.id
-            """
+            """,
+            [scarce_units],
         ).fetchall()
         categories = [
             f"/catalogue/category/{slug}_{pk}/"
@@ -199,8 +202,8 @@ def load_data(database_url: str, password: str, path: Path) -> None:
         ]
     words = sorted({word.lower() for row in rows for word in re.findall(r"[A-Za-z]{5,}", row[2])})
     products = [
-        {"id": pk, "url": f"/catalogue/{slug}_{pk}/", "stores": slugs}
-        for pk, slug, _title, slugs in rows
+        {"id": pk, "url": f"/catalogue/{slug}_{pk}/", "stores": slugs, "scarce": scarce}
+        for pk, slug, _title, slugs, scarce in rows
     ]
     path.write_text(
         json.dumps(

@@ -175,9 +175,10 @@ class Shopper(HttpUser):
         if not self.signed_in:
             self.client.cookies.clear()  # each guest checkout is a new visitor
         store = self.rng.choice(DATA["stores"])
-        item = self.rng.choice(
-            [product for product in DATA["products"] if store["slug"] in product["stores"]]
-        )
+        here = [product for product in DATA["products"] if store["slug"] in product["stores"]]
+        # Half the checkouts go for a scarce product: shoppers race for its last units.
+        scarce = [product for product in here if product["scarce"]]
+        item = self.rng.choice(scarce if scarce and self.rng.random() < 0.5 else here)
         page = self.get(item["url"], "checkout: product page")
         self.post(
             f"/basket/add/{item['id']}/",
