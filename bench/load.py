@@ -46,8 +46,8 @@ BIN = Path(sys.executable).parent
 PASSWORD = "load-member-password"  # noqa: S105  (bench accounts on a throw-away database)
 MEMBERS = 50
 QUEUES = "celery,marketing,campaigns"
-# Products with only this many units at each store; half the checkouts go for one of them.
-SCARCE_PRODUCTS, SCARCE_UNITS = 4, 3
+# Products with only this many units free at each store; half the checkouts go for one.
+SCARCE_PRODUCTS, SCARCE_UNITS = 1, 1
 
 
 def prepare() -> None:
@@ -58,6 +58,8 @@ def prepare() -> None:
     django.setup()
     from django.contrib.auth.hashers import make_password
     from django.contrib.auth.models import User
+    from django.db.models import F
+    from django.db.models.functions import Coalesce
     from oscar.core.loading import get_model
 
     from loyalty.services.members import member_enrol
@@ -75,7 +77,10 @@ def prepare() -> None:
     StockRecord.objects.filter(partner_id__in=store_partners).update(num_in_stock=500)
     stocked = StockRecord.objects.filter(partner_id__in=store_partners)
     scarce = sorted(set(stocked.values_list("product_id", flat=True)))[:SCARCE_PRODUCTS]
-    stocked.filter(product_id__in=scarce).update(num_in_stock=SCARCE_UNITS)
+    # SCARCE_UNITS free: on top of what seed_demo's orders hold.
+    stocked.filter(product_id__in=scarce).update(
+        num_in_stock=Coalesce(F("num_allocated"), 0) + SCARCE_UNITS
+    )
     Store.objects.update(slot_capacity=40)
     PickupSlot.objects.update(capacity=40)  # the slots seed_demo's orders booked
 

@@ -177,7 +177,7 @@ def load_data(database_url: str, password: str, path: Path, scarce_units: int) -
         rows = conn.execute(
             """
             SELECT p.id, p.slug, p.title, array_agg(s.slug ORDER BY s.slug),
-                min(sr.num_in_stock) <= %s
+                min(sr.num_in_stock - coalesce(sr.num_allocated, 0)) <= %s
             FROM catalogue_product p
             JOIN partner_stockrecord sr ON sr.product_id = p.id
             JOIN stores_store s ON s.partner_id = sr.partner_id AND s.is_active

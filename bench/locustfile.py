@@ -40,8 +40,10 @@ _user_numbers = itertools.count()
 
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 SLOT = re.compile(r'<input[^>]*name="slot"[^>]*value="([^"]+)"')
-# The pickup step's answer when the time filled up between the page and the POST.
+# Answers to a shopper who lost a race, between the page and the POST: the pickup time
+# filled up, or the store sold its last units.
 FULLY_BOOKED = "has just been fully booked"
+SOLD_OUT = "no longer has"
 ALERT = re.compile(r'class="alert\b[^"]*alert-(?:danger|warning)[^"]*"[^>]*>(.*?)</div>', re.S)
 TAG = re.compile(r"<[^>]+>|\s+")
 
@@ -102,19 +104,20 @@ class Shopper(HttpUser):
                 raise StepFailed(name)
             return response
 
-    def post(self, path: str, data: dict, name: str, expect: str, contains: str = "", busy=""):
+    def post(self, path: str, data: dict, name: str, expect: str, contains: str = "", busy=()):
         """POST; the response must end at `expect` showing `contains`. Ending elsewhere
-        with a page that says `busy` (another shopper got there first) is an answer, not
-        an error: it is logged as that outcome and the step returns None."""
+        with a page that says one of `busy` (another shopper got there first) is an answer,
+        not an error: it is logged as that outcome and the step returns None."""
         with self.client.post(self.url(path), data, name=name, catch_response=True) as response:
             if response.status_code != 200:
                 response.failure(f"HTTP {response.status_code}")
                 raise StepFailed(name)
             if expect not in response.url:
                 says = page_says(response.text)
-                if busy and busy in says:
-                    self.outcome(busy)
-                    return None
+                for answer in busy:
+                    if answer in says:
+                        self.outcome(answer)
+                        return None
                 response.failure(f"ended at {urlsplit(response.url).path}, not {expect}: {says}")
                 raise StepFailed(name)
             if contains not in response.text:
@@ -216,7 +219,7 @@ class Shopper(HttpUser):
             {"csrfmiddlewaretoken": csrf_token(times.text), "slot": self.rng.choice(slots[:3])},
             "checkout: choose time",
             expect="/checkout/preview/",
-            busy=FULLY_BOOKED,
+            busy=(FULLY_BOOKED,),
         )
         if preview is None:
             return
@@ -225,7 +228,7 @@ class Shopper(HttpUser):
             {"csrfmiddlewaretoken": csrf_token(preview.text), "action": "place_order"},
             "checkout: place order",
             expect="/checkout/thank-you/",
-            busy=FULLY_BOOKED,
+            busy=(FULLY_BOOKED, SOLD_OUT),
         )
         if placed is not None:
             self.outcome("order placed")
