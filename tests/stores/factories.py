@@ -2,6 +2,7 @@
 
 import datetime as dt
 import itertools
+import random
 
 from oscar.core.loading import get_model
 
@@ -153,3 +154,34 @@ def buyer_with_history(store: Store, *, email: str = "lea@example.com"):
     earlier = create_order(user=user)
     pickup = pickup_order(store, user=user, status=PickupStatus.READY)
     return user, pickup, earlier
+
+
+def stores_scattered(count: int, seed: int) -> list[Store]:
+    """`count` stores with partners in bulk: half crowded around Strasbourg, half anywhere in
+    metropolitan France, every tenth closed, and a few on the very same spot."""
+    rng = random.Random(seed)
+    partners = Partner.objects.bulk_create(
+        Partner(name=f"Scattered {seed}-{i}", code=f"scattered-{seed}-{i}") for i in range(count)
+    )
+    rows = []
+    for i, partner in enumerate(partners):
+        if i % 2:
+            lat, lng = 48.58 + rng.gauss(0, 0.05), 7.75 + rng.gauss(0, 0.07)
+        else:
+            lat, lng = rng.uniform(42.5, 51.0), rng.uniform(-4.5, 8.0)
+        if i % 25 == 1 and rows:
+            lat, lng = rows[-1].latitude, rows[-1].longitude  # ties: nearest first by id
+        rows.append(
+            Store(
+                partner=partner,
+                name=f"Scattered {i}",
+                slug=f"scattered-{seed}-{i}",
+                line1="1 rue",
+                postcode="67000",
+                city="Strasbourg",
+                latitude=lat,
+                longitude=lng,
+                is_active=i % 10 != 3,
+            )
+        )
+    return Store.objects.bulk_create(rows)
