@@ -1264,3 +1264,8 @@ class RecommendationRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.started_at:%Y-%m-%d %H:%M} ({self.products} products, {self.members})"
+
+
+# Gift links live in their own module (the models above are all it needs); imported here so
+# Django registers them with the app and `from loyalty.models import GiftLink` works.
+from loyalty.gift_link_models import GiftLink, GiftLinkStatus  # noqa: E402, F401

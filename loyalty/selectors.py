@@ -350,6 +350,10 @@ def entries_labelled(entries: list) -> list:
         by_entry[gift.credit_id] = _("Gift from %(name)s") % {
             "name": member_name_masked(gift.sender)
         }
+    # Imported here: gift_link_selectors imports this module.
+    from loyalty.gift_link_selectors import gift_link_labels
+
+    by_entry.update(gift_link_labels(ids))
     for entry in entries:
         entry.label = by_entry.get(entry.pk, entry.reason)
     return entries

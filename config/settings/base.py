@@ -97,6 +97,8 @@ LOYALTY_CAMPAIGN_BATCH_SIZE    500 (members per campaign send batch)
 LOYALTY_CAMPAIGN_SWEEP_EVERY   60 (seconds between beat runs starting due campaigns)
 LOYALTY_CAMPAIGN_STALL_AFTER   120 (seconds without a batch before a fan-out is restarted)
 LOYALTY_CAMPAIGN_LINK_DAYS     365 (days unsubscribe and tracking links stay valid)
+LOYALTY_GIFT_LINK_DAYS         14 (days a gift link of points may be accepted before its
+                               points go back to the giver)
 EMAIL_TIMEOUT                  10 (seconds an SMTP connection may block a worker)
 CSP_REPORT_URI                 unset (where browsers POST Content-Security-Policy violations)
 SECURITY_ACCESS_ATTEMPT_DAYS   1 (days failed-login records are kept after the cool-off)
@@ -943,6 +945,16 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# Gift links (R23): days a link may be accepted; beat gives the points of expired links
+# back hourly.
+LOYALTY_GIFT_LINK_DAYS = env.int("LOYALTY_GIFT_LINK_DAYS", default=14)
+if LOYALTY_GIFT_LINK_DAYS < 1:
+    raise ImproperlyConfigured("LOYALTY_GIFT_LINK_DAYS must be at least 1.")
+CELERY_BEAT_SCHEDULE["loyalty-expire-gift-links"] = {
+    "task": "loyalty.tasks.expire_gift_links",
+    "schedule": 3600.0,
+    "options": {"expires": 3000},
+}
 # Segments (README.md "Segments"): member statistics refreshed hourly (incremental); a
 # member's one-to-one offer membership is cached this long, and re-read at once when the
 # segment's rules change.

@@ -78,6 +78,7 @@ EXPORTED: dict[str, tuple[str, ...]] = {
     "loyalty.Redemption": ("member__user",),
     "loyalty.Referral": ("referrer__user", "friend__user"),
     "loyalty.Gift": ("sender__user", "recipient__user"),
+    "loyalty.GiftLink": ("sender__user", "recipient__user"),
     "loyalty.CampaignRecipient": ("member__user",),
     "loyalty.CampaignSend": ("member__user",),
     "loyalty.MemberRecommendation": ("member__user",),
@@ -98,7 +99,7 @@ NOT_EXPORTED: dict[str, str] = {
 }
 
 # Columns never written to a file: credentials, and what only staff should see.
-_LEFT_OUT = {"password", "token_hash", "content", "claim_token", "idempotency_key"}
+_LEFT_OUT = {"password", "token_hash", "token", "content", "claim_token", "idempotency_key"}
 _USER_FIELDS = ("id", "username", "email", "first_name", "last_name", "date_joined", "last_login")
 
 
