@@ -1,10 +1,13 @@
 """Gift links from the member's pages (/loyalty/gift/, /loyalty/g/<token>/): R23."""
 
 import re
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from oscar.test.factories import UserFactory
 
 from loyalty.models import GiftLink, GiftLinkStatus, Member, PointsEntry
@@ -183,3 +186,20 @@ def test_r23_the_gift_link_pages_speak_french(giver):
     assert "En attente d&#x27;un ami" in gift_page
     assert "A*** M. vous offre 20 points" in offer
     assert "Connectez-vous ou créez votre compte pour les accepter" in offer
+
+
+def test_r23_a_link_past_its_time_can_still_be_cancelled_before_the_task_runs(giver):
+    client, member = giver
+    past = timezone.now() - timedelta(days=settings.LOYALTY_GIFT_LINK_DAYS, minutes=1)
+    link = gift_link_create(sender=member, points=100, key="k", at=past)
+
+    own = client.get(_link_url(link))
+    offer = _signed_in(funded_member(0)).get(_link_url(link))
+
+    assert b"This gift link has expired." in own.content
+    assert b"Share the link" not in own.content
+    assert b"This gift link has expired." in offer.content
+    assert b"Accept the points" not in offer.content
+    client.post(reverse("loyalty:gift-link-cancel", kwargs={"token": link.token}))
+    member.refresh_from_db()
+    assert member.balance == 400
