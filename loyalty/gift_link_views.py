@@ -21,9 +21,9 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from loyalty.forms import GiftLinkForm
-from loyalty.gift_link_selectors import gift_link_by_token
 from loyalty.models import GiftLink
 from loyalty.selectors import member_for_user, member_name_masked
+from loyalty.selectors.gift_links import gift_link_by_token
 from loyalty.services.earning import signup_bonus_award
 from loyalty.services.errors import LoyaltyError
 from loyalty.services.gift_links import (

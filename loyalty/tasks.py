@@ -23,8 +23,8 @@ from loyalty.services.earning import (
     points_expire_due,
 )
 from loyalty.services.gift_links import gift_links_expire
+from loyalty.services.member_stats import member_stats_refresh
 from loyalty.services.recommendations import recommendations_refresh
-from loyalty.services.segments import member_stats_refresh
 from loyalty.services.tiers import tiers_review_all
 
 

@@ -22,9 +22,9 @@ from django_ratelimit.core import get_usage
 
 from loyalty.campaign_messages import SendKey, send_token_read
 from loyalty.forms import GiftConfirmForm, GiftForm, GiftLinkForm
-from loyalty.gift_link_selectors import gift_links_of
 from loyalty.models import CampaignChannel, Reward
 from loyalty.selectors import member_for_user, member_name_masked, member_summary
+from loyalty.selectors.gift_links import gift_links_of
 from loyalty.services.campaigns import (
     campaign_send_clicked,
     campaign_send_opened,
