@@ -124,3 +124,32 @@ def staff_of(store: Store, email: str):
         Permission.objects.get(content_type__app_label="partner", codename="dashboard_access")
     )
     return user
+
+
+def buyer_with_history(store: Store, *, email: str = "lea@example.com"):
+    """A signed-up buyer (Léa Martin) with a saved address, an earlier order and an open
+    pickup ready at `store`: (user, pickup, earlier order). Pages a friend sees must show
+    none of the account's other things."""
+    from django.contrib.auth import get_user_model
+    from oscar.core.loading import get_model
+    from oscar.test.factories import create_order
+
+    from stores.models import PickupStatus
+
+    user = get_user_model().objects.create_user(
+        email, email, "pw", first_name="Léa", last_name="Martin"
+    )
+    get_model("address", "UserAddress").objects.create(
+        user=user,
+        first_name="Léa",
+        last_name="Martin",
+        line1="12 rue des Secrets",
+        line4="Strasbourg",
+        postcode="67000",
+        country=get_model("address", "Country").objects.get_or_create(
+            iso_3166_1_a2="FR", defaults={"name": "France", "printable_name": "France"}
+        )[0],
+    )
+    earlier = create_order(user=user)
+    pickup = pickup_order(store, user=user, status=PickupStatus.READY)
+    return user, pickup, earlier
