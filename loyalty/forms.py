@@ -1,5 +1,9 @@
 """Forms of the member's own pages."""
 
+from __future__ import annotations
+
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -30,3 +34,27 @@ class GiftForm(forms.Form):
 class GiftConfirmForm(GiftForm):
     # One key per review: a double tap on "Give" gives once.
     key = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+
+
+class GiftLinkForm(forms.Form):
+    """Set points aside in a link a friend accepts (R23)."""
+
+    points = forms.IntegerField(label=_("Points to give"), min_value=1, max_value=INT_MAX)
+    message = forms.CharField(
+        label=_("Message (optional)"),
+        max_length=MESSAGE_MAX_LENGTH,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    # One key per form shown: a double tap on "Create the link" makes one link.
+    key = forms.RegexField(regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        # Ids apart from GiftForm's, which is on the same page.
+        kwargs.setdefault("auto_id", "id_link_%s")
+        super().__init__(*args, **kwargs)
+
+    @classmethod
+    def fresh(cls) -> GiftLinkForm:
+        """An empty form with a new key."""
+        return cls(initial={"key": uuid.uuid4().hex})

@@ -22,6 +22,7 @@ from loyalty.services.earning import (
     pending_confirm_due,
     points_expire_due,
 )
+from loyalty.services.gift_links import gift_links_expire
 from loyalty.services.member_stats import member_stats_refresh
 from loyalty.services.recommendations import recommendations_refresh
 from loyalty.services.tiers import tiers_review_all
@@ -36,6 +37,12 @@ def confirm_pending_points() -> int:
 def expire_points() -> dict[str, int]:
     now = timezone.now()
     return {"expired": points_expire_due(at=now), "notified": expiry_notices_send(at=now)}
+
+
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def expire_gift_links() -> int:
+    """Points of gift links nobody accepted in time go back to their givers (R23)."""
+    return gift_links_expire(at=timezone.now())
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True)

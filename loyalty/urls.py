@@ -1,6 +1,6 @@
 from django.urls import path
 
-from loyalty import views
+from loyalty import gift_link_views, views
 
 app_name = "loyalty"
 
@@ -10,6 +10,19 @@ urlpatterns = [
     path("rewards/<int:pk>/redeem/", views.RedeemView.as_view(), name="redeem"),
     path("gift/", views.GiftView.as_view(), name="gift"),
     path("gift/send/", views.GiftSendView.as_view(), name="gift-send"),
+    path("gift/link/", gift_link_views.GiftLinkCreateView.as_view(), name="gift-link-create"),
+    # Gift links (R23): short, as they are shared in messages.
+    path("g/<str:token>/", gift_link_views.GiftLinkView.as_view(), name="gift-link"),
+    path(
+        "g/<str:token>/accept/",
+        gift_link_views.GiftLinkAcceptView.as_view(),
+        name="gift-link-accept",
+    ),
+    path(
+        "g/<str:token>/cancel/",
+        gift_link_views.GiftLinkCancelView.as_view(),
+        name="gift-link-cancel",
+    ),
     path("referral/", views.ReferralApplyView.as_view(), name="referral-apply"),
     path("r/<str:code>/", views.ReferralLandingView.as_view(), name="referral"),
     path("card.svg", views.MemberCardQRView.as_view(), name="card-qr"),

@@ -21,9 +21,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import get_usage
 
 from loyalty.campaign_messages import SendKey, send_token_read
-from loyalty.forms import GiftConfirmForm, GiftForm
+from loyalty.forms import GiftConfirmForm, GiftForm, GiftLinkForm
 from loyalty.models import CampaignChannel, Reward
 from loyalty.selectors import member_for_user, member_name_masked, member_summary
+from loyalty.selectors.gift_links import gift_links_of
 from loyalty.services.campaigns import (
     campaign_send_clicked,
     campaign_send_opened,
@@ -127,15 +128,22 @@ class GiftView(LoginRequiredMixin, View):
             raise Http404
         return member
 
-    def render_form(self, request, member, form, *, error=None, status=200):
+    def render_form(
+        self, request, member, form, *, error=None, status=200, link_form=None, link_error=None
+    ):
+        """The gift page: by member number (`form`) or by link (`link_form`, R23)."""
         return render(
             request,
             self.template_name,
             {
                 "member": member,
-                "form": form,
+                "form": form or GiftForm(),
                 "error": error,
                 "allowance": gift_allowance(member=member),
+                "link_form": link_form or GiftLinkForm.fresh(),
+                "link_error": link_error,
+                "links": gift_links_of(member=member),
+                "link_days": settings.LOYALTY_GIFT_LINK_DAYS,
             },
             status=status,
         )

@@ -105,6 +105,8 @@ LOYALTY_CAMPAIGN_BATCH_SIZE    500 (members per campaign send batch)
 LOYALTY_CAMPAIGN_SWEEP_EVERY   60 (seconds between beat runs starting due campaigns)
 LOYALTY_CAMPAIGN_STALL_AFTER   120 (seconds without a batch before a fan-out is restarted)
 LOYALTY_CAMPAIGN_LINK_DAYS     365 (days unsubscribe and tracking links stay valid)
+LOYALTY_GIFT_LINK_DAYS         14 (days a gift link of points may be accepted before its
+                               points go back to the giver)
 EMAIL_TIMEOUT                  10 (seconds an SMTP connection may block a worker)
 CSP_REPORT_URI                 unset (where browsers POST Content-Security-Policy violations)
 SECURITY_ACCESS_ATTEMPT_DAYS   1 (days failed-login records are kept after the cool-off)

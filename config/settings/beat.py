@@ -47,6 +47,8 @@ CELERY_BEAT_SCHEDULE: dict = {
     "loyalty-expire-points": {"task": "loyalty.tasks.expire_points", **_DAILY},
     "loyalty-birthday-bonuses": {"task": "loyalty.tasks.award_birthday_bonuses", **_DAILY},
     "loyalty-review-tiers": {"task": "loyalty.tasks.review_tiers", **_DAILY},
+    # Gift links (R23) nobody accepted in time give their points back.
+    "loyalty-expire-gift-links": {"task": "loyalty.tasks.expire_gift_links", **_HOURLY},
     # Segments (README.md "Segments"): member statistics refreshed hourly (incremental).
     "loyalty-refresh-member-stats": {"task": "loyalty.tasks.refresh_member_stats", **_HOURLY},
     # Campaigns (README.md "Campaigns"): start due campaigns, restart stalled fan-outs and

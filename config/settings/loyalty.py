@@ -42,6 +42,10 @@ if LOYALTY_CAMPAIGN_BATCH_SIZE < 1 or LOYALTY_CAMPAIGN_STALL_AFTER <= 0:
     raise ImproperlyConfigured(
         "LOYALTY_CAMPAIGN_BATCH_SIZE must be at least 1, LOYALTY_CAMPAIGN_STALL_AFTER > 0."
     )
+# Gift links (R23): days a link may be accepted; then beat gives its points back.
+LOYALTY_GIFT_LINK_DAYS = env.int("LOYALTY_GIFT_LINK_DAYS", default=14)
+if LOYALTY_GIFT_LINK_DAYS < 1:
+    raise ImproperlyConfigured("LOYALTY_GIFT_LINK_DAYS must be at least 1.")
 # Recommendations (README.md "Recommendations"): partners kept per product, products kept
 # per member, the member's strongest categories drawn from; the beat job runs hourly
 # (incremental) and nightly (full); shoppers' candidate lists are cached this long.

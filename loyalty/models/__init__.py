@@ -5,6 +5,7 @@ refer to `loyalty.models`).
 - `rules`: earning rules, multipliers, tiers;
 - `adjustments`: points adjusted by staff at the member counter;
 - `rewards`: rewards, redemptions, referrals, gifts;
+- `gift_links`: gift links of points a friend accepts (R23);
 - `segments`: segments and the member statistics they filter on;
 - `campaigns`: campaigns, their messages, recipients, sends and UTM landings;
 - `recommendations`: product pairs and members' recommendations.
@@ -33,6 +34,7 @@ from .campaigns import (
     CampaignTrigger,
     UtmLanding,
 )
+from .gift_links import GiftLink, GiftLinkStatus
 from .points import (
     EntryKind,
     Member,
@@ -86,6 +88,8 @@ __all__ = [
     "EarningRule",
     "EntryKind",
     "Gift",
+    "GiftLink",
+    "GiftLinkStatus",
     "Member",
     "MemberCategory",
     "MemberRecommendation",

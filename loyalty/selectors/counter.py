@@ -49,6 +49,10 @@ def entries_labelled(entries: list) -> list:
         by_entry[gift.credit_id] = _("Gift from %(name)s") % {
             "name": member_name_masked(gift.sender)
         }
+    # Imported here: loyalty.selectors.gift_links imports this module.
+    from loyalty.selectors.gift_links import gift_link_labels
+
+    by_entry.update(gift_link_labels(ids))
     for entry in entries:
         entry.label = by_entry.get(entry.pk, entry.reason)
     return entries

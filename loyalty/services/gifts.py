@@ -25,11 +25,11 @@ from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from loyalty.models import EntryKind, Gift, Member, MemberStats
+from loyalty.models import EntryKind, Gift, GiftLink, GiftLinkStatus, Member, MemberStats
 from loyalty.selectors import earning_rule, member_name_masked
 from loyalty.services.errors import IdempotencyConflict, InvalidAmount, LoyaltyError
 from loyalty.services.ledger import points_credit, points_debit
@@ -64,23 +64,39 @@ def month_bounds(at: datetime) -> tuple[datetime, datetime]:
     return _local_midnight(first), _local_midnight(following)
 
 
-def _gifted(where: Q, bounds: tuple[datetime, datetime]) -> int:
+def _sum(model: type[Gift] | type[GiftLink], **where: object) -> int:
+    return model._default_manager.filter(**where).aggregate(total=Sum("points"))["total"] or 0
+
+
+def _given(member: Member, bounds: tuple[datetime, datetime]) -> int:
+    """Points `member` gave in `bounds`: gifts by number, and gift links made then whose
+    points are set aside or accepted (a cancelled or expired link gave nothing)."""
     start, end = bounds
-    total = Gift.objects.filter(where, created_at__gte=start, created_at__lt=end).aggregate(
-        total=Sum("points")
-    )["total"]
-    return total or 0
+    return _sum(Gift, sender=member, created_at__gte=start, created_at__lt=end) + _sum(
+        GiftLink,
+        sender=member,
+        created_at__gte=start,
+        created_at__lt=end,
+        status__in=[GiftLinkStatus.OPEN, GiftLinkStatus.ACCEPTED],
+    )
+
+
+def _received(member: Member, bounds: tuple[datetime, datetime]) -> int:
+    """Points `member` received in `bounds`: gifts by number, and gift links accepted then."""
+    start, end = bounds
+    return _sum(Gift, recipient=member, created_at__gte=start, created_at__lt=end) + _sum(
+        GiftLink, recipient=member, closed_at__gte=start, closed_at__lt=end
+    )
 
 
 def gift_allowance(*, member: Member, at: datetime | None = None) -> int:
     """Points `member` may still give today: the smaller of the day's and month's rest."""
     at = at or timezone.now()
     rule = earning_rule()
-    sender = Q(sender=member)
     return max(
         min(
-            rule.gift_sent_daily_points - _gifted(sender, day_bounds(at)),
-            rule.gift_sent_monthly_points - _gifted(sender, month_bounds(at)),
+            rule.gift_sent_daily_points - _given(member, day_bounds(at)),
+            rule.gift_sent_monthly_points - _given(member, month_bounds(at)),
         ),
         0,
     )
@@ -99,35 +115,61 @@ def gift_recipient_find(*, sender: Member, number: str) -> Member:
     return recipient
 
 
-def _check_limits(sender: Member, recipient: Member, points: int, at: datetime) -> None:
-    rule = earning_rule()
-    if rule.gift_sent_daily_points == 0:
-        raise GiftRefused(_("Gifts of points are turned off for now."))
-    checks = [
-        (
-            rule.gift_sent_daily_points,
-            _gifted(Q(sender=sender), day_bounds(at)),
-            _("You can give at most %(max)s points a day: %(left)s left today."),
-        ),
-        (
-            rule.gift_sent_monthly_points,
-            _gifted(Q(sender=sender), month_bounds(at)),
-            _("You can give at most %(max)s points a month: %(left)s left this month."),
-        ),
-        (
-            rule.gift_received_daily_points,
-            _gifted(Q(recipient=recipient), day_bounds(at)),
-            _("This member can receive at most %(max)s points a day: %(left)s more today."),
-        ),
-        (
-            rule.gift_received_monthly_points,
-            _gifted(Q(recipient=recipient), month_bounds(at)),
-            _("This member can receive at most %(max)s points a month: %(left)s more this month."),
-        ),
-    ]
+def _over(checks: list[tuple[int, int, str]], points: int) -> None:
     for limit, used, message in checks:
         if used + points > limit:
             raise OverGiftLimit(message % {"max": limit, "left": max(limit - used, 0)})
+
+
+def gift_sent_limits_check(*, sender: Member, points: int, at: datetime) -> None:
+    """Raise GiftRefused (gifts off) or OverGiftLimit if `sender` may not give `points`
+    more at `at`. Callers hold the sender's row lock, so the sums cannot be raced."""
+    rule = earning_rule()
+    if rule.gift_sent_daily_points == 0:
+        raise GiftRefused(_("Gifts of points are turned off for now."))
+    _over(
+        [
+            (
+                rule.gift_sent_daily_points,
+                _given(sender, day_bounds(at)),
+                _("You can give at most %(max)s points a day: %(left)s left today."),
+            ),
+            (
+                rule.gift_sent_monthly_points,
+                _given(sender, month_bounds(at)),
+                _("You can give at most %(max)s points a month: %(left)s left this month."),
+            ),
+        ],
+        points,
+    )
+
+
+def gift_received_limits_check(
+    *, recipient: Member, points: int, at: datetime, own: bool = False
+) -> None:
+    """Raise OverGiftLimit if `recipient` may not receive `points` more at `at` (the
+    recipient's row locked by the caller). `own`: the recipient is the one asking."""
+    rule = earning_rule()
+    if own:
+        day = _("You can receive at most %(max)s points a day: %(left)s more today.")
+        month = _("You can receive at most %(max)s points a month: %(left)s more this month.")
+    else:
+        day = _("This member can receive at most %(max)s points a day: %(left)s more today.")
+        month = _(
+            "This member can receive at most %(max)s points a month: %(left)s more this month."
+        )
+    _over(
+        [
+            (rule.gift_received_daily_points, _received(recipient, day_bounds(at)), day),
+            (rule.gift_received_monthly_points, _received(recipient, month_bounds(at)), month),
+        ],
+        points,
+    )
+
+
+def _check_limits(sender: Member, recipient: Member, points: int, at: datetime) -> None:
+    gift_sent_limits_check(sender=sender, points=points, at=at)
+    gift_received_limits_check(recipient=recipient, points=points, at=at)
 
 
 def gift_refusal(
@@ -147,7 +189,7 @@ def gift_refusal(
     return None
 
 
-def _expiry_of_given(sender: Member, points: int, at: datetime) -> datetime | None:
+def given_points_expiry(sender: Member, points: int, at: datetime) -> datetime | None:
     """The earliest expiry among the lots the debit will spend (oldest first, as the
     ledger spends them; lots already due are expired by the debit first)."""
     earliest = None
@@ -166,7 +208,7 @@ def _expiry_of_given(sender: Member, points: int, at: datetime) -> datetime | No
     return earliest
 
 
-def _member_language(member: Member) -> str:
+def member_language(member: Member) -> str:
     # The shop keeps no language per customer: the one it last wrote to them in
     # (MemberStats.language, README "Segments"), else the shop's default.
     language = MemberStats.objects.filter(member=member).values_list("language", flat=True).first()
@@ -215,7 +257,7 @@ def gift_send(
         if not receiver.user.is_active:
             raise GiftRefused(_("No member has this number."))
         _check_limits(giver, receiver, points, at)
-        expires_at = _expiry_of_given(giver, points, at)
+        expires_at = given_points_expiry(giver, points, at)
         debit = points_debit(
             member=giver,
             amount=points,
@@ -250,7 +292,7 @@ def gift_send(
             event_code=SENT_EVENT_CODE,
             context={"points": points, "recipient_name": member_name_masked(receiver)},
         )
-        with translation.override(_member_language(receiver)):
+        with translation.override(member_language(receiver)):
             member_notify(
                 member=receiver,
                 event_code=RECEIVED_EVENT_CODE,

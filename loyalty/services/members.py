@@ -9,7 +9,14 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from loyalty.models import Gift, Member, MemberRecommendation, MemberStats, UtmLanding
+from loyalty.models import (
+    Gift,
+    GiftLink,
+    Member,
+    MemberRecommendation,
+    MemberStats,
+    UtmLanding,
+)
 from loyalty.services.ledger import points_forfeit
 
 # No 0/O or 1/I/L: codes are read aloud and typed on phones.
@@ -70,8 +77,9 @@ def member_erase(*, user: User) -> Member | None:
     Open pending points are cancelled and the balance is forfeited through the ledger
     (entries stay for the books: they hold amounts, orders and reasons, no names); the
     birthday is forgotten and the referral code replaced, so an old share link stops
-    naming this member; their recommendations are deleted and the messages of gifts they
-    gave or received blanked. Returns the member, or None for a user who never enrolled.
+    naming this member; their recommendations are deleted, their open gift links cancelled
+    and the messages of gifts and gift links they gave or received blanked. Returns the
+    member, or None for a user who never enrolled.
     Their UTM landings are deleted, member or not.
     """
     # Which campaigns' posters, posts or links brought them to the shop goes too.
@@ -79,7 +87,12 @@ def member_erase(*, user: User) -> Member | None:
     member = Member.objects.filter(user=user).first()
     if member is None:
         return None
+    # Imported here: gift_links imports gifts, which imports this module.
+    from loyalty.services.gift_links import gift_links_withdraw
+
     with transaction.atomic():
+        # Points set aside in open gift links come back first, then go with the rest.
+        gift_links_withdraw(sender=member)
         points_forfeit(member=member)
         Member.objects.filter(pk=member.pk).update(
             birthday=None, referral_code=_new_referral_code()
@@ -88,8 +101,9 @@ def member_erase(*, user: User) -> Member | None:
         # What the shop inferred about their tastes goes with them.
         MemberRecommendation.objects.filter(member=member).delete()
         # Gift messages are free text, written by or to them (R23).
-        Gift.objects.filter(Q(sender=member) | Q(recipient=member)).exclude(message="").update(
-            message=""
-        )
+        for gifts in (Gift.objects, GiftLink.objects):
+            gifts.filter(Q(sender=member) | Q(recipient=member)).exclude(message="").update(
+                message=""
+            )
     member.refresh_from_db()
     return member

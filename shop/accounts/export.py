@@ -79,6 +79,7 @@ EXPORTED: dict[str, tuple[str, ...]] = {
     "loyalty.Redemption": ("member__user",),
     "loyalty.Referral": ("referrer__user", "friend__user"),
     "loyalty.Gift": ("sender__user", "recipient__user"),
+    "loyalty.GiftLink": ("sender__user", "recipient__user"),
     "loyalty.CampaignRecipient": ("member__user",),
     "loyalty.CampaignSend": ("member__user",),
     "loyalty.MemberRecommendation": ("member__user",),
@@ -99,8 +100,17 @@ NOT_EXPORTED: dict[str, str] = {
 }
 
 # Columns never written to a file: credentials, and what only staff should see.
-# A shared pickup pass's nonce is the key to its link and code (stores.sharing).
-_LEFT_OUT = {"password", "token_hash", "content", "claim_token", "idempotency_key", "nonce"}
+# A shared pickup pass's nonce is the key to its link and code (stores.sharing); a gift
+# link's token is the points it holds (R23).
+_LEFT_OUT = {
+    "password",
+    "token_hash",
+    "token",
+    "content",
+    "claim_token",
+    "idempotency_key",
+    "nonce",
+}
 _USER_FIELDS = ("id", "username", "email", "first_name", "last_name", "date_joined", "last_login")
 
 

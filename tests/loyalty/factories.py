@@ -10,6 +10,18 @@ def member_factory(**user_fields) -> Member:
     return member_enrol(user=UserFactory(**user_fields))
 
 
+def funded_member(points: int, **user_fields) -> Member:
+    """A member with `points` available (one credit through the ledger)."""
+    from loyalty.services.ledger import points_credit
+
+    member = member_factory(**user_fields)
+    if points:
+        points_credit(
+            member=member, amount=points, reason="Order", idempotency_key=f"seed:{member.pk}"
+        )
+    return member
+
+
 def order_for(user, *lines, number=None, shipping_method=None):
     """Place an Oscar order (firing order_placed) for `lines` of (product, quantity)."""
     from oscar.apps.partner.strategy import Default

@@ -197,9 +197,12 @@ def points_reverse(
     reason: str,
     idempotency_key: str,
     at: datetime | None = None,
+    expires_at: datetime | None | _Unset = _UNSET,
 ) -> PointsEntry | None:
     """Take back `amount` points of a credit, or give back `amount` points of a debit.
 
+    Points given back start a new lot expiring at `expires_at` (default: the standard
+    validity from `at`); a gift link's points keep the expiry they had (R22).
     Reversing a credit takes from that credit's own lot first, then oldest first.
     Points of a credit the member has already spent cannot be taken back below zero:
     what is missing is recorded as the reversal's `shortfall` (and counts as reversed).
@@ -249,8 +252,11 @@ def points_reverse(
                 order=entry.order,
                 reverses=entry,
             )
-            # Points given back start a new lot with the standard validity.
-            lot_add(reversal, at=at, expires_at=expiry_default(at))
+            lot_add(
+                reversal,
+                at=at,
+                expires_at=expiry_default(at) if isinstance(expires_at, _Unset) else expires_at,
+            )
     entry.member.balance = locked.balance
     return reversal
 

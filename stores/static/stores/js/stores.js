@@ -18,15 +18,14 @@
         L.control.zoom({ zoomInTitle: el.dataset.zoomIn, zoomOutTitle: el.dataset.zoomOut }).addTo(map);
         L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution }).addTo(map);
         // Explicit icon URLs: Leaflet guesses its image folder from leaflet.css, which
-        // fails once the static files have hashed names.
+        // fails once the static files have hashed names. No shadow: Leaflet ships it at
+        // one resolution only, blurred on phone screens (bench/README.md "Lighthouse").
         var icon = L.icon({
             iconUrl: el.dataset.icon,
             iconRetinaUrl: el.dataset.iconRetina,
-            shadowUrl: el.dataset.iconShadow,
             iconSize: [25, 41],
             iconAnchor: [12, 41],
-            popupAnchor: [1, -34],
-            shadowSize: [41, 41]
+            popupAnchor: [1, -34]
         });
         var points = [];
         markers.forEach(function (m) {
