@@ -3,28 +3,17 @@ the rewards from the dashboard menu by tapping, creates one with a stock of 1 an
 pauses and resumes it; a member redeems the last one and sees why it cannot be redeemed
 again. Nothing is wider than the screen (README, "Rewards")."""
 
-import re
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from loyalty.models import Reward
 from loyalty.services.ledger import points_credit
 from shop.security import roles
-from tests.browser import PHONE, browser_marks, dashboard_menu_tap, fits_the_phone
+from tests.browser import browser_marks, dashboard_menu_tap, fits_the_phone
+from tests.e2e.fixtures import phone_context
 from tests.loyalty.factories import member_factory
 
 pytestmark = browser_marks()
-
-
-def _phone(browser, live_server):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
-    context.route(
-        re.compile(r"^(?!" + re.escape(live_server.url) + ")https?://"),
-        lambda route: route.abort(),
-    )
-    context.set_default_timeout(10_000)
-    return context
 
 
 def _sign_in(page, live_server, email: str) -> None:
@@ -47,7 +36,7 @@ def test_a_marketer_manages_rewards_and_a_member_redeems_the_last_one(
     member.user.set_password("pw")
     member.user.save()
     points_credit(member=member, amount=500, reason="Order", idempotency_key="e:1")
-    context = _phone(browser, live_server)
+    context = phone_context(browser, live_server)
     page = context.new_page()
 
     # When the marketer taps Loyalty → Rewards in the dashboard menu
@@ -88,7 +77,7 @@ def test_a_marketer_manages_rewards_and_a_member_redeems_the_last_one(
     assert fits_the_phone(page)
 
     # When the member redeems it on their loyalty page
-    member_page = _phone(browser, live_server).new_page()
+    member_page = phone_context(browser, live_server).new_page()
     _sign_in(member_page, live_server, "member@example.com")
     member_page.goto(f"{live_server.url}/loyalty/")
     card = member_page.locator(".loyalty-reward", has_text="Kougelhopf for two")
