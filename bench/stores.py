@@ -127,19 +127,15 @@ def checkout_round_trip(runs: int, warmup: int = 5) -> dict:
     }
 
 
-def worker(count: int, queries: int, checkout_runs: int) -> dict:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    django.setup()
+def stores_fill(count: int, rng: random.Random) -> float:
+    """`count` active stores (one partner each) over metropolitan France, a fifth around the
+    cities, in one transaction (Django set up), then ANALYZE; returns the seconds taken."""
     from django.db import connection, transaction
     from oscar.core.loading import get_model
 
     from stores.models import Store
-    from stores.selectors import stores_near
 
     Partner = get_model("partner", "Partner")
-    rng = random.Random(42)
     started = time.monotonic()
     with transaction.atomic():
         for offset in range(0, count, 5000):
@@ -166,7 +162,21 @@ def worker(count: int, queries: int, checkout_runs: int) -> dict:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE stores_store")
-    filled = time.monotonic() - started
+    return time.monotonic() - started
+
+
+def worker(count: int, queries: int, checkout_runs: int) -> dict:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    django.setup()
+    from django.db import connection
+
+    from stores.models import Store
+    from stores.selectors import stores_near
+
+    rng = random.Random(42)
+    filled = stores_fill(count, rng)
     points = [random_point(rng, clustered=i % 2 == 0) for i in range(queries)]
     for lat, lng in points[:20]:
         stores_near(lat=lat, lng=lng, limit=10)

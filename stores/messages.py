@@ -14,6 +14,8 @@ from .selectors import order_amounts
 
 READY_EVENT_CODE = "PICKUP_READY"
 REMINDER_EVENT_CODE = "PICKUP_REMINDER"
+# Sent by stores.sharing; its wording is in templates/oscar/communication/, translated.
+COLLECTED_BY_FRIEND_EVENT_CODE = "PICKUP_COLLECTED_BY_FRIEND"
 
 EVENT_TYPES: dict[str, dict[str, str]] = {
     READY_EVENT_CODE: {
@@ -44,6 +46,10 @@ EVENT_TYPES: dict[str, dict[str, str]] = {
             "Solomo: order {{ order.number }} is waiting at {{ store.name }}. "
             "Code {{ pickup.code }}"
         ),
+    },
+    COLLECTED_BY_FRIEND_EVENT_CODE: {
+        "name": "Pickup collected by a friend",
+        "category": "Order related",
     },
 }
 

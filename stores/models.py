@@ -259,3 +259,43 @@ class StorePreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} → {self.store}"
+
+
+def new_shared_pass_nonce() -> str:
+    return secrets.token_hex(16)
+
+
+class SharedPickupPass(models.Model):
+    """A second pass to a pickup that its buyer hands a friend (docs/guarantees.md R47).
+
+    Neither its link nor its code is stored: both are keyed hashes of the row's id and
+    `nonce` (stores.sharing), so the database, the admin and the dashboard show neither.
+    At most one pass per pickup is not revoked (a partial unique constraint); revoking
+    sets `revoked_at`, and the hand-over refuses the code from then on.
+    """
+
+    pickup = models.ForeignKey(Pickup, on_delete=models.CASCADE, related_name="shared_passes")
+    friend_name = models.CharField(_("friend's name"), max_length=60, blank=True)
+    nonce = models.CharField(max_length=32, default=new_shared_pass_nonce, editable=False)
+    # The language the buyer shared in: the message saying the friend collected is in it.
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    collected_at = models.DateTimeField(_("collected at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["pickup"],
+                condition=Q(revoked_at__isnull=True),
+                name="shared_pass_one_active_per_pickup",
+            ),
+            models.CheckConstraint(
+                condition=Q(collected_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="shared_pass_collected_not_revoked",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Shared pass {self.pk} for pickup {self.pickup_id}"

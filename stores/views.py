@@ -184,9 +184,8 @@ def choose(request: HttpRequest, slug: str) -> HttpResponse:
     return HttpResponseRedirect(target)
 
 
-@require_POST
-def pickup_here(request: HttpRequest, number: str) -> HttpResponse:
-    """The customer tapped "I'm here" on their order page; the store's queue shows it."""
+def buyers_pickup_or_404(request: HttpRequest, number: str) -> Pickup:
+    """The pickup of order `number` if the signed-in user placed it; 404 for anyone else."""
     if not request.user.is_authenticated:
         raise Http404
     pickup = (
@@ -196,6 +195,13 @@ def pickup_here(request: HttpRequest, number: str) -> HttpResponse:
     )
     if pickup is None:
         raise Http404
+    return pickup
+
+
+@require_POST
+def pickup_here(request: HttpRequest, number: str) -> HttpResponse:
+    """The customer tapped "I'm here" on their order page; the store's queue shows it."""
+    pickup = buyers_pickup_or_404(request, number)
     _say_arrived(request, pickup)
     return HttpResponseRedirect(reverse("customer:order", kwargs={"order_number": number}))
 

@@ -6,7 +6,9 @@ tests skip and say why.
 """
 
 import os
+import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,45 @@ def dashboard_menu_tap(page, section: str, item: str) -> None:
     link.wait_for(state="visible")
     with page.expect_navigation():
         link.click()
+
+
+def kept(page, path: str, *, cache: str = "solomo-visitor") -> bool:
+    """Whether the service worker keeps `path` for the current visitor."""
+    return page.evaluate(
+        """([path, name]) => caches.open(name)
+            .then((cache) => cache.match(new URL(path, location.href).href, {ignoreVary: true}))
+            .then(Boolean)""",
+        [path, cache],
+    )
+
+
+def until(check, what: str, *, seconds: float = 10) -> None:
+    """Polls `check` from Python (the page's CSP refuses wait_for_function's eval)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.1)
+
+
+def wait_kept(page, path: str) -> None:
+    until(lambda: kept(page, path), f"{path} was not kept for offline use")
+
+
+def phone_context(browser, live_server):
+    """A phone-sized context that may only talk to the live server (no map tiles)."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    context.route(
+        re.compile(r"^(?!" + re.escape(live_server.url) + ")https?://"),
+        lambda route: route.abort(),
+    )
+    context.set_default_timeout(10_000)
+    return context
+
+
+def sign_in(page, live_server, email: str) -> None:
+    """Sign in through the login form (every test user's password is "pw")."""
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_login-username", email)
+    page.fill("#id_login-password", "pw")
+    page.click("button[name=login_submit]")
+    page.wait_for_url(lambda url: "/accounts/login/" not in url)

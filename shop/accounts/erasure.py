@@ -37,7 +37,7 @@ from shop.communication.models import (
 )
 from shop.communication.outbox import CONTENT_ERASED, messages_cancel
 from shop.communication.preferences import consents_update
-from stores.models import Pickup, PickupStatus, StorePreference
+from stores.models import Pickup, PickupStatus, SharedPickupPass, StorePreference
 from stores.services import PickupTransitionError, pickup_cancel
 
 from .models import DataExport, EmailChange
@@ -105,6 +105,10 @@ def account_erase(*, user: AbstractBaseUser) -> None:
             pickup_cancel(pickup=pickup, now=now)
         except PickupTransitionError:
             continue  # closed meanwhile
+    # Passes shared with friends: none works any more, and the friends' names go.
+    shared = SharedPickupPass.objects.filter(pickup__order__in=orders)
+    shared.filter(revoked_at__isnull=True, collected_at__isnull=True).update(revoked_at=now)
+    shared.update(friend_name="")
     member_erase(user=user)
 
     # The books keep the orders, without the person.

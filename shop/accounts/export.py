@@ -50,6 +50,7 @@ EXPORTED: dict[str, tuple[str, ...]] = {
     "payment.Source": ("order__user",),
     "payment.Bankcard": ("user",),
     "stores.Pickup": ("order__user",),
+    "stores.SharedPickupPass": ("pickup__order__user",),
     "stores.StorePreference": ("user",),
     "basket.Basket": ("owner",),
     "basket.Line": ("basket__owner",),
@@ -99,7 +100,8 @@ NOT_EXPORTED: dict[str, str] = {
 }
 
 # Columns never written to a file: credentials, and what only staff should see.
-_LEFT_OUT = {"password", "token_hash", "content", "claim_token", "idempotency_key"}
+# A shared pickup pass's nonce is the key to its link and code (stores.sharing).
+_LEFT_OUT = {"password", "token_hash", "content", "claim_token", "idempotency_key", "nonce"}
 _USER_FIELDS = ("id", "username", "email", "first_name", "last_name", "date_joined", "last_login")
 
 

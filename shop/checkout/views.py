@@ -37,7 +37,7 @@ from shop.offer.usage import basket_discounts_lock, basket_reprice
 from shop.payment import gateway
 from shop.payment import methods as payment_methods
 from shop.payment.constants import POINTS_SOURCE_NAME, POINTS_SOURCE_TYPE
-from shop.payment.services import (
+from shop.payment.intents import (
     card_payment_abandon,
     card_payment_record,
     card_payment_start,

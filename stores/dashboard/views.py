@@ -42,10 +42,10 @@ from stores.services import (
     PickupCodeInvalid,
     PickupTransitionError,
     pickup_cancel,
-    pickup_hand_over,
     pickup_mark_preparing,
     pickup_mark_ready,
 )
+from stores.sharing import friend_note, pickup_hand_over_by_code
 
 
 def store_staff_required(view):
@@ -72,7 +72,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     # Customers waiting at the counter first, then by slot.
     pickups = pickups.order_by(
         F("customer_arrived_at").asc(nulls_last=True), "slot__starts_at"
-    ).prefetch_related("order__sources__source_type")
+    ).prefetch_related("order__sources__source_type", "shared_passes")
     return render(
         request,
         "stores/dashboard/queue.html",
@@ -98,13 +98,16 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
     pickup = get_object_or_404(pickups_visible_to(request.user), pk=pk)
     action, now = request.POST.get("action", ""), timezone.now()
     due = order_amounts(order=pickup.order).due_at_pickup
+    shared = None
     try:
         if action == "preparing":
             pickup_mark_preparing(pickup=pickup)
         elif action == "ready":
             pickup_mark_ready(pickup=pickup, now=now)
         elif action == "collected":
-            pickup_hand_over(pickup=pickup, code=request.POST.get("code", ""), now=now)
+            shared = pickup_hand_over_by_code(
+                pickup=pickup, code=request.POST.get("code", ""), now=now
+            )
         elif action == "uncollected":
             pickup_cancel(pickup=pickup, now=now, status=PickupStatus.UNCOLLECTED)
         elif action == "cancelled":
@@ -117,7 +120,8 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("stores-dashboard:detail", pk=pickup.pk)
     done = _("Order %(number)s: %(status)s.") % {
         "number": pickup.order.number,
-        "status": pickup.get_status_display(),
+        # Who took it, when a friend did: the counter hands it to them (R47).
+        "status": friend_note(pickup=pickup) if shared else pickup.get_status_display(),
     }
     if action == "collected" and due:
         done += " " + _("%(amount)s taken at pickup.") % {

@@ -17,7 +17,17 @@
 from ..constants import PICKUP_SHIPPING_CODE
 from .baskets import store_can_serve, stores_for_basket
 from .choice import SESSION_STORE_KEY, chosen_store, chosen_store_for_request, home_stores
-from .distance import EARTH_RADIUS_KM, NearbyStore, haversine_km, stores_near
+from .distance import (
+    EARTH_RADIUS_KM,
+    SPHERE_INDEX,
+    SPHERE_SQL,
+    NearbyStore,
+    haversine_km,
+    sphere_index_ready,
+    stores_near,
+    stores_near_in_boxes,
+    stores_nearest_by_index,
+)
 from .hours import (
     DayHours,
     Interval,
@@ -80,6 +90,11 @@ __all__ = [
     "store_week",
     "stores_for_basket",
     "stores_near",
+    "stores_near_in_boxes",
+    "stores_nearest_by_index",
+    "sphere_index_ready",
+    "SPHERE_INDEX",
+    "SPHERE_SQL",
     "stores_visible_to",
     "with_hours",
     "works_in_stores",

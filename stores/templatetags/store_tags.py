@@ -24,6 +24,7 @@ from stores.selectors import (
     works_in_stores,
 )
 from stores.services import ACTIVE, pickup_arrival_opens, pickup_qr_payload
+from stores.sharing import FRIEND_NAME_MAX, friend_note, shared_pass_active, shared_pass_url
 
 register = template.Library()
 
@@ -61,10 +62,15 @@ def pickup_link(order: Any) -> str:
     return pickup_link_url(order_number=order.number)
 
 
-def _qr_svg(pickup: Pickup) -> str:
-    qr = segno.make(pickup_qr_payload(pickup=pickup), error="m")
+def qr_svg(payload: str) -> str:
+    """A pickup QR code (the buyer's or a friend's pass) as inline SVG."""
+    qr = segno.make(payload, error="m")
     # segno escapes the title and writes only its own markup.
     return mark_safe(qr.svg_inline(scale=5, title=_("Pickup QR code")))  # noqa: S308
+
+
+def _qr_svg(pickup: Pickup) -> str:
+    return qr_svg(pickup_qr_payload(pickup=pickup))
 
 
 @register.simple_tag
@@ -107,6 +113,38 @@ def order_pickup(order: Any, here_url: str = "") -> dict[str, Any]:
         "here_url": here_url
         or reverse("stores:pickup-here", kwargs={"number": pickup.order.number}),
     }
+
+
+@register.inclusion_tag("stores/partials/pickup_sharing.html", takes_context=True)
+def pickup_sharing(context: template.Context, order: Any) -> dict[str, Any]:
+    """The buyer's "Let a friend collect" block on their order page (stores.sharing).
+
+    Empty for anyone but the signed-in buyer, for orders not collected in a store, and
+    for a closed pickup that no friend collected.
+    """
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    pickup = Pickup.objects.select_related("order").filter(order=order).first()
+    if request is None or pickup is None or user is None or not user.is_authenticated:
+        return {"pickup": None}
+    if pickup.order.user_id != user.pk:
+        return {"pickup": None}
+    shared = shared_pass_active(pickup=pickup)
+    url = request.build_absolute_uri(shared_pass_url(shared=shared)) if shared else ""
+    return {
+        "pickup": pickup,
+        "is_active": pickup.status in ACTIVE,
+        "shared": shared,
+        "share_url": url,
+        "friend_name_max": FRIEND_NAME_MAX,
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.filter
+def friend_collects(pickup: Pickup) -> str:
+    """What staff see about a friend collecting the pickup, or "" (stores.sharing)."""
+    return friend_note(pickup=pickup)
 
 
 # The store pages' tabs show the queue and hours only to those who may open them.

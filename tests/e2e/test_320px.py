@@ -13,11 +13,13 @@ from itertools import pairwise
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from oscar.test.factories import ProductImageFactory, UserFactory, WishListFactory
 
 from loyalty.models import Campaign, CampaignRecipient, CampaignSend
 from loyalty.services.ledger import points_credit
 from stores.links import pickup_link_url
+from stores.sharing import shared_pass_create, shared_pass_url
 from tests.browser import browser_marks
 from tests.factories import category, product
 from tests.loyalty.campaign_helpers import campaign_for
@@ -57,6 +59,14 @@ def awkward_shop(live_server):
     points_credit(member=member, amount=1500, reason="Welcome", idempotency_key="welcome")
     pickup = pickup_order(centre, quantity=3, user=member.user, starts_in=dt.timedelta(hours=3))
     WishListFactory(owner=member.user, name=f"Christmas {LONG_WORD}").add(items[1])
+    # Shared with a friend (R47): the order page shows the link, the pass page the friend.
+    shared = shared_pass_create(
+        pickup=pickup,
+        user=member.user,
+        friend_name=f"{LONG_WORD} {LONG_WORD}"[:60],
+        language="en",
+        now=timezone.now(),
+    )
     # A campaign sent to the member an hour before their order: its attribution report lists it.
     campaign = campaign_for(name=f"Spring {LONG_WORD}", control_percent=10)
     launched = pickup.order.date_placed - dt.timedelta(hours=1)
@@ -76,6 +86,7 @@ def awkward_shop(live_server):
         "staff": staff,
         "member": member,
         "pickup": pickup,
+        "shared": shared,
     }
 
 
@@ -94,6 +105,8 @@ def shopper_pages(shop) -> dict[str, str]:
         "store locator, a place with no store near": "/stores/?place=Paris",
         "store page": shop["store"].get_absolute_url(),
         "pickup follow page": pickup_link_url(order_number=pickup.order.number),
+        "friend's pickup pass": shared_pass_url(shared=shop["shared"]),
+        "French friend's pickup pass": "/fr" + shared_pass_url(shared=shop["shared"]),
         "basket": "/basket/",
         "account": "/accounts/",
         "order history": "/accounts/orders/",

@@ -14,8 +14,7 @@ import pytest
 from oscar.core.loading import get_model
 
 from stores.models import Pickup
-from tests.browser import browser_marks
-from tests.e2e.fixtures import phone_context
+from tests.browser import browser_marks, phone_context
 from tests.factories import product
 from tests.shop.checkout_fixtures import coordinates_stored_anywhere
 from tests.stores.factories import every_day, stock, store

@@ -6,13 +6,11 @@ worker's cache; a page never opened shows the offline page in the page's languag
 logout the card is no longer served offline. No page asks for notifications on its own.
 """
 
-import time
-
 import pytest
 from django.urls import reverse
 
 from stores.links import pickup_link_token
-from tests.browser import PHONE, browser_marks
+from tests.browser import PHONE, browser_marks, kept, until, wait_kept
 from tests.loyalty.factories import member_factory
 from tests.stores.factories import pickup_order, store
 
@@ -29,28 +27,6 @@ if (window.Notification) {
 """
 
 pytestmark = browser_marks(pytest.mark.postgres)  # the flush must empty the points ledger
-
-
-def kept(page, path: str, *, cache: str = "solomo-visitor") -> bool:
-    """Whether the service worker keeps `path` for the current visitor."""
-    return page.evaluate(
-        """([path, name]) => caches.open(name)
-            .then((cache) => cache.match(new URL(path, location.href).href, {ignoreVary: true}))
-            .then(Boolean)""",
-        [path, cache],
-    )
-
-
-def until(check, what: str, *, seconds: float = 10) -> None:
-    """Polls `check` from Python (the page's CSP refuses wait_for_function's eval)."""
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.1)
-
-
-def wait_kept(page, path: str) -> None:
-    until(lambda: kept(page, path), f"{path} was not kept for offline use")
 
 
 def test_pickup_pass_and_member_card_show_offline_until_logout(browser, live_server, client):

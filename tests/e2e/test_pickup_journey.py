@@ -14,8 +14,7 @@ import pytest
 
 from loyalty.services.ledger import points_credit
 from stores.models import Pickup, PickupStatus
-from tests.browser import browser_marks, fits_the_phone
-from tests.e2e.fixtures import phone_context
+from tests.browser import browser_marks, fits_the_phone, phone_context, sign_in
 from tests.factories import product
 from tests.loyalty.factories import member_factory
 from tests.shop.checkout_fixtures import redemption_rules
@@ -216,14 +215,6 @@ def test_member_pays_part_with_points_and_sees_what_is_left_at_every_step(
     done.wait_for()
     assert "Customer is here" not in counter.locator("body").inner_text()
     staff.close()
-
-
-def sign_in(page, live_server, email):
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_login-username", email)
-    page.fill("#id_login-password", "pw")
-    page.click("button[name=login_submit]")
-    page.wait_for_url(lambda url: "/accounts/login/" not in url)
 
 
 def assert_amounts(page, *, due, points):

@@ -9,19 +9,16 @@ from django.contrib.auth import get_user_model
 from loyalty.models import Reward
 from loyalty.services.ledger import points_credit
 from shop.security import roles
-from tests.browser import browser_marks, dashboard_menu_tap, fits_the_phone
-from tests.e2e.fixtures import phone_context
+from tests.browser import (
+    browser_marks,
+    dashboard_menu_tap,
+    fits_the_phone,
+    phone_context,
+    sign_in,
+)
 from tests.loyalty.factories import member_factory
 
 pytestmark = browser_marks()
-
-
-def _sign_in(page, live_server, email: str) -> None:
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_login-username", email)
-    page.fill("#id_login-password", "pw")
-    with page.expect_navigation():
-        page.click("button[name=login_submit]")
 
 
 @pytest.mark.postgres  # the live server's flush must be allowed to empty the audit log
@@ -40,7 +37,7 @@ def test_a_marketer_manages_rewards_and_a_member_redeems_the_last_one(
     page = context.new_page()
 
     # When the marketer taps Loyalty → Rewards in the dashboard menu
-    _sign_in(page, live_server, "mk@example.com")
+    sign_in(page, live_server, "mk@example.com")
     page.goto(f"{live_server.url}/dashboard/")
     page.wait_for_load_state("load")
     dashboard_menu_tap(page, "Loyalty", "Rewards")
@@ -78,7 +75,7 @@ def test_a_marketer_manages_rewards_and_a_member_redeems_the_last_one(
 
     # When the member redeems it on their loyalty page
     member_page = phone_context(browser, live_server).new_page()
-    _sign_in(member_page, live_server, "member@example.com")
+    sign_in(member_page, live_server, "member@example.com")
     member_page.goto(f"{live_server.url}/loyalty/")
     card = member_page.locator(".loyalty-reward", has_text="Kougelhopf for two")
     assert card.get_by_text("Only 1 left").is_visible()

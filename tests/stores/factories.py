@@ -2,6 +2,7 @@
 
 import datetime as dt
 import itertools
+import random
 
 from oscar.core.loading import get_model
 
@@ -124,3 +125,63 @@ def staff_of(store: Store, email: str):
         Permission.objects.get(content_type__app_label="partner", codename="dashboard_access")
     )
     return user
+
+
+def buyer_with_history(store: Store, *, email: str = "lea@example.com"):
+    """A signed-up buyer (Léa Martin) with a saved address, an earlier order and an open
+    pickup ready at `store`: (user, pickup, earlier order). Pages a friend sees must show
+    none of the account's other things."""
+    from django.contrib.auth import get_user_model
+    from oscar.core.loading import get_model
+    from oscar.test.factories import create_order
+
+    from stores.models import PickupStatus
+
+    user = get_user_model().objects.create_user(
+        email, email, "pw", first_name="Léa", last_name="Martin"
+    )
+    get_model("address", "UserAddress").objects.create(
+        user=user,
+        first_name="Léa",
+        last_name="Martin",
+        line1="12 rue des Secrets",
+        line4="Strasbourg",
+        postcode="67000",
+        country=get_model("address", "Country").objects.get_or_create(
+            iso_3166_1_a2="FR", defaults={"name": "France", "printable_name": "France"}
+        )[0],
+    )
+    earlier = create_order(user=user)
+    pickup = pickup_order(store, user=user, status=PickupStatus.READY)
+    return user, pickup, earlier
+
+
+def stores_scattered(count: int, seed: int) -> list[Store]:
+    """`count` stores with partners in bulk: half crowded around Strasbourg, half anywhere in
+    metropolitan France, every tenth closed, and a few on the very same spot."""
+    rng = random.Random(seed)
+    partners = Partner.objects.bulk_create(
+        Partner(name=f"Scattered {seed}-{i}", code=f"scattered-{seed}-{i}") for i in range(count)
+    )
+    rows = []
+    for i, partner in enumerate(partners):
+        if i % 2:
+            lat, lng = 48.58 + rng.gauss(0, 0.05), 7.75 + rng.gauss(0, 0.07)
+        else:
+            lat, lng = rng.uniform(42.5, 51.0), rng.uniform(-4.5, 8.0)
+        if i % 25 == 1 and rows:
+            lat, lng = rows[-1].latitude, rows[-1].longitude  # ties: nearest first by id
+        rows.append(
+            Store(
+                partner=partner,
+                name=f"Scattered {i}",
+                slug=f"scattered-{seed}-{i}",
+                line1="1 rue",
+                postcode="67000",
+                city="Strasbourg",
+                latitude=lat,
+                longitude=lng,
+                is_active=i % 10 != 3,
+            )
+        )
+    return Store.objects.bulk_create(rows)
