@@ -1,4 +1,5 @@
 import re
+from typing import TYPE_CHECKING
 
 from django.apps import apps
 from django.conf import settings
@@ -15,13 +16,21 @@ from shop.payment.webhooks import stripe_webhook
 from shop.pwa.views import OfflineView, manifest
 from shop.security.ratelimits import pickup_hand_over_limited
 from shop.views import CategoriesView, HomeView
+
+if TYPE_CHECKING:
+    from oscar.core.application import OscarConfig
 from stores.dashboard import urls as stores_dashboard_urls
+
+
+def oscar_app(label: str) -> "OscarConfig":
+    """The installed Oscar app config `label`, whose `urls` Oscar builds."""
+    return apps.get_app_config(label)
 
 
 def _post_only(app_label: str, name: str):
     """The view of an Oscar app's URL `name`, with that app's permission checks, POST only:
     for Oscar views that change state on GET too (R40)."""
-    (pattern,) = [p for p in apps.get_app_config(app_label).urls[0] if p.name == name]
+    (pattern,) = [p for p in oscar_app(app_label).urls[0] if p.name == name]
     return require_POST(pattern.callback)
 
 
@@ -50,7 +59,7 @@ urlpatterns += i18n_patterns(
     path("offline/", OfflineView.as_view(), name="pwa-offline"),
     path("stores/", include("stores.urls")),
     path("loyalty/", include("loyalty.urls")),
-    path("dashboard/loyalty/", apps.get_app_config("loyalty_dashboard").urls),
+    path("dashboard/loyalty/", oscar_app("loyalty_dashboard").urls),
     # The hand-over checks a pickup code: rate limited (R37) around stores' own view.
     path(
         "dashboard/stores/",
@@ -76,7 +85,7 @@ urlpatterns += i18n_patterns(
     ),
     # Before Oscar's: one clear message for a quantity the shop cannot sell.
     path("basket/add/<int:pk>/", BasketAddView.as_view()),
-    path("", include(apps.get_app_config("oscar").urls[0])),
+    path("", include(oscar_app("oscar").urls[0])),
     prefix_default_language=False,
 )
 

@@ -3,7 +3,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class LoyaltyConfig(AppConfig):
-    """Members, points ledger, tiers, rewards, referrals, segments and campaigns."""
+    """Members and their points ledger, earning rules and multipliers, tiers, rewards,
+    referrals and gifts, segments, campaigns, attribution, recommendations and the cost
+    simulator. `ready` connects loyalty/receivers.py: Oscar's order signals, stores' pickup
+    signals and the per-request cache of the redemption rule."""
 
     name = "loyalty"
     verbose_name = _("Loyalty")

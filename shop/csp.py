@@ -16,4 +16,5 @@ class CSPMiddleware(BaseCSPMiddleware):
 
     def process_request(self, request: HttpRequest) -> None:
         super().process_request(request)
-        str(request.csp_nonce)
+        # django-csp's process_request has just set csp_nonce (a lazy string) on the request.
+        str(request.csp_nonce)  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 e-mail and logging. The other parts of config/settings/ import what they need from here."""
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from babel.numbers import list_currencies
@@ -195,7 +196,7 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         # Our overrides of Oscar's templates come first.
@@ -264,10 +265,13 @@ WHITENOISE_MAX_AGE = 31536000
 
 # --- Email --------------------------------------------------------------------------------
 
-vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+# EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER... from one URL.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(_email)
 # Plain SMTP: Django's backend with a hook before the DATA phase, where an email may start
 # to be delivered (README "Delivery guarantees per channel"). Other backends are Django's.
-if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":  # noqa: F821
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
     EMAIL_BACKEND = "shop.communication.smtp.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Solomo <shop@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
@@ -278,7 +282,7 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # --- Logging ------------------------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {

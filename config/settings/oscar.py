@@ -1,8 +1,11 @@
 """Oscar: every override of Oscar's settings, after `from oscar.defaults import *`; the
 order status pipeline is built from shop/constants.py (docs/architecture.md, "Constants")."""
 
+from typing import Any
+
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from oscar import defaults as oscar_defaults
 from oscar.defaults import *  # noqa: F403  (Oscar's settings, overridden below)
 
 # Plain names, importing nothing (docs/architecture.md, "Constants"); imported as a
@@ -32,7 +35,9 @@ OSCAR_REQUIRED_ADDRESS_FIELDS = ("first_name", "last_name", "line1", "line4", "p
 # The notification outbox (shop.communication) sits next to Oscar's email templates.
 # Its URLs are not an Oscar dashboard app's, so the menu items say who may see them
 # (README "Notifications").
-OSCAR_DASHBOARD_NAVIGATION = [dict(section) for section in OSCAR_DASHBOARD_NAVIGATION]
+OSCAR_DASHBOARD_NAVIGATION: list[dict[str, Any]] = [
+    dict(section) for section in oscar_defaults.OSCAR_DASHBOARD_NAVIGATION
+]
 for _section in OSCAR_DASHBOARD_NAVIGATION:
     if any(c.get("url_name") == "dashboard:comms-list" for c in _section.get("children", [])):
         _section["children"] = [

@@ -26,6 +26,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.db.models import Q
@@ -158,7 +159,7 @@ def export_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def export_request(*, user: AbstractBaseUser) -> DataExport:
+def export_request(*, user: User) -> DataExport:
     """Record the request; after commit a Celery task builds the zip and mails the link."""
     from .tasks import build_data_export
 
@@ -208,7 +209,7 @@ def export_build(*, export_id: int, token: str) -> bool:
     return True
 
 
-def export_for_token(*, user: AbstractBaseUser, token: str) -> DataExport | None:
+def export_for_token(*, user: User, token: str) -> DataExport | None:
     """The user's ready, unexpired export this token names, or None."""
     return DataExport.objects.filter(
         user=user,

@@ -83,7 +83,10 @@ def email_change_for_token(*, token: str, undo: bool = False) -> EmailChange:
         raise EmailChangeLinkError(_INVALID) from exc
     if not isinstance(payload, dict):
         raise EmailChangeLinkError(_INVALID)
-    change = EmailChange.objects.filter(pk=payload.get("change")).first()
+    change_pk = payload.get("change")
+    change = (
+        EmailChange.objects.filter(pk=change_pk).first() if isinstance(change_pk, int) else None
+    )
     # The address in the token must be the change's: a token never outlives its change's
     # row being reused, whatever happens to primary keys.
     address = change and (change.old_email if undo else change.new_email)

@@ -7,6 +7,7 @@ Routed in config/urls.py ahead of Oscar's customer URLs, on the same paths, so
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -175,6 +176,13 @@ class ProfileDeleteView(oscar_views.ProfileDeleteView):
         return redirect(self.get_success_url())
 
 
+def _signed_in(request: HttpRequest) -> User:
+    """The customer of a view behind login_required (shop/accounts/urls.py)."""
+    if not isinstance(request.user, User):
+        raise Http404
+    return request.user
+
+
 @method_decorator([never_cache, csrf_protect], name="dispatch")
 class DataExportRequestView(generic.View):
     """The signed-in customer asks for a copy of their data (README "Export"): GET shows
@@ -188,7 +196,7 @@ class DataExportRequestView(generic.View):
         )
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        export_request(user=request.user)
+        export_request(user=_signed_in(request))
         messages.success(
             request,
             _("We are preparing your data. The download link will arrive by e-mail."),
@@ -201,10 +209,10 @@ class DataExportDownloadView(generic.View):
     """The zip, for its owner only, with the link's token, until it expires (404 after)."""
 
     def get(self, request: HttpRequest, token: str) -> HttpResponse:
-        export = export_for_token(user=request.user, token=token)
+        export = export_for_token(user=_signed_in(request), token=token)
         if export is None:
             raise Http404
-        response = HttpResponse(bytes(export.content), content_type="application/zip")
+        response = HttpResponse(bytes(export.content or b""), content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="my-data.zip"'
         return response
 

@@ -61,7 +61,7 @@ def _record(request: HttpRequest, actor, status_code: int) -> None:
         with transaction.atomic():
             AuditEvent.objects.create(
                 actor=actor,
-                method=request.method,
+                method=request.method or "",
                 path=request.path[:500],
                 view_name=(match.view_name if match else "")[:200],
                 object_ids={k: str(v)[:100] for k, v in match.kwargs.items()} if match else {},

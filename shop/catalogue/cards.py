@@ -32,7 +32,7 @@ import hashlib
 import uuid
 from collections.abc import Iterable, Sequence
 from functools import cache as memoised
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -41,6 +41,7 @@ from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.middleware.csrf import get_token
 from django.template import Context
+from django.template.backends.django import Template as DjangoTemplate
 from django.template.loader import get_template
 from django.utils import translation
 from django.utils.safestring import SafeString, mark_safe
@@ -63,7 +64,9 @@ def _version_key(product_id: int) -> str:
 
 @memoised
 def _templates_hash() -> str:
-    sources = "".join(get_template(name).template.source for name in CARD_TEMPLATES)
+    sources = "".join(
+        cast(DjangoTemplate, get_template(name)).template.source for name in CARD_TEMPLATES
+    )
     return hashlib.sha1(sources.encode(), usedforsecurity=False).hexdigest()[:12]
 
 

@@ -8,6 +8,14 @@ everything, so only HQ roles may pass), drop the partner alternative (store staf
 their store's pages) and leave pages Oscar does not map to superusers.
 """
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    # What the mixin is mixed into, for the type checker only (Oscar ships no types).
+    from oscar.core.application import OscarDashboardConfig as _DashboardConfig
+else:
+    _DashboardConfig = object
+
 SUPERUSER_ONLY = ["is_superuser"]
 _PARTNER_ACCESS = ["partner.dashboard_access"]
 _STAFF = ["is_staff"]
@@ -27,7 +35,7 @@ def staff_with_permissions(permissions) -> list[str] | tuple[list[str], ...]:
     return kept[0] if len(kept) == 1 else tuple(kept)
 
 
-class LeastPrivilegeMixin:
+class LeastPrivilegeMixin(_DashboardConfig):
     """For an Oscar dashboard AppConfig: see the module docstring.
 
     `permission_overrides` replaces Oscar's entry for the URL names it lists.
@@ -35,6 +43,7 @@ class LeastPrivilegeMixin:
 
     default_permissions = SUPERUSER_ONLY
     permission_overrides: dict = {}
+    permissions_map: dict
 
     def configure_permissions(self) -> None:
         super().configure_permissions()

@@ -48,7 +48,7 @@ def icon(size: int, *, maskable: bool) -> Image.Image:
     else:
         draw.rounded_rectangle([0, 0, big - 1, big - 1], radius=big * 8 / 32, fill=TEAL)
         _pin(draw, scale=big / 32, offset=0)
-    return image.resize((size, size), Image.LANCZOS)
+    return image.resize((size, size), Image.Resampling.LANCZOS)
 
 
 def write_icons(directory: Path = DIRECTORY) -> list[Path]:

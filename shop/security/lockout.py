@@ -79,7 +79,8 @@ def lockout_response(
     """The page a locked-out login gets (AXES_LOCKOUT_CALLABLE): 429, and when to retry."""
     retry_at = lockout_retry_at(
         username=login_username(request, credentials),
-        ip_address=request.axes_ip_address,
+        # Set on the request by django-axes (AXES_CLIENT_IP_CALLABLE) before it locks out.
+        ip_address=request.axes_ip_address,  # type: ignore[attr-defined]
         cool_off=get_cool_off(request),
     )
     wait_seconds = max((retry_at - timezone.now()).total_seconds(), 0)

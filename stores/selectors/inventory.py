@@ -1,9 +1,13 @@
 """Open data for local search (README "Open data for local search"): stock records with
 their stores and products, for the inventory feeds and product pages."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, QuerySet
+
+if TYPE_CHECKING:
+    from oscar.apps.catalogue.models import Product
+    from oscar.apps.partner.models import StockRecord
 
 
 def _stockrecords() -> QuerySet:
@@ -12,7 +16,7 @@ def _stockrecords() -> QuerySet:
     return apps.get_model("partner", "StockRecord").objects
 
 
-def store_offer_records(*, product: Any) -> list[Any]:
+def store_offer_records(*, product: "Product") -> list["StockRecord"]:
     """The product's stock records at active stores that sell it (a price set), with the
     store: one query whatever the number of stores."""
     return list(
@@ -47,7 +51,7 @@ def inventory_records(*, store_ids: list[int] | None = None) -> list[dict[str, A
     )
 
 
-def products_by_id(*, ids: set[int]) -> dict[int, Any]:
+def products_by_id(*, ids: set[int]) -> dict[int, "Product"]:
     """Products (with their parents, for a child's title) by id: one query."""
     from django.apps import apps
 

@@ -2,10 +2,13 @@
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING
 
 from ..constants import AT_PICKUP_SOURCE_TYPE, PICKUP_SHIPPING_CODE, POINTS_SOURCE_TYPE
 from ..models import Pickup
+
+if TYPE_CHECKING:
+    from oscar.apps.order.models import Order
 
 # The Oscar payment source types the checkout records (stores/constants.py): points pay
 # part of an order at checkout; "pay at pickup" is settled by staff at hand-over.
@@ -31,7 +34,7 @@ class OrderAmounts:
     due_at_pickup: Decimal
 
 
-def _is_pickup(order: Any) -> bool:
+def _is_pickup(order: "Order") -> bool:
     # Read through the relation, so pickups loaded with select_related("order") (the
     # queue) answer from memory.
     try:
@@ -40,7 +43,7 @@ def _is_pickup(order: Any) -> bool:
         return False
 
 
-def order_is_pickup(order: Any) -> bool:
+def order_is_pickup(order: "Order") -> bool:
     """Whether `order` is collected in a store (click & collect), for loyalty's bonus.
 
     Read from the order's shipping method code, so that it answers from the moment the
@@ -50,7 +53,7 @@ def order_is_pickup(order: Any) -> bool:
     return order.shipping_code == PICKUP_SHIPPING_CODE
 
 
-def order_amounts(*, order: Any) -> OrderAmounts:
+def order_amounts(*, order: "Order") -> OrderAmounts:
     """Total, points part, money received and what is left to pay, from the order's
     Oscar payment sources (every page, message and hand-over shows these figures).
 

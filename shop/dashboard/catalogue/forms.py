@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.conf import settings
 from django.utils.text import capfirst, format_lazy
@@ -6,6 +8,12 @@ from oscar.apps.dashboard.catalogue import forms as oscar_forms
 from oscar.forms import widgets as oscar_widgets
 
 from shop.rich_text import rich_text_clean
+
+if TYPE_CHECKING:
+    # What the mixin is mixed into, for the type checker only.
+    _ModelForm = forms.ModelForm
+else:
+    _ModelForm = object
 
 
 class RichTextField(forms.CharField):
@@ -40,7 +48,7 @@ def _each_language(field: str, value) -> dict:
     return {f"{field}_{code}": value for code in LANGUAGE_LABELS}
 
 
-class PerLanguageFieldsMixin:
+class PerLanguageFieldsMixin(_ModelForm):
     """Labels the per-language fields "Title (French)" and so on; the English text is the
     one every language falls back to."""
 

@@ -1,3 +1,5 @@
+from typing import Any
+
 from oscar.apps.dashboard.communications import apps as oscar_apps
 
 from shop.dashboard.access import LeastPrivilegeMixin
@@ -13,13 +15,16 @@ class CommunicationsDashboardConfig(LeastPrivilegeMixin, oscar_apps.Communicatio
     """
 
     name = "shop.dashboard.communications"
+    # Set by Oscar's config (the view its loader chose) before ready() replaces it.
+    update_view: Any
 
     def ready(self):
         super().ready()
         from django.core.exceptions import PermissionDenied
         from django.utils.translation import gettext as _
 
-        oscar_update_view = self.update_view
+        # The view Oscar's loader chose (a fork's, if any), subclassed at run time.
+        oscar_update_view: Any = self.update_view
 
         class UpdateView(oscar_update_view):
             def get_object(self, queryset=None):

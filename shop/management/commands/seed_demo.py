@@ -1,6 +1,7 @@
 """`manage.py seed_demo`: a demo shop in Strasbourg, added to whatever the database holds."""
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -49,6 +50,8 @@ class Command(BaseCommand):
             self._report("Countries", seed.countries_seed())
             categories_tally, categories = seed.categories_seed()
             self._report("Categories", categories_tally)
+            # An Oscar ProductClass (shop.demo.seed is not type-checked yet).
+            product_class: Any
             product_class, created = seed.product_class_seed()
             self._say(f"Product class: {product_class.name} ({'created' if created else 'exists'})")
             products_tally = self._seed_products(categories, product_class)
@@ -60,7 +63,7 @@ class Command(BaseCommand):
             self._report("Stock records", stock_tally)
             stores_tally = demo_stores.stores_seed(partners=partners)
             self._say(f"Stores: {stores_tally.created} created, {stores_tally.existing} existing")
-            for reason in stores_tally.skipped:
+            for reason in stores_tally.skipped or []:
                 self._say(self.style.WARNING(f"  skipped: {reason}"))
             if production:
                 # Accounts, and what hangs on them (orders, points), stay out of production.
