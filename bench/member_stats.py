@@ -8,7 +8,7 @@ Run from the project root (needs PostgreSQL):
 It creates a throw-away database `solomo_bench_member_stats_<pid>` (bench/common.py), generates
 N members and their orders (`population_generate --seed 31 --no-stats`), runs ANALYZE, then
 times `member_stats_refresh(full=True)` (the set-based statements PostgreSQL runs) and the
-Python computation SQLite runs (`_refresh_in_python`, what PostgreSQL ran before), each on
+Python computation SQLite runs (`stats_refresh_in_python`, what PostgreSQL ran before), each on
 the rows the other left (the hourly job's steady state, after a first run on empty tables),
 and an incremental run. Prints the medians in s and the query counts as JSON and writes them
 to bench/results/. Not a test.
@@ -62,7 +62,7 @@ def main() -> None:
         from django.utils import timezone
 
         from loyalty.models import MemberCategory, MemberStats
-        from loyalty.services.segments import _refresh_in_python, member_stats_refresh
+        from loyalty.services.member_stats import member_stats_refresh, stats_refresh_in_python
 
         orders = args.orders if args.orders is not None else 10 * args.members
         population_generate(members=args.members, orders=orders, seed=31)
@@ -74,7 +74,7 @@ def main() -> None:
         for index in range(args.runs):
             sql_s, sql_queries = timed(lambda: member_stats_refresh(at=timezone.now(), full=True))
             python_s, python_queries = timed(
-                lambda: _refresh_in_python(since=None, at=timezone.now())
+                lambda: stats_refresh_in_python(since=None, at=timezone.now())
             )
             incremental_s, incremental_queries = timed(
                 lambda: member_stats_refresh(at=timezone.now())

@@ -1,6 +1,6 @@
 """Writing many new rows fast: primary keys reserved up front, then COPY on PostgreSQL.
 
-Used by the synthetic population (loyalty/population.py) and the ledger's bulk history
+Used by the synthetic population (loyalty/population/) and the ledger's bulk history
 import, which link rows to each other before any of them is written (an order's lines, a
 lot's entry), so keys are reserved first. On PostgreSQL the keys come from the table's
 own sequence (`nextval`), so concurrent writers never collide, and the rows are streamed

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Min, Sum
 from django.utils import timezone
 from oscar.core.loading import get_model
@@ -91,7 +92,7 @@ def earning_rule_simulate(
     order_model = get_model("order", "Order")
     orders = order_model.objects.filter(
         user__loyalty_member__isnull=False, date_placed__gte=since
-    ).exclude(status="Cancelled")
+    ).exclude(status__in=settings.LOYALTY_VOID_ORDER_STATUSES)
     members = dict(
         Member.objects.filter(user__in=orders.values("user_id")).values_list("user_id", "pk")
     )

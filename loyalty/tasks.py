@@ -22,8 +22,8 @@ from loyalty.services.earning import (
     pending_confirm_due,
     points_expire_due,
 )
+from loyalty.services.member_stats import member_stats_refresh
 from loyalty.services.recommendations import recommendations_refresh
-from loyalty.services.segments import member_stats_refresh
 from loyalty.services.tiers import tiers_review_all
 
 

@@ -1,6 +1,6 @@
 """Order and line statuses of the shop, defined once (docs/architecture.md, "Constants").
 
-Plain Python, importing nothing, so that config/settings/base.py can build Oscar's
+Plain Python, importing nothing, so that config/settings/oscar.py can build Oscar's
 status pipelines from these names and the code can compare against the same names.
 """
 

@@ -9,7 +9,7 @@ that, the next command tries again; one that fails opens the circuit for another
 
 The cache uses it through `CircuitConnectionPool` (CACHES' CONNECTION_POOL_CLASS); the
 outbox checks and opens the broker's circuit around its publishes
-(shop/communication/outbox.py), so a timeout on either side spares both.
+(shop/communication/outbox/recording.py), so a timeout on either side spares both.
 """
 
 from __future__ import annotations

@@ -25,10 +25,10 @@ from loyalty.models import Multiplier, PointsAdjustment, TierLevel
 from loyalty.selectors import (
     adjustments_decided,
     adjustments_pending,
-    earning_rule,
     member_at_counter,
 )
 from loyalty.services.adjustments import adjustment_decide, adjustment_request
+from loyalty.services.earning import earning_rule_ensure
 from loyalty.services.errors import LoyaltyError
 from loyalty.services.tiers import tier_levels_ensure, tier_offer_sync
 
@@ -40,7 +40,7 @@ class EarningRuleUpdateView(SuccessMessageMixin, generic.UpdateView):
     success_url = reverse_lazy("loyalty_dashboard:loyalty-rules")
 
     def get_object(self, queryset=None):
-        return earning_rule()
+        return earning_rule_ensure()
 
 
 class MultiplierListView(generic.ListView):
@@ -270,4 +270,4 @@ class CounterLimitsView(SuccessMessageMixin, generic.UpdateView):
     success_url = reverse_lazy("loyalty_dashboard:loyalty-counter-limits")
 
     def get_object(self, queryset=None):
-        return earning_rule()
+        return earning_rule_ensure()

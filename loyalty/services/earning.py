@@ -7,7 +7,7 @@ Order points = sum over lines of (line price incl. tax after discounts x points 
 x the line's best category/range multiplier) x the member's tier multiplier, rounded
 once with the rule's rounding mode. Shipping earns nothing. Click & collect and first
 order bonuses are added to the same pending earn, so a partial refund reverses them
-in the same proportion (see the rounding rule in ledger.py).
+in the same proportion (see the rounding rule in loyalty/services/ledger).
 
 Points are earned on what the customer paid in money, not on the part paid with points
 (otherwise spending points would earn points). The value of the points used on the
@@ -60,6 +60,14 @@ _ROUNDING: dict[str, str] = {
     Rounding.HALF_UP: ROUND_HALF_UP,
     Rounding.UP: ROUND_CEILING,
 }
+
+
+def earning_rule_ensure() -> EarningRule:
+    """The programme's earning rule, its row created with the defaults if missing (the
+    dashboard before it edits the rule, the seeders); loyalty.selectors.earning_rule
+    reads it without writing."""
+    rule, _created = EarningRule.objects.get_or_create(pk=1)
+    return rule
 
 
 def product_points_factor(product, multipliers) -> Decimal:

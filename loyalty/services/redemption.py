@@ -34,8 +34,8 @@ from loyalty.models import EntryKind, Member, PointsEntry
 from loyalty.selectors import redemption_rule
 from loyalty.services.errors import LoyaltyError
 from loyalty.services.ledger import (
-    _already_reversed,
-    _lock_member,
+    entry_reversed_points,
+    member_lock,
     points_debit,
     points_reverse,
     proportional_points,
@@ -103,9 +103,9 @@ def order_points_redeem(
     be raced by another checkout of the same member.
     """
     with transaction.atomic():
-        locked = _lock_member(member)
+        locked = member_lock(member)
         debits = list(_order_debits(order_number))
-        if any(_already_reversed(debit) < abs(debit.amount) for debit in debits):
+        if any(entry_reversed_points(debit) < abs(debit.amount) for debit in debits):
             raise RedemptionRefused(
                 _("Points are already being used for this order; please wait a moment.")
             )
@@ -123,7 +123,7 @@ def order_points_redeem(
 
 def redemption_give_back(*, debit: PointsEntry, reason: str) -> PointsEntry | None:
     """Give back what is left of one checkout debit, once (keyed on the debit's key)."""
-    left = abs(debit.amount) - _already_reversed(debit)
+    left = abs(debit.amount) - entry_reversed_points(debit)
     if left <= 0:
         return None
     return points_reverse(
@@ -160,8 +160,8 @@ def order_redemption_refund(
             points=abs(debit.amount), base=paid_total, refunded=refunded_total
         )
         with transaction.atomic():
-            _lock_member(debit.member)
-            delta = target - _already_reversed(debit)
+            member_lock(debit.member)
+            delta = target - entry_reversed_points(debit)
             if delta <= 0:
                 continue
             points_reverse(
@@ -176,7 +176,7 @@ def order_redemption_refund(
 
 def order_redeemed_points(*, order_number: str) -> int:
     """Points an order number still holds (debited and not given back)."""
-    return sum(abs(d.amount) - _already_reversed(d) for d in _order_debits(order_number))
+    return sum(abs(d.amount) - entry_reversed_points(d) for d in _order_debits(order_number))
 
 
 def order_points_paid_value(*, order_number: str) -> Decimal:

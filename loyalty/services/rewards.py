@@ -21,7 +21,7 @@ from loyalty.models import Member, Redemption, Reward, RewardKind
 from loyalty.offers import RedeemedByBasketOwnerCondition
 from loyalty.selectors import redemptions_count, reward_refusal
 from loyalty.services.errors import LoyaltyError
-from loyalty.services.ledger import _lock_member, points_debit
+from loyalty.services.ledger import member_lock, points_debit
 
 _CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
@@ -115,7 +115,7 @@ def reward_redeem(
         existing = Redemption.objects.filter(entry__idempotency_key=idempotency_key).first()
         if existing is not None and existing.member_id == member.pk:
             return existing
-        locked = _lock_member(member)
+        locked = member_lock(member)
         # A concurrent replay with the key may have committed while we waited.
         existing = Redemption.objects.filter(entry__idempotency_key=idempotency_key).first()
         if existing is not None and existing.member_id == member.pk:

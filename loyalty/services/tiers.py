@@ -17,7 +17,7 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from loyalty.models import Member, Tier, TierLevel
-from loyalty.selectors import ROLLING_DAYS, TIER_ORDER, rolling_points, rolling_spend
+from loyalty.selectors import ROLLING_DAYS, TIER_ORDER, tier_target
 from loyalty.services.notifications import member_notify
 
 # Reached by either figure over 12 months; Bronze is everyone's starting tier.
@@ -91,22 +91,11 @@ def tier_levels_ensure() -> dict[str, TierLevel]:
     return levels
 
 
-def tier_target(*, member: Member, at: datetime | None = None) -> str:
-    """The tier the last 12 months earn, before the downgrade policy."""
-    levels = tier_levels_ensure()
-    spend = rolling_spend(member=member, at=at)
-    points = rolling_points(member=member, at=at)
-    target: str = Tier.BRONZE
-    for tier in TIER_ORDER:
-        level = levels[tier]
-        if spend >= level.min_spend or points >= level.min_points > 0 or tier == Tier.BRONZE:
-            target = tier
-    return target
-
-
 def tier_review(*, member: Member, at: datetime | None = None) -> str:
     """Apply the tier policy to the member; notify them when the tier changes."""
     at = at or timezone.now()
+    # The levels the target is read against (their offers too) exist from here on.
+    tier_levels_ensure()
     target = tier_target(member=member, at=at)
     with transaction.atomic():
         locked = Member.objects.select_for_update().select_related("user").get(pk=member.pk)

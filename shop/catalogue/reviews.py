@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from oscar.core.loading import get_model
 
+from shop.constants import COMPLETE
 from stores.models import PickupStatus
 
 Line = get_model("order", "Line")
 
-# An order is completed once staff mark it "Complete" (settings OSCAR_ORDER_STATUS_PIPELINE)
+# An order is completed once staff mark it COMPLETE (settings OSCAR_ORDER_STATUS_PIPELINE)
 # or, for click & collect, once its pickup is handed over.
-COMPLETE_STATUS = "Complete"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def reviews_with_purchases(*, product, reviews, limit: int | None = None) -> lis
         collected = Q(order__pickup__status=PickupStatus.COLLECTED)
         rows = (
             Line.objects.filter(product_id=product.pk, order__user_id__in=user_ids)
-            .filter(Q(order__status=COMPLETE_STATUS) | collected)
+            .filter(Q(order__status=COMPLETE) | collected)
             .values_list("order__user_id", "order__pickup__status", "order__pickup__store__name")
             .order_by("order__date_placed", "order_id")
         )

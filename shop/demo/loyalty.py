@@ -21,8 +21,8 @@ from django.utils import timezone
 from oscar.core.loading import get_model
 
 from loyalty.models import EntryKind, Member, Reward, RewardKind, Tier
-from loyalty.selectors import earning_rule
-from loyalty.services.earning import order_points_award
+from loyalty.selectors import tier_target
+from loyalty.services.earning import earning_rule_ensure, order_points_award
 from loyalty.services.ledger import pending_confirm, points_credit
 from loyalty.services.members import member_enrol
 from loyalty.services.referrals import (
@@ -31,7 +31,7 @@ from loyalty.services.referrals import (
     referral_reward_referrer,
 )
 from loyalty.services.rewards import reward_redeem
-from loyalty.services.tiers import tier_levels_ensure, tier_target
+from loyalty.services.tiers import tier_levels_ensure
 from shop.constants import COMPLETE
 from stores.constants import PICKUP_SHIPPING_CODE
 
@@ -187,7 +187,7 @@ def loyalty_seed() -> LoyaltySeedResult:
     user_model = get_user_model()
     with transaction.atomic():
         tier_levels_ensure()
-        earning_rule()
+        earning_rule_ensure()
         result.rewards = _rewards_seed()
         shopper = user_model.objects.filter(email=SHOPPER_EMAIL).first()
         if shopper is None:

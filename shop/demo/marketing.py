@@ -2,7 +2,7 @@
 campaign with sends, opens, clicks, orders placed after a click or an open, and an order in
 its control group (for its attribution report).
 
-The customers come from the synthetic population generator (loyalty/population.py, seed
+The customers come from the synthetic population generator (loyalty/population/, seed
 2026: usernames `pop2026-…`, no password), their statistics from the beat job's service.
 The campaign goes through the campaign services as a marketer's would (draft, launch,
 audience with a control group, batches, bonus points once per member); opens and clicks
@@ -38,8 +38,8 @@ from loyalty.services.campaigns import (
     campaign_send_opened,
 )
 from loyalty.services.earning import order_points_award
+from loyalty.services.member_stats import member_stats_refresh
 from loyalty.services.recommendations import recommendations_refresh
-from loyalty.services.segments import member_stats_refresh
 from shop.demo.loyalty import _history_order, _products
 
 POPULATION = {"members": 48, "orders": 300, "seed": 2026, "batch": 48}

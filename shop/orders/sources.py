@@ -24,7 +24,7 @@ from loyalty.services.redemption import (
 from shop.payment import gateway
 from shop.payment import methods as payment_methods
 from shop.payment.constants import POINTS_SOURCE_NAME, POINTS_SOURCE_TYPE
-from shop.payment.services import card_payment_abandon, card_payment_record, card_payment_start
+from shop.payment.intents import card_payment_abandon, card_payment_record, card_payment_start
 
 if TYPE_CHECKING:
     from oscar.apps.order.models import Order

@@ -2,7 +2,7 @@ import oscar.apps.payment.apps as apps
 
 
 class PaymentConfig(apps.PaymentConfig):
-    """Oscar's payment app with card payments through Stripe (see shop.payment.services)."""
+    """Oscar's payment app with card payments through Stripe (shop/payment/settlement.py)."""
 
     name = "shop.payment"
 

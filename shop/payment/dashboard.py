@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from .models import StripePayment
 from .money import money_display
-from .services import RefundRefused, refund_create
+from .refunds import RefundRefused, refund_create
 
 
 class RefundForm(forms.Form):

@@ -13,8 +13,9 @@ from oscar.core.loading import get_model
 from shop.constants import AWAITING_PAYMENT, CANCELLED, PAYMENT_REVIEW
 from stores.signals import pickup_cancelled, pickup_collected
 
-from . import services
+from . import release
 from .constants import PAID_AT_PICKUP_EVENT
+from .intents import card_payment_abandon
 from .methods import AT_PICKUP
 from .models import PaymentStatus, StripePayment
 
@@ -38,8 +39,8 @@ def _pickup_collected(sender, pickup, order, collected_at, **kwargs):
 @receiver(order_status_changed, dispatch_uid="payment-order-cancelled-paid")
 def _order_cancelled_paid(sender, order, old_status, new_status, **kwargs):
     # Staff cancel a paid order (Oscar's order page): refund it and give everything back.
-    if new_status == CANCELLED and old_status in services.PAID_OPEN:
-        services.order_cancelled_paid(order)
+    if new_status == CANCELLED and old_status in release.PAID_OPEN:
+        release.order_cancelled_paid(order)
 
 
 @receiver(order_status_changed, dispatch_uid="payment-order-cancelled-unpaid")
@@ -49,7 +50,7 @@ def _order_cancelled_unpaid(sender, order, old_status, new_status, **kwargs):
         PAYMENT_REVIEW,
     ):
         return
-    services.order_released(order)
+    release.order_released(order)
     payment = StripePayment.objects.filter(order=order).first()
     if payment is None:
         return
@@ -63,7 +64,7 @@ def _order_cancelled_unpaid(sender, order, old_status, new_status, **kwargs):
         # Cancelled on Oscar's order page: the card must not be charged any more. If Stripe
         # cannot be reached now, reconciliation cancels it later.
         pi = payment.payment_intent_id
-        transaction.on_commit(lambda: services.card_payment_abandon(payment_intent_id=pi))
+        transaction.on_commit(lambda: card_payment_abandon(payment_intent_id=pi))
 
 
 @receiver(pickup_cancelled, dispatch_uid="payment-pickup-cancelled")

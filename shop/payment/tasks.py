@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import services
+from . import reconciliation
 
 
 @shared_task(
@@ -8,4 +8,4 @@ from . import services
 )
 def payments_reconcile() -> dict[str, int]:
     """R5 and R15, run by beat. Idempotent: a repeated or redelivered run changes nothing."""
-    return services.payments_reconcile()
+    return reconciliation.payments_reconcile()

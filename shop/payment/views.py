@@ -25,7 +25,7 @@ from shop.constants import AWAITING_PAYMENT
 
 from . import gateway
 from .models import PaymentStatus, StripePayment
-from .services import payment_apply, payment_cancel, payment_refresh
+from .settlement import payment_apply, payment_cancel, payment_refresh
 
 Order = get_model("order", "Order")
 

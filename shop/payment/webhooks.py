@@ -1,12 +1,20 @@
-"""POST /checkout/stripe/webhook/: Stripe's events, verified on the raw body (R1)."""
+"""POST /checkout/stripe/webhook/: Stripe's events, verified on the raw body (R1), each
+applied once (R2)."""
 
+from __future__ import annotations
+
+import datetime as dt
 import logging
 
+from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from . import gateway, services
+from . import gateway
+from .models import StripeEvent, StripePayment
+from .reconciliation import refunds_sync
+from .settlement import payment_apply
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +29,50 @@ def stripe_webhook(request: HttpRequest) -> HttpResponse:
         logger.warning("Stripe webhook refused: %s", exc)
         return HttpResponseBadRequest(str(exc), content_type="text/plain")
     try:
-        outcome = services.webhook_process(event)
+        outcome = webhook_process(event)
     except gateway.GatewayError as exc:
         # Nothing was recorded (the event id neither): Stripe delivers it again later.
         logger.warning("Stripe webhook %s not applied yet: %s", event.get("id"), exc)
         return HttpResponse("Stripe could not be reached; retry later.", status=503)
     return JsonResponse({"received": True, "outcome": outcome})
+
+
+PAYMENT_EVENTS = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.processing",
+        "payment_intent.requires_action",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+        "payment_intent.amount_capturable_updated",
+    }
+)
+REFUND_EVENTS = frozenset(
+    {"charge.refunded", "charge.refund.updated", "refund.created", "refund.updated"}
+)
+
+
+def webhook_process(event: dict) -> str:
+    """Apply one verified event, once (R2): 'applied', 'duplicate' or 'ignored'."""
+    obj = event["data"]["object"]
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                StripeEvent.objects.create(
+                    id=event["id"],
+                    type=event["type"],
+                    object_id=obj.get("id", ""),
+                    created=dt.datetime.fromtimestamp(event["created"], tz=dt.UTC),
+                )
+        except IntegrityError:
+            return "duplicate"
+        if event["type"] in PAYMENT_EVENTS:
+            payment = payment_apply(payment_intent=obj)
+        elif event["type"] in REFUND_EVENTS:
+            pi_id = obj.get("payment_intent") or ""
+            payment = StripePayment.objects.filter(payment_intent_id=pi_id).first()
+            if payment is not None:
+                refunds_sync(payment)
+        else:
+            return "ignored"
+    return "applied" if payment is not None else "ignored"

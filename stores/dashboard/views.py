@@ -11,11 +11,10 @@ import datetime as dt
 from functools import wraps
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,12 +27,16 @@ from stores.models import (
     ExceptionalDay,
     ExceptionalPeriod,
     OpeningPeriod,
-    Pickup,
     PickupStatus,
     Service,
     Store,
 )
-from stores.selectors import order_amounts
+from stores.selectors import (
+    order_amounts,
+    pickups_visible_to,
+    stores_visible_to,
+    works_in_stores,
+)
 from stores.services import (
     ACTIVE,
     PickupCodeInvalid,
@@ -43,29 +46,6 @@ from stores.services import (
     pickup_mark_preparing,
     pickup_mark_ready,
 )
-
-
-def is_hq(user) -> bool:
-    return user.is_superuser or (user.is_staff and user.has_perm("stores.change_pickup"))
-
-
-def works_in_stores(user) -> bool:
-    """Whether the pickup queue and the stores' hours are `user`'s pages: head office, or
-    the staff of a store (README "Roles and permissions")."""
-    return user.is_authenticated and (is_hq(user) or user.has_perm("partner.dashboard_access"))
-
-
-def pickups_visible_to(user) -> QuerySet[Pickup]:
-    """The pickups `user` may see and change: all for HQ, their partners' stores for staff."""
-    queryset = Pickup.objects.select_related("order", "order__user", "store", "slot").exclude(
-        # Not to prepare before it is paid (card orders awaiting payment or under review).
-        order__status__in=settings.STORES_HIDDEN_ORDER_STATUSES
-    )
-    if is_hq(user):
-        return queryset
-    if user.has_perm("partner.dashboard_access"):
-        return queryset.filter(store__partner__users=user)
-    return queryset.none()
 
 
 def store_staff_required(view):
@@ -148,14 +128,6 @@ def change_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- A store's own details, hours and closures --------------------------------------------
-
-
-def stores_visible_to(user) -> QuerySet[Store]:
-    if is_hq(user):
-        return Store.objects.all()
-    if user.has_perm("partner.dashboard_access"):
-        return Store.objects.filter(partner__users=user)
-    return Store.objects.none()
 
 
 class StoreDetailsForm(forms.ModelForm):

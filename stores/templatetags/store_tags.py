@@ -21,6 +21,7 @@ from stores.selectors import (
     order_amounts,
     store_offer_records,
     stores_near,
+    works_in_stores,
 )
 from stores.services import ACTIVE, pickup_arrival_opens, pickup_qr_payload
 
@@ -108,12 +109,8 @@ def order_pickup(order: Any, here_url: str = "") -> dict[str, Any]:
     }
 
 
-@register.filter
-def works_in_stores(user) -> bool:
-    """The store pages' tabs show the queue and hours only to those who may open them."""
-    from stores.dashboard.views import works_in_stores as may
-
-    return may(user)
+# The store pages' tabs show the queue and hours only to those who may open them.
+register.filter("works_in_stores", works_in_stores)
 
 
 def _brand(product: Any) -> str:

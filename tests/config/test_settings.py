@@ -1,32 +1,13 @@
 """Start-up configuration: production refuses insecure settings, bad values name the variable."""
 
-import os
-import subprocess
-import sys
-import tempfile
 from pathlib import Path
 
 import pytest
 
+from tests.config.fixtures import manage
+
 ROOT = Path(__file__).resolve().parents[2]
 STRONG_KEY = "k3y-" + "x7Qp9LmZ2vR8tW4n" * 4
-
-
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    """Run manage.py in a clean environment (no inherited DATABASE_URL etc.)."""
-    base = {
-        "PATH": os.environ["PATH"],
-        "HOME": os.environ.get("HOME", str(ROOT)),
-        "DATABASE_URL": f"sqlite:///{tempfile.gettempdir()}/solomo-settings-test.sqlite3",
-    }
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 PRODUCTION = {"DJANGO_SETTINGS_MODULE": "config.settings.production"}

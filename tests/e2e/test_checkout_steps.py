@@ -15,9 +15,9 @@ from oscar.core.loading import get_model
 
 from stores.models import Pickup
 from tests.browser import browser_marks
-from tests.e2e.test_pickup_journey import phone_context
+from tests.e2e.fixtures import phone_context
 from tests.factories import product
-from tests.shop.test_checkout_steps import coordinates_stored_anywhere
+from tests.shop.checkout_fixtures import coordinates_stored_anywhere
 from tests.stores.factories import every_day, stock, store
 
 Country = get_model("address", "Country")

@@ -26,7 +26,7 @@ from loyalty.models import (
 )
 from loyalty.population import PopulationPlan, population_generate
 from loyalty.selectors import segment_members
-from loyalty.services.segments import member_stats_refresh
+from loyalty.services.member_stats import member_stats_refresh
 from shop.communication.models import ConsentRecord, OutboxMessage
 from shop.security import roles
 from tests.browser import PHONE, browser_marks, dashboard_menu_tap, fits_the_phone

@@ -14,24 +14,14 @@ import pytest
 
 from loyalty.services.ledger import points_credit
 from stores.models import Pickup, PickupStatus
-from tests.browser import PHONE, browser_marks, fits_the_phone
+from tests.browser import browser_marks, fits_the_phone
+from tests.e2e.fixtures import phone_context
 from tests.factories import product
 from tests.loyalty.factories import member_factory
-from tests.shop.test_checkout_points import redemption_rules
+from tests.shop.checkout_fixtures import redemption_rules
 from tests.stores.factories import every_day, staff_of, stock, store
 
 pytestmark = browser_marks()
-
-
-def phone_context(browser, live_server):
-    """A phone-sized context that may only talk to the live server (no map tiles)."""
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
-    context.route(
-        re.compile(r"^(?!" + re.escape(live_server.url) + ")https?://"),
-        lambda route: route.abort(),
-    )
-    context.set_default_timeout(10_000)
-    return context
 
 
 @pytest.mark.postgres  # the live server's flush must be allowed to empty the audit log

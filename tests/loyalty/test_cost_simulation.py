@@ -15,6 +15,7 @@ from oscar.test.factories import create_order
 from loyalty.cost_simulation import earning_rule_simulate, reward_simulate
 from loyalty.models import EarningRule, Reward, RewardKind
 from loyalty.selectors import earning_rule, tier_levels
+from loyalty.services.earning import earning_rule_ensure
 from loyalty.services.ledger import points_credit
 from tests.loyalty.factories import member_factory
 from tests.roles import role_user
@@ -47,7 +48,7 @@ def members():
 
 def test_an_earning_rule_change_is_replayed_over_the_last_months_of_orders(members):
     m1, m2, m3 = members
-    current = earning_rule()
+    current = earning_rule_ensure()
     proposed = EarningRule.objects.get(pk=current.pk)
     proposed.points_per_unit = current.points_per_unit * 2
     proposed.first_order_bonus = current.first_order_bonus + 100
@@ -97,7 +98,7 @@ def test_a_marketer_forecasts_from_the_rules_page_and_nothing_is_saved(members):
     rules = client.get(reverse("loyalty_dashboard:loyalty-rules")).content.decode()
     simulator = reverse("loyalty_dashboard:loyalty-cost-simulator")
     assert f'href="{simulator}"' in rules
-    current = earning_rule()
+    current = earning_rule_ensure()
     before = EarningRule.objects.values().get(pk=current.pk)
 
     page = client.get(

@@ -23,6 +23,7 @@ from loyalty.services.adjustments import (
     adjustment_request,
     points_adjusted_on_day,
 )
+from loyalty.services.earning import earning_rule_ensure
 from loyalty.services.errors import NotAtYourStore, SelfApprovalRefused
 from loyalty.services.ledger import points_credit, points_debit
 from tests.loyalty.counter_helpers import (
@@ -454,7 +455,7 @@ def test_store_staff_cannot_change_the_counter_limits(centre):
 
 
 def test_the_database_refuses_inconsistent_limits():
-    earning_rule()
+    earning_rule_ensure()
     with pytest.raises(IntegrityError), transaction.atomic():
         EarningRule.objects.update(counter_max_points=0)
     with pytest.raises(IntegrityError), transaction.atomic():

@@ -11,6 +11,7 @@ from oscar.test.factories import UserFactory
 from loyalty.dashboard.forms import EarningRuleForm
 from loyalty.models import EarningRule, Multiplier, Tier, TierLevel
 from loyalty.selectors import earning_rule
+from loyalty.services.earning import earning_rule_ensure
 from loyalty.services.redemption import points_value
 from loyalty.services.tiers import tier_levels_ensure
 from tests.factories import category
@@ -198,3 +199,16 @@ def test_changing_a_tiers_discount_changes_its_oscar_offer(client, marketer):
 
     gold.refresh_from_db()
     assert (gold.min_spend, gold.offer.benefit.value) == (Decimal("900.00"), Decimal("7.50"))
+
+
+def test_reading_the_earning_rule_writes_nothing_and_the_service_creates_it_once():
+    EarningRule.objects.all().delete()
+
+    rule = earning_rule()
+
+    assert rule.pk == 1 and rule._state.adding
+    assert rule.signup_bonus == EarningRule._meta.get_field("signup_bonus").default
+    assert EarningRule.objects.count() == 0
+    assert earning_rule_ensure().pk == earning_rule_ensure().pk == 1
+    assert EarningRule.objects.count() == 1
+    assert earning_rule()._state.adding is False

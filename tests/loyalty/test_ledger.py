@@ -1,4 +1,4 @@
-"""The points ledger (loyalty/services/ledger.py): R18-R21 and bad input."""
+"""The points ledger (loyalty/services/ledger/): R18-R21 and bad input."""
 
 import threading
 from concurrent.futures import ThreadPoolExecutor

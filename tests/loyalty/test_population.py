@@ -1,4 +1,4 @@
-"""`manage.py population_generate` (loyalty/population.py) and the ledger's bulk history import
+"""`manage.py population_generate` (loyalty/population/) and the ledger's bulk history import
 it writes points through (README, "Synthetic population")."""
 
 import io

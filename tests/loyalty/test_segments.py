@@ -13,7 +13,8 @@ from loyalty.models import MemberCategory, MemberStats, Tier
 from loyalty.segments import SegmentRulesError, rules_validate
 from loyalty.selectors import email_masked, segment_members, segment_sample
 from loyalty.services.ledger import points_credit
-from loyalty.services.segments import member_stats_refresh, segment_save
+from loyalty.services.member_stats import member_stats_refresh
+from loyalty.services.segments import segment_save
 from shop.communication.preferences import consent_record
 from stores.models import StorePreference
 from tests.factories import category, product
@@ -479,10 +480,10 @@ def _python_rows(*, since, at):
     """What the Python computation (the path SQLite takes) writes, rolled back after."""
     from django.db import transaction
 
-    from loyalty.services.segments import _refresh_in_python
+    from loyalty.services.member_stats import stats_refresh_in_python
 
     with transaction.atomic():
-        count = _refresh_in_python(since=since, at=at)
+        count = stats_refresh_in_python(since=since, at=at)
         rows = _all_rows()
         transaction.set_rollback(True)
     return count, rows
@@ -507,7 +508,7 @@ def _population(*, members: int, seed: int) -> None:
 def test_the_set_based_refresh_writes_what_the_python_computation_writes():
     from django.db.models import Max
 
-    from loyalty.services.segments import STATS_OVERLAP
+    from loyalty.services.member_stats import STATS_OVERLAP
 
     # Given a small generated population (cancelled orders, pickups, languages, categories),
     # a child product bought (its parent's categories count) and stale rows to correct

@@ -10,7 +10,8 @@ from django.utils import timezone
 from oscar.apps.partner.strategy import Default
 from oscar.core.loading import get_class, get_model
 
-from loyalty.models import Member, Tier
+from loyalty.models import Member, Tier, TierLevel
+from loyalty.selectors import tier_target
 from loyalty.services.ledger import points_credit
 from loyalty.services.tiers import tier_levels_ensure, tier_review
 from shop.offer.applicator import Applicator as ShopApplicator
@@ -93,3 +94,18 @@ def test_a_tier_is_kept_a_year_then_drops_one_level_at_a_time():
     assert tier_review(member=member, at=start + timedelta(days=366)) == Tier.SILVER
     assert tier_review(member=member, at=start + timedelta(days=500)) == Tier.SILVER
     assert tier_review(member=member, at=start + timedelta(days=732)) == Tier.BRONZE
+
+
+def test_the_tier_target_is_a_read_that_creates_no_level_nor_offer():
+    member = member_factory()
+    points_credit(member=member, amount=5000, reason="Order", idempotency_key="earn:1")
+    offers = get_model("offer", "ConditionalOffer").objects
+
+    # No level exists yet: no tier above Bronze can be reached, and nothing is written.
+    assert tier_target(member=member) == Tier.BRONZE
+    assert TierLevel.objects.count() == 0
+    assert offers.count() == 0
+
+    tier_levels_ensure()
+    assert tier_target(member=member) == Tier.GOLD
+    assert TierLevel.objects.count() == 3

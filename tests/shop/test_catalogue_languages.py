@@ -9,7 +9,7 @@ from django.utils import translation
 from oscar.core.loading import get_class, get_model
 
 from tests.factories import category, product
-from tests.shop.dashboard.test_stock_edit import stock_form_data
+from tests.shop.dashboard.stock_fixtures import stock_form_data
 
 Category = get_model("catalogue", "Category")
 Product = get_model("catalogue", "Product")

@@ -7,8 +7,6 @@ contended row lock (or a trigger slows every update), so they really race.
 
 import pytest
 from django.db.utils import OperationalError
-from django.test import Client
-from django.urls import reverse
 from django.utils import timezone
 from oscar.core.loading import get_model
 
@@ -16,42 +14,13 @@ from stores.models import Pickup, PickupSlot
 from stores.selectors import slots_available
 from tests.concurrency import hold_row_locks, run_concurrently, slow_writes
 from tests.factories import product
-from tests.stores.factories import every_day, stock, store
+from tests.shop.concurrency_fixtures import buyer_ready_to_place, open_store, place
+from tests.stores.factories import stock
 
 Order = get_model("order", "Order")
 StockRecord = get_model("partner", "StockRecord")
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def open_store(name, capacity=100):
-    return store(
-        name,
-        hours=every_day("00:00", "23:59"),
-        preparation_minutes=0,
-        slot_minutes=30,
-        slot_capacity=capacity,
-    )
-
-
-def buyer_ready_to_place(shop, items: list) -> Client:
-    """A guest whose basket holds `items` (in that order) with pickup at `shop` chosen."""
-    client = Client()
-    client.post(reverse("stores:choose", kwargs={"slug": shop.slug}))
-    for item in items:
-        client.post(reverse("basket:add", kwargs={"pk": item.pk}), {"quantity": 1})
-    client.post(
-        reverse("checkout:index"), {"username": "buyer@example.com", "options": "anonymous"}
-    )
-    url = reverse("checkout:pickup-store", kwargs={"slug": shop.slug})
-    slot = next(iter(client.get(url).context["slots"]))
-    response = client.post(url, {"slot": slot.starts_at.isoformat()})
-    assert response.status_code == 302, response.content[:500]
-    return client
-
-
-def place(client: Client):
-    return lambda: client.post(reverse("checkout:preview"), {"action": "place_order"})
 
 
 def placed(responses) -> int:

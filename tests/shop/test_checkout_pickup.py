@@ -8,35 +8,13 @@ from oscar.core.loading import get_model
 from stores.models import Pickup, PickupSlot
 from stores.services import pickup_slot_book
 from tests.factories import product
-from tests.stores.factories import every_day, stock, store
+from tests.shop.checkout_fixtures import choose_pickup, open_store, start_checkout
+from tests.stores.factories import stock
 
 Order = get_model("order", "Order")
 StockRecord = get_model("partner", "StockRecord")
 
 pytestmark = pytest.mark.django_db
-
-
-def open_store(name="Centre", **fields):
-    defaults = {"preparation_minutes": 0, "slot_minutes": 30, "slot_capacity": 2}
-    return store(name, hours=every_day("00:00", "23:59"), **{**defaults, **fields})
-
-
-def start_checkout(client, item, quantity=1):
-    client.post(reverse("basket:add", kwargs={"pk": item.pk}), {"quantity": quantity})
-    response = client.post(
-        reverse("checkout:index"), {"username": "guest@example.com", "options": "anonymous"}
-    )
-    assert response.status_code == 302
-
-
-def choose_pickup(client, shop, slot_index=0):
-    """Step B of click & collect: the store's page of times, then one of them."""
-    url = reverse("checkout:pickup-store", kwargs={"slug": shop.slug})
-    page = client.get(url)
-    assert page.status_code == 200
-    slot = list(page.context["slots"])[slot_index]
-    response = client.post(url, {"slot": slot.starts_at.isoformat()}, follow=True)
-    return slot, response
 
 
 def test_guest_collects_in_store_with_a_slot_and_no_address(client):

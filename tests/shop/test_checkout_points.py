@@ -18,7 +18,7 @@ from loyalty.dashboard.forms import EarningRuleForm
 from loyalty.models import EntryKind, Member, PendingEarn, PointsEntry
 from loyalty.selectors import earning_rule
 from loyalty.services.earning import order_points_refund, pending_confirm_due
-from loyalty.services.ledger import points_credit, points_debit
+from loyalty.services.ledger import points_debit
 from loyalty.services.redemption import (
     RedemptionRefused,
     order_points_redeem,
@@ -28,8 +28,14 @@ from stores.services import pickup_slot_book
 from tests.concurrency import hold_row_locks, run_concurrently
 from tests.factories import product
 from tests.loyalty.conftest import assert_ledger_balanced
-from tests.loyalty.factories import member_factory
-from tests.shop.test_checkout_pickup import choose_pickup, open_store
+from tests.shop.checkout_fixtures import (
+    choose_pickup,
+    open_store,
+    ready_to_pay,
+    redemption_rules,
+    shopper,
+    use_points,
+)
 from tests.stores.factories import stock
 
 Order = get_model("order", "Order")
@@ -46,44 +52,12 @@ def _balanced(request):
     assert_ledger_balanced()  # R19 after every test here
 
 
-def shopper(balance=1500):
-    member = member_factory(email="member@example.com")
-    if balance:
-        points_credit(member=member, amount=balance, reason="Earned", idempotency_key="seed")
-    return member
-
-
-def ready_to_pay(client, member, price="20.00", **store_fields):
-    """A signed-in member with a basket of one item, click & collect chosen."""
-    item = product("Lamp", price=price, stock=10)
-    shop = open_store(**store_fields)
-    stock(shop, item, 5, price=price)
-    client.force_login(member.user)
-    client.post(reverse("basket:add", kwargs={"pk": item.pk}), {"quantity": 1})
-    slot, _ = choose_pickup(client, shop)
-    return shop, slot
-
-
-def use_points(client, points):
-    return client.post(reverse("checkout:preview"), {"action": "use_points", "points": points})
-
-
 def place(client, **kwargs):
     return client.post(reverse("checkout:preview"), {"action": "place_order"}, **kwargs)
 
 
 def debits(member):
     return list(member.entries.filter(kind=EntryKind.REDEEM).values_list("amount", flat=True))
-
-
-def redemption_rules(*, point_value="0.01", min_points=100, max_share="0.5"):
-    """The marketers' redemption rules (the dashboard's Earning rules page)."""
-    rule = earning_rule()
-    rule.point_value = Decimal(point_value)
-    rule.redeem_min_points = min_points
-    rule.redeem_max_share = Decimal(max_share)
-    rule.save()
-    return rule
 
 
 def test_points_and_pay_at_pickup_end_to_end(client):

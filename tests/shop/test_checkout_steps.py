@@ -15,7 +15,12 @@ from oscar.core.loading import get_model
 from stores.models import PickupSlot
 from stores.services import pickup_slot_book
 from tests.factories import product
-from tests.shop.test_checkout_pickup import choose_pickup, open_store, start_checkout
+from tests.shop.checkout_fixtures import (
+    choose_pickup,
+    coordinates_stored_anywhere,
+    open_store,
+    start_checkout,
+)
 from tests.stores.factories import ALWAYS_OPEN, stock, store
 
 Country = get_model("address", "Country")
@@ -391,29 +396,6 @@ def test_distances_are_from_the_position_the_browser_gave(client):
     again = client.get(reverse("checkout:pickup"))
     assert [c.distance_km for c in again.context["choices"]] == [None, None]
     assert "data-geolocate-saved" in again.content.decode()
-
-
-def coordinates_stored_anywhere(lat: float, lng: float) -> list[str]:
-    """Where the database holds these coordinates (to 4 decimals or more): any column of any
-    table, each row read as text by PostgreSQL, and every session decoded."""
-    from django.contrib.sessions.models import Session
-
-    needles = [f"{lat:.4f}", f"{lng:.4f}"]
-    found = [
-        f"session {session.pk}"
-        for session in Session.objects.all()
-        if any(needle in str(session.get_decoded()) for needle in needles)
-    ]
-    with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            quoted = connection.ops.quote_name(table)
-            cursor.execute(
-                f"SELECT count(*) FROM {quoted} AS t WHERE t::text LIKE ANY(%s)",
-                [[f"%{needle}%" for needle in needles]],
-            )
-            if cursor.fetchone()[0]:
-                found.append(table)
-    return found
 
 
 @pytest.mark.postgres

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from shop.tasks import HEARTBEAT_CACHE_KEY, heartbeat
-from tests.config.test_settings import manage
+from tests.config.fixtures import manage
 
 pytestmark = pytest.mark.django_db
 

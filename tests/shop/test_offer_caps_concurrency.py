@@ -17,7 +17,7 @@ from oscar.core.loading import get_model
 from stores.models import Pickup
 from tests.concurrency import hold_row_locks, run_concurrently
 from tests.factories import product
-from tests.shop.test_checkout_concurrency import buyer_ready_to_place, open_store, place
+from tests.shop.concurrency_fixtures import buyer_ready_to_place, open_store, place
 from tests.stores.factories import stock
 
 Order = get_model("order", "Order")

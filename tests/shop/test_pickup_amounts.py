@@ -15,15 +15,19 @@ from oscar.core.loading import get_model
 
 from shop.communication.models import OutboxMessage
 from stores.links import pickup_link_url
-from stores.models import Pickup, PickupStatus
+from stores.models import PickupStatus
 from stores.selectors import order_amounts
 from stores.services import pickup_mark_ready
-from tests.factories import product
-from tests.loyalty.conftest import assert_ledger_balanced
-from tests.shop.payment.helpers import pay_return, place_order
-from tests.shop.test_checkout_pickup import choose_pickup, open_store
-from tests.shop.test_checkout_points import redemption_rules, shopper
-from tests.stores.factories import pickup_order, staff_of, stock
+from tests.shop.checkout_fixtures import (  # noqa: F401
+    choose_pickup,
+    ledger_balanced,
+    open_store,
+    pickup_with_points,
+    redemption_rules,
+    shopper,
+)
+from tests.shop.payment.helpers import pay_return
+from tests.stores.factories import pickup_order, staff_of
 
 Order = get_model("order", "Order")
 
@@ -31,31 +35,6 @@ pytestmark = pytest.mark.django_db
 
 DUE = '<dd class="order-amounts__due"><strong>{}</strong></dd>'
 POINTS = '<dd class="order-amounts__points">{}</dd>'
-
-
-@pytest.fixture(autouse=True)
-def _balanced(request):
-    request.getfixturevalue("_django_db_helper")
-    yield
-    assert_ledger_balanced()
-
-
-def pickup_with_points(client, *, method=None, points=200):
-    """A member's click & collect order of 12.26 with `points` (0.01 each) chosen, placed."""
-    redemption_rules(point_value="0.01", min_points=100, max_share="0.5")
-    member = shopper(balance=1500)
-    item = product("Lamp", price="12.26", stock=10)
-    shop = open_store()
-    stock(shop, item, 5, price="12.26")
-    client.force_login(member.user)
-    client.post(reverse("basket:add", kwargs={"pk": item.pk}), {"quantity": 1})
-    choose_pickup(client, shop)
-    if method:
-        client.post(reverse("checkout:payment-method"), {"method": method})
-    client.post(reverse("checkout:preview"), {"action": "use_points", "points": points})
-    response = place_order(client)
-    order = Order.objects.get()
-    return order, Pickup.objects.get(order=order), shop, response
 
 
 def staff_client(shop) -> Client:

@@ -19,7 +19,7 @@ from oscar.test.factories import create_voucher
 from shop.communication.models import OutboxMessage
 from stores.models import PickupStatus
 from tests.factories import product
-from tests.shop.test_checkout_points import ready_to_pay, shopper, use_points
+from tests.shop.checkout_fixtures import ready_to_pay, shopper, use_points
 from tests.stores.factories import pickup_order, staff_of, store
 
 pytestmark = pytest.mark.django_db

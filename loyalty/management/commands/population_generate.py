@@ -111,7 +111,7 @@ class Command(BaseCommand):
                 + "."
             )
         if not options["no_stats"]:
-            from loyalty.services.segments import member_stats_refresh
+            from loyalty.services.member_stats import member_stats_refresh
 
             step = time.monotonic()
             refreshed = member_stats_refresh(at=datetime.now(UTC), full=True)

@@ -14,7 +14,7 @@ class OrderDetailView(oscar_views.OrderDetailView):
         if not request.user.has_perm("order.change_order"):
             raise PermissionDenied
         # One transaction: a status change and what its receivers do (a cancelled paid
-        # order's refund and releases, shop.payment.services.order_cancelled_paid) are
+        # order's refund and releases, shop.payment.release.order_cancelled_paid) are
         # written together or not at all.
         with transaction.atomic():
             return super().post(request, *args, **kwargs)

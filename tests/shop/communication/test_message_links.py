@@ -20,7 +20,7 @@ from shop.sites import site_sync
 from stores.models import Pickup
 from stores.services import pickup_mark_ready
 from tests.factories import product
-from tests.shop.test_checkout_pickup import choose_pickup, open_store, start_checkout
+from tests.shop.checkout_fixtures import choose_pickup, open_store, start_checkout
 from tests.stores.factories import stock
 
 Order = get_model("order", "Order")

@@ -1,5 +1,5 @@
 """A paid order cancelled by staff on Oscar's order page: one service
-(shop.payment.services.order_cancelled_paid) refunds the card in full, releases stock and
+(shop.payment.release.order_cancelled_paid) refunds the card in full, releases stock and
 pickup slot, and reverses points (README "Cancellations and refunds")."""
 
 from decimal import Decimal
@@ -10,8 +10,9 @@ from oscar.core.loading import get_model
 
 from loyalty.models import Member, PendingEarn, PendingStatus
 from shop.payment.models import StripePayment
-from shop.payment.services import order_cancelled_paid
+from shop.payment.release import order_cancelled_paid
 from stores.models import PickupSlot, PickupStatus
+from tests.shop.checkout_fixtures import ledger_balanced, pickup_with_points  # noqa: F401 (R19 after each test)
 from tests.shop.payment.helpers import (
     FINANCE,
     paid_delivery_order,
@@ -19,7 +20,6 @@ from tests.shop.payment.helpers import (
     payment_events,
     staff_client,
 )
-from tests.shop.test_pickup_amounts import _balanced, pickup_with_points  # noqa: F401 (R19 after each test)
 
 Order = get_model("order", "Order")
 StockRecord = get_model("partner", "StockRecord")

@@ -24,6 +24,7 @@ from tests.concurrency import hold_row_locks, run_concurrently
 from tests.factories import product, shipping_country
 from tests.fake_stripe import PUBLISHABLE_KEY
 from tests.loyalty.factories import member_factory
+from tests.shop.checkout_fixtures import choose_pickup, open_store, redemption_rules, start_checkout
 from tests.shop.payment.helpers import (
     ADDRESS,
     delivery_checkout,
@@ -35,8 +36,6 @@ from tests.shop.payment.helpers import (
     use_points,
     webhook,
 )
-from tests.shop.test_checkout_pickup import choose_pickup, open_store, start_checkout
-from tests.shop.test_checkout_points import redemption_rules
 from tests.stores.factories import stock
 
 Basket = get_model("basket", "Basket")

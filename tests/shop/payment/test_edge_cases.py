@@ -14,9 +14,9 @@ from oscar.core.loading import get_model
 
 from loyalty.models import PendingEarn
 from loyalty.services.ledger import points_credit
-from shop.payment import services
+from shop.payment import reconciliation
 from shop.payment.models import StripePayment, StripeRefund
-from shop.payment.services import refund_create
+from shop.payment.refunds import RefundRefused, refund_create
 from tests.loyalty.factories import member_factory
 from tests.shop.payment.helpers import (
     deliver,
@@ -131,7 +131,7 @@ def test_staff_cancelling_an_unpaid_card_order_releases_its_stock(client, fake_s
     )
     order.refresh_from_db()
     assert order.status == "Cancelled"
-    services.payments_reconcile(now=timezone.now() + timezone.timedelta(minutes=21))
+    reconciliation.payments_reconcile(now=timezone.now() + timezone.timedelta(minutes=21))
 
     record.refresh_from_db()
     assert record.num_allocated == 0
@@ -150,7 +150,7 @@ def test_a_refund_attempt_stripe_refuses_on_replay_does_not_block_refunds_foreve
     order, payment = paid_delivery_order(client, fake_stripe)  # 25.00 EUR
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
     fake_stripe.fail_next("POST", "/v1/refunds", 500, after_commit=False)
-    with pytest.raises(services.RefundRefused):
+    with pytest.raises(RefundRefused):
         refund_create(payment=payment, amount=Decimal("10.00"))
     assert fake_stripe.refunds == {}  # nothing happened at Stripe
 
@@ -161,7 +161,7 @@ def test_a_refund_attempt_stripe_refuses_on_replay_does_not_block_refunds_foreve
     assert deliver(client, fake_stripe, charge_refunded).status_code == 200
 
     # Staff refund what is left (a first click may report the stale attempt's failure)
-    with contextlib.suppress(services.RefundRefused):
+    with contextlib.suppress(RefundRefused):
         refund_create(payment=payment, amount=Decimal("5.00"))
     refund_create(payment=payment, amount=Decimal("5.00"))
 

@@ -23,7 +23,7 @@ from oscar.core.loading import get_model
 from loyalty.models import EntryKind, PendingEarn
 from loyalty.services.ledger import points_credit
 from shop.communication.models import OutboxMessage
-from shop.payment import services
+from shop.payment import reconciliation
 from shop.payment.models import PaymentStatus, StripeEvent, StripePayment
 from stores.services import pickup_slot_book
 from tests.celery_worker import Worker
@@ -32,6 +32,7 @@ from tests.factories import product
 from tests.fake_stripe import PUBLISHABLE_KEY, SECRET_KEY, WEBHOOK_SECRET, FakeStripe
 from tests.loyalty.conftest import assert_ledger_balanced
 from tests.loyalty.factories import member_factory
+from tests.shop.checkout_fixtures import choose_pickup, open_store, start_checkout
 from tests.shop.payment.helpers import (
     ADDRESS,
     confirmations,
@@ -44,7 +45,6 @@ from tests.shop.payment.helpers import (
     stripe_api,
     use_points,
 )
-from tests.shop.test_checkout_pickup import choose_pickup, open_store, start_checkout
 from tests.stores.factories import stock
 
 Order = get_model("order", "Order")
@@ -140,7 +140,7 @@ def test_paid_order_the_return_could_not_confirm_is_settled_by_reconciliation(
     assert order.status == "Pending payment"
     assert (payment_events(order), confirmations(order)) == ([], [])
 
-    counts = services.payments_reconcile(now=minutes_later(3))
+    counts = reconciliation.payments_reconcile(now=minutes_later(3))
 
     assert counts == {**NOTHING, "refreshed": 1}
     order.refresh_from_db()
@@ -158,7 +158,7 @@ def test_a_payment_is_left_to_the_browser_and_webhook_for_two_minutes(client, fa
     order, payment = placed_card_order(client)
     fake_stripe.customer_pays(payment.payment_intent_id)
 
-    assert services.payments_reconcile(now=minutes_later(1)) == NOTHING
+    assert reconciliation.payments_reconcile(now=minutes_later(1)) == NOTHING
 
     order.refresh_from_db()
     assert order.status == "Pending payment"
@@ -191,7 +191,7 @@ def test_orphan_payment_intents_are_cancelled_or_flagged(fake_stripe):
     )
     fake_stripe.clock = real_clock
 
-    counts = services.payments_reconcile(now=timezone.now())
+    counts = reconciliation.payments_reconcile(now=timezone.now())
 
     assert counts == {**NOTHING, "flagged": 1, "orphans_cancelled": 1}
     at_stripe = fake_stripe.payment_intents
@@ -225,7 +225,7 @@ def test_orphan_payment_intents_are_cancelled_or_flagged(fake_stripe):
     assert orphans(fake_stripe) == [recent]
 
     # Two minutes on, the recent one is an orphan too; the flagged one is not flagged again.
-    counts = services.payments_reconcile(now=minutes_later(2))
+    counts = reconciliation.payments_reconcile(now=minutes_later(2))
 
     assert counts == {**NOTHING, "orphans_cancelled": 1}
     assert fake_stripe.payment_intents[recent]["status"] == "canceled"
@@ -284,7 +284,7 @@ def test_a_failed_placement_cancels_its_payment_intent_and_the_retry_gets_a_paya
     assert pay_return(client, order)["Location"] == reverse("checkout:thank-you")
     order.refresh_from_db()
     assert order.status == "Pending"
-    assert services.payments_reconcile(now=minutes_later(3)) == NOTHING
+    assert reconciliation.payments_reconcile(now=minutes_later(3)) == NOTHING
     assert orphans(fake_stripe) == []
 
 
@@ -300,8 +300,8 @@ def test_a_payment_intent_left_by_a_failed_placement_is_cancelled_by_reconciliat
     assert orphans(fake_stripe) == [left]
 
     # Within two minutes its order may still be committing: left alone
-    assert services.payments_reconcile(now=minutes_later(1)) == NOTHING
-    counts = services.payments_reconcile(now=minutes_later(3))
+    assert reconciliation.payments_reconcile(now=minutes_later(1)) == NOTHING
+    counts = reconciliation.payments_reconcile(now=minutes_later(3))
 
     assert counts == {**NOTHING, "orphans_cancelled": 1}
     assert fake_stripe.payment_intents[left]["status"] == "canceled"
@@ -328,11 +328,11 @@ def test_an_unpaid_order_is_released_when_its_hold_expires(client, fake_stripe, 
     assert member.balance == 1000
 
     # Still within the hold: looked at, nothing released
-    assert services.payments_reconcile(now=minutes_later(19)) == {**NOTHING, "refreshed": 1}
+    assert reconciliation.payments_reconcile(now=minutes_later(19)) == {**NOTHING, "refreshed": 1}
     order.refresh_from_db()
     assert order.status == "Pending payment"
 
-    counts = services.payments_reconcile(now=minutes_later(21))
+    counts = reconciliation.payments_reconcile(now=minutes_later(21))
 
     assert counts == {**NOTHING, "refreshed": 1, "released": 1}
     intent = fake_stripe.payment_intents[pi_id]
@@ -359,7 +359,7 @@ def test_an_unpaid_order_is_released_when_its_hold_expires(client, fake_stripe, 
     assert list(told.values_list("channel", "recipient", "subject")) == [
         ("email", "member@example.com", f"Your order {order.number} was cancelled")
     ]
-    services.payments_reconcile(now=minutes_later(30))
+    reconciliation.payments_reconcile(now=minutes_later(30))
     assert told.count() == 1
 
     # The shopper's late return finds the order cancelled, nothing charged
@@ -377,7 +377,7 @@ def test_a_payment_that_succeeded_before_the_hold_expired_is_settled_not_cancell
     order, payment = placed_card_order(client)
     fake_stripe.customer_pays(payment.payment_intent_id)
 
-    counts = services.payments_reconcile(now=after_the_hold())
+    counts = reconciliation.payments_reconcile(now=after_the_hold())
 
     assert counts == {**NOTHING, "refreshed": 1}
     order.refresh_from_db()
@@ -408,7 +408,7 @@ def test_a_payment_that_succeeds_while_the_hold_is_being_cancelled_is_settled(cl
 
     shopper = threading.Thread(target=shopper_pays_while_cancel_is_in_flight)
     shopper.start()
-    counts = services.payments_reconcile(now=after_the_hold())
+    counts = reconciliation.payments_reconcile(now=after_the_hold())
     shopper.join(5)
 
     assert paid_meanwhile == ["succeeded"]  # paid after the refresh, before the cancel ran
@@ -429,7 +429,7 @@ def test_an_order_marked_paid_without_a_succeeded_payment_is_flagged_once(client
     order, payment = placed_card_order(client)
     order.set_status("Pending")  # e.g. staff moved it on in the dashboard
 
-    counts = services.payments_reconcile(now=minutes_later(3))
+    counts = reconciliation.payments_reconcile(now=minutes_later(3))
 
     assert counts == {**NOTHING, "refreshed": 1, "flagged": 1}
     payment.refresh_from_db()
@@ -444,7 +444,7 @@ def test_an_order_marked_paid_without_a_succeeded_payment_is_flagged_once(client
         == "The order is 'Pending' but its card payment is 'Awaiting payment'."
     )
 
-    assert services.payments_reconcile(now=minutes_later(4)) == {**NOTHING, "refreshed": 1}
+    assert reconciliation.payments_reconcile(now=minutes_later(4)) == {**NOTHING, "refreshed": 1}
     payment.refresh_from_db()
     assert payment.needs_review
 
@@ -480,9 +480,9 @@ def test_reconciling_twice_changes_nothing_the_second_time(fake_stripe):
     fake_stripe.customer_pays(orphan_paid)
     now = after_the_hold()
 
-    first = services.payments_reconcile(now=now)
+    first = reconciliation.payments_reconcile(now=now)
     state, posts = snapshot(fake_stripe), len(stripe_posts(fake_stripe))
-    second = services.payments_reconcile(now=now)
+    second = reconciliation.payments_reconcile(now=now)
 
     assert first == {**NOTHING, "refreshed": 2, "released": 1, "flagged": 1, "orphans_cancelled": 1}
     assert second == NOTHING
@@ -549,12 +549,12 @@ def test_the_reconcile_task_runs_in_a_real_worker(fake_stripe):
 def test_a_refund_made_in_stripes_dashboard_whose_webhook_was_lost_is_recorded(client, fake_stripe):
     order, payment = placed_card_order(client)
     fake_stripe.customer_pays(payment.payment_intent_id)
-    services.payments_reconcile(now=minutes_later(3))  # settles the order
+    reconciliation.payments_reconcile(now=minutes_later(3))  # settles the order
     refund = stripe_api(fake_stripe).v1.refunds.create(
         params={"payment_intent": payment.payment_intent_id, "amount": 700}
     )
 
-    counts = services.payments_reconcile(now=minutes_later(4))
+    counts = reconciliation.payments_reconcile(now=minutes_later(4))
 
     assert counts == {**NOTHING, "refunds_synced": 1}
     payment.refresh_from_db()
@@ -562,7 +562,7 @@ def test_a_refund_made_in_stripes_dashboard_whose_webhook_was_lost_is_recorded(c
     assert payment_events(order) == [("Paid", Decimal("25.00")), ("Refunded", Decimal("7.00"))]
     assert list(payment.refunds.values_list("refund_id", flat=True)) == [refund.id]
     # Recorded once: the next run finds nothing to do
-    assert services.payments_reconcile(now=minutes_later(5)) == NOTHING
+    assert reconciliation.payments_reconcile(now=minutes_later(5)) == NOTHING
 
 
 # --- R14: a hold expiring while the same member checks out -----------------------------------
@@ -590,7 +590,7 @@ def test_a_hold_expiring_while_the_same_member_checks_out_again_does_not_deadloc
     with slow_writes("partner_stockrecord", 0.3):
         results = run_concurrently(
             [
-                lambda: services.payments_reconcile(now=after_the_hold()),
+                lambda: reconciliation.payments_reconcile(now=after_the_hold()),
                 lambda: place_order(second),
             ]
         )

@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from loyalty.models import EntryKind, Member
 from loyalty.services.redemption import order_redemption_refund
-from shop.payment.services import refund_create
+from shop.payment.refunds import refund_create
+from tests.shop.checkout_fixtures import ledger_balanced, pickup_with_points  # noqa: F401 (R19 after each test)
 from tests.shop.payment.helpers import deliver, pay_return, stripe_api
-from tests.shop.test_pickup_amounts import _balanced, pickup_with_points  # noqa: F401 (R19 after each test)
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.test import Client
 from oscar.core.loading import get_model
 
 from shop.payment.models import StripePayment, StripeRefund
-from shop.payment.services import RefundRefused, refund_create
+from shop.payment.refunds import RefundRefused, refund_create
 from tests.concurrency import hold_row_locks, run_concurrently
 from tests.shop.payment.helpers import deliver, paid_delivery_order, stripe_api
 

@@ -25,6 +25,7 @@ from stores.models import Pickup, PickupSlot
 from tests.concurrency import hold_row_locks, run_concurrently
 from tests.factories import product
 from tests.loyalty.factories import member_factory
+from tests.shop.checkout_fixtures import choose_pickup, open_store, start_checkout
 from tests.shop.payment.helpers import (
     confirmations,
     deliver,
@@ -37,7 +38,6 @@ from tests.shop.payment.helpers import (
     place_order,
     stripe_api,
 )
-from tests.shop.test_checkout_pickup import choose_pickup, open_store, start_checkout
 from tests.stores.factories import stock
 
 Order = get_model("order", "Order")
