@@ -42,6 +42,8 @@ from shop.payment.intents import (
     card_payment_record,
     card_payment_start,
 )
+from shop.payment.models import StripePayment
+from shop.payment.money import to_minor
 from shop.payment.views import PAY_SESSION_KEY
 from shop.security.ratelimits import POINTS_REDEMPTION, attempt_over_limit, too_many_attempts
 from shop.shipping.methods import ClickAndCollect
@@ -424,6 +426,9 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
 
     _points_debit = None
     _payment_intent = None
+    # The card order's PaymentIntent, created before any row is locked (submit), or the
+    # GatewayError creating it raised; take_rest uses it.
+    _card_intent: dict | gateway.GatewayError | None = None
 
     pre_conditions = [
         *oscar_views.PaymentDetailsView.pre_conditions,
@@ -509,14 +514,51 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
         Concurrent "place order" posts of one basket queue on the basket's row; the first
         places the order, the others find it and land where it did (the pay page or the
         thank-you page) instead of an error.
+
+        Stripe is never called while a row is locked (docs/architecture.md, "Lock
+        order"): a card order's PaymentIntent is created before the basket's row is
+        locked (its key is deterministic, so concurrent posts get the same one), and
+        cancelled after the transaction if no order was placed with it.
         """
         basket = kwargs["basket"]
-        with transaction.atomic():
-            Basket.objects.select_for_update().filter(pk=basket.pk).first()
-            placed = Order.objects.filter(basket_id=basket.pk).first()
-            if placed is not None:
-                return self.land_on(placed)
-            return super().submit(**kwargs)
+        self._card_intent = self.card_intent_create(basket, kwargs["order_total"])
+        try:
+            with transaction.atomic():
+                Basket.objects.select_for_update().filter(pk=basket.pk).first()
+                placed = Order.objects.filter(basket_id=basket.pk).first()
+                if placed is not None:
+                    return self.land_on(placed)
+                return super().submit(**kwargs)
+        finally:
+            self.card_intent_abandon_unused()
+
+    def card_intent_create(self, basket, total) -> dict | gateway.GatewayError | None:
+        """The PaymentIntent of a card order about to be placed (none for another method,
+        nothing left to pay, or a basket already ordered), or the error creating it."""
+        if self.get_payment_method() != payment_methods.CARD:
+            return None
+        if Order.objects.filter(basket_id=basket.pk).exists():
+            return None  # placed by an earlier post: submit lands on it
+        rest = self.rest_to_pay(total)
+        if rest <= 0:
+            return None
+        try:
+            return card_payment_start(
+                order_number=self.generate_order_number(basket),
+                amount=rest,
+                currency=total.currency,
+            )
+        except gateway.GatewayError as exc:
+            return exc  # raised by take_rest, where Oscar expects payment errors
+
+    def card_intent_abandon_unused(self) -> None:
+        """Cancel the PaymentIntent created for this post if no order recorded it (the
+        order could not be placed, or points could not be spent): nothing was charged."""
+        intent, self._card_intent = self._card_intent, None
+        if not isinstance(intent, dict):
+            return
+        if not StripePayment.objects.filter(payment_intent_id=intent["id"]).exists():
+            card_payment_abandon(payment_intent_id=intent["id"])
 
     def land_on(self, order):
         self.checkout_session.flush()
@@ -549,6 +591,12 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
             self.give_points_back(order_number)
             raise
 
+    def rest_to_pay(self, total) -> Decimal:
+        """What is left to pay once the chosen points are spent (redeem_points)."""
+        points, member = self.get_points_chosen(), self.get_member()
+        used = points_value(points) if points and member is not None else Decimal("0.00")
+        return max(total.incl_tax - used, Decimal("0.00"))
+
     def take_rest(self, method, order_number, rest, currency):
         source_type, _created = SourceType.objects.get_or_create(
             code=method.source_code, defaults={"name": method.source_name}
@@ -572,16 +620,13 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
             )
             self.add_payment_event(method.source_name, rest, reference=order_number)
         elif method == payment_methods.CARD:
-            try:
-                intent = card_payment_start(
-                    order_number=order_number,
-                    amount=rest,
-                    currency=currency,
-                )
-            except gateway.CardDeclined as exc:
-                raise UnableToTakePayment(exc.message) from exc
-            except gateway.GatewayError as exc:
-                raise PaymentError(exc.message) from exc
+            intent = self._card_intent  # created by submit, before the basket was locked
+            if isinstance(intent, gateway.CardDeclined):
+                raise UnableToTakePayment(intent.message) from intent
+            if isinstance(intent, gateway.GatewayError):
+                raise PaymentError(intent.message) from intent
+            if intent is None or intent["amount"] != to_minor(rest, currency):
+                raise PaymentError(f"Order {order_number}: no PaymentIntent for {rest}")
             self._payment_intent = intent
             self.add_payment_source(
                 Source(
@@ -634,7 +679,8 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
 
     def place_order(self, *args, **kwargs):
         """Place the order in one transaction; points spent on it come back if that fails,
-        and a PaymentIntent created for it is cancelled (nothing was charged).
+        and a PaymentIntent created for it is cancelled once the basket's transaction is
+        over (submit; nothing was charged).
 
         The basket's vouchers and offers are locked and checked first (README "Lock
         order"): one that a concurrent order used up is refused, the basket re-priced,
@@ -651,8 +697,6 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
                 return order
         except Exception as exc:
             self.give_points_back(kwargs["order_number"])
-            if self._payment_intent is not None:
-                card_payment_abandon(payment_intent_id=self._payment_intent["id"])
             if isinstance(exc, OfferUnavailable | VoucherUnavailable):
                 basket_reprice(basket=kwargs["basket"], user=kwargs["user"], request=self.request)
             raise
