@@ -27,7 +27,16 @@ from shop.offer.exceptions import OfferUnavailable, VoucherUnavailable
 from shop.offer.usage import basket_discounts_lock, basket_reprice
 from stores.services import PickupUnavailable, pickup_create
 
-from .sources import PaymentTaken, order_payment_record, order_payment_take, order_payment_undo
+from .sources import (
+    CardIntent,
+    PaymentTaken,
+    card_intent_abandon_unused,
+    card_intent_create,
+    order_payment_record,
+    order_payment_take,
+    order_payment_undo,
+    rest_to_pay,
+)
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -103,12 +112,57 @@ def order_place(
     One transaction: the basket's row is locked first, so concurrent submissions of one
     basket queue there and the later ones get the order the first placed. The basket is
     frozen, the points are spent and the rest taken (`shop/orders/sources.py`), then the
-    order is created in a savepoint. If that fails, the points come back (a reversal
-    entry), a PaymentIntent is cancelled, a discount refused re-prices the basket, the
-    basket is thawed -- all committed -- and the error is raised: Oscar's
+    order is created in a savepoint. A card order's PaymentIntent is created before
+    that transaction and cancelled after it if no order recorded it: Stripe is never
+    called while a row is locked. If placing fails, the points come back (a reversal
+    entry), a discount refused re-prices the basket, the basket is thawed -- all
+    committed -- and the error is raised: Oscar's
     UnableToTakePayment or PaymentError (the payment), UnableToPlaceOrder (the order;
     the message is for the shopper), or anything unforeseen.
     """
+    # Stripe first, with no row locked (docs/architecture.md, Lock order).
+    card_intent = (
+        None
+        if Order.objects.filter(basket_id=basket.pk).exists()  # placed: landed on below
+        else card_intent_create(
+            order_number=order_number,
+            method=payment.method,
+            rest=rest_to_pay(
+                total_incl_tax=total.incl_tax, member=payment.member, points=payment.points
+            ),
+            currency=total.currency,
+        )
+    )
+    try:
+        return _order_place_locked(
+            basket=basket,
+            user=user,
+            order_number=order_number,
+            total=total,
+            shipping=shipping,
+            payment=payment,
+            card_intent=card_intent,
+            pickup=pickup,
+            guest_email=guest_email,
+            request=request,
+        )
+    finally:
+        card_intent_abandon_unused(card_intent)
+
+
+def _order_place_locked(
+    *,
+    basket,
+    user,
+    order_number: str,
+    total,
+    shipping: Shipping,
+    payment: PaymentChoice,
+    card_intent: CardIntent,
+    pickup: PickupChoice | None,
+    guest_email: str,
+    request,
+) -> OrderPlaced:
     failure: Exception | None = None
     with transaction.atomic():
         # 1. The basket (docs/architecture.md, Lock order).
@@ -119,7 +173,9 @@ def order_place(
         basket.freeze()
         try:
             # 4. The loyalty member's row, when points are spent.
-            taken = _payment_take(order_number=order_number, total=total, payment=payment)
+            taken = _payment_take(
+                order_number=order_number, total=total, payment=payment, card_intent=card_intent
+            )
             order = _order_create(
                 basket=basket,
                 user=user,
@@ -141,7 +197,9 @@ def order_place(
     return OrderPlaced(order=order, created=True)
 
 
-def _payment_take(*, order_number: str, total, payment: PaymentChoice) -> PaymentTaken:
+def _payment_take(
+    *, order_number: str, total, payment: PaymentChoice, card_intent: CardIntent
+) -> PaymentTaken:
     try:
         return order_payment_take(
             order_number=order_number,
@@ -150,6 +208,7 @@ def _payment_take(*, order_number: str, total, payment: PaymentChoice) -> Paymen
             method=payment.method,
             member=payment.member,
             points=payment.points,
+            card_intent=card_intent,
         )
     except (UnableToTakePayment, PaymentError):
         raise

@@ -25,6 +25,8 @@ from shop.payment import gateway
 from shop.payment import methods as payment_methods
 from shop.payment.constants import POINTS_SOURCE_NAME, POINTS_SOURCE_TYPE
 from shop.payment.intents import card_payment_abandon, card_payment_record, card_payment_start
+from shop.payment.models import StripePayment
+from shop.payment.money import to_minor
 
 if TYPE_CHECKING:
     from oscar.apps.order.models import Order
@@ -70,9 +72,46 @@ class _Part:
     events: tuple[PaymentEventDraft, ...] = ()
 
 
+def card_payment_recorded(*, payment_intent_id: str) -> bool:
+    return StripePayment.objects.filter(payment_intent_id=payment_intent_id).exists()
+
+
 def _source_type(code: str, name: str):
     source_type, _created = SourceType.objects.get_or_create(code=code, defaults={"name": name})
     return source_type
+
+
+# A card order's PaymentIntent, or the error Stripe gave creating it (raised later, where
+# the checkout expects payment errors), or None when no card payment is due.
+CardIntent = dict | gateway.GatewayError | None
+
+
+def card_intent_create(
+    *, order_number: str, method: PaymentMethod | None, rest: Decimal, currency: str
+) -> CardIntent:
+    """The PaymentIntent of a card order about to be placed, created before any row is
+    locked: Stripe is never called while a row is locked (docs/architecture.md, Lock
+    order). Its idempotency key is deterministic (R6), so concurrent submissions of one
+    basket get the same one. None for another method or nothing left to pay."""
+    if method != payment_methods.CARD or rest <= 0:
+        return None
+    try:
+        return card_payment_start(order_number=order_number, amount=rest, currency=currency)
+    except gateway.GatewayError as exc:
+        return exc
+
+
+def card_intent_abandon_unused(intent: CardIntent) -> None:
+    """Cancel a PaymentIntent no order recorded (the order could not be placed, or points
+    could not be spent); nothing was charged. Called once the transaction is over."""
+    if isinstance(intent, dict) and not card_payment_recorded(payment_intent_id=intent["id"]):
+        card_payment_abandon(payment_intent_id=intent["id"])
+
+
+def rest_to_pay(*, total_incl_tax: Decimal, member: Member | None, points: int) -> Decimal:
+    """What is left to pay once `points` of `member` are spent."""
+    used = points_value(points) if points and member is not None else Decimal("0.00")
+    return max(total_incl_tax - used, Decimal("0.00"))
 
 
 def order_payment_take(
@@ -83,14 +122,15 @@ def order_payment_take(
     method: PaymentMethod | None,
     member: Member | None,
     points: int,
+    card_intent: CardIntent = None,
 ) -> PaymentTaken:
     """Spend `points` of `member` on the order, then take the rest by `method`.
 
     Raises UnableToTakePayment (a message for the shopper; nothing is left taken) or
-    PaymentError (Stripe unreachable; points given back). Card: the PaymentIntent is
-    created here with a deterministic idempotency key (R6); the card is charged on the
-    pay page once the order exists, so a failure to place the order never leaves a
-    charge without an order.
+    PaymentError (Stripe unreachable; points given back). Card: `card_intent` is the
+    PaymentIntent `card_intent_create` made for this rest (or its error); the card is
+    charged on the pay page once the order exists, so a failure to place the order
+    never leaves a charge without an order.
     """
     if method is None:
         raise UnableToTakePayment(_("Please choose how you want to pay."))
@@ -103,7 +143,7 @@ def order_payment_take(
     )
     rest = max(total_incl_tax - paid.amount_total, Decimal("0.00"))
     try:
-        part, intent = _rest_take(method, order_number, rest, currency)
+        part, intent = _rest_take(method, order_number, rest, currency, card_intent)
     except Exception:
         _points_give_back(debit, order_number)
         raise
@@ -146,7 +186,7 @@ def _points_redeem(
 
 
 def _rest_take(
-    method: PaymentMethod, order_number: str, rest: Decimal, currency: str
+    method: PaymentMethod, order_number: str, rest: Decimal, currency: str, intent: CardIntent
 ) -> tuple[_Part, dict | None]:
     source_type = _source_type(method.source_code, method.source_name)
     if rest <= 0:
@@ -168,12 +208,12 @@ def _rest_take(
             sources=(source,), events=(PaymentEventDraft(method.source_name, rest, order_number),)
         ), None
     if method == payment_methods.CARD:
-        try:
-            intent = card_payment_start(order_number=order_number, amount=rest, currency=currency)
-        except gateway.CardDeclined as exc:
-            raise UnableToTakePayment(exc.message) from exc
-        except gateway.GatewayError as exc:
-            raise PaymentError(exc.message) from exc
+        if isinstance(intent, gateway.CardDeclined):
+            raise UnableToTakePayment(intent.message) from intent
+        if isinstance(intent, gateway.GatewayError):
+            raise PaymentError(intent.message) from intent
+        if intent is None or intent["amount"] != to_minor(rest, currency):
+            raise PaymentError(f"Order {order_number}: no PaymentIntent for {rest}")
         source = Source(
             source_type=source_type,
             currency=currency,
@@ -211,7 +251,6 @@ def order_payment_record(*, order: Order, taken: PaymentTaken) -> None:
 
 def order_payment_undo(*, order_number: str, taken: PaymentTaken) -> None:
     """The order could not be placed: points spent on it come back (a reversal entry, as
-    the debit is already written) and its PaymentIntent is cancelled (nothing was charged)."""
+    the debit is already written). Its PaymentIntent is cancelled after the transaction
+    (card_intent_abandon_unused)."""
     _points_give_back(taken.points_debit, order_number)
-    if taken.payment_intent is not None:
-        card_payment_abandon(payment_intent_id=taken.payment_intent["id"])

@@ -107,7 +107,7 @@ def order_cancelled_paid(order) -> StripeRefund | None:
         left = payment.refundable
         if left > 0:
             try:
-                refund = refund_create(
+                result = refund_create(
                     payment=payment,
                     amount=left,
                     reason=_("Order %(number)s cancelled") % {"number": order.number},
@@ -116,9 +116,10 @@ def order_cancelled_paid(order) -> StripeRefund | None:
             except RefundRefused as exc:
                 problem = exc.message
             else:
+                refund = result.refund
                 problem = (
                     _("an earlier unconfirmed refund was completed instead")
-                    if refund.completed_earlier
+                    if result.completed_earlier
                     else ""
                 )
             if problem:
@@ -135,6 +136,7 @@ def order_cancelled_paid(order) -> StripeRefund | None:
                     % {"problem": problem},
                 )
             else:
+                assert refund is not None  # no problem: refund_create returned it
                 order.notes.create(
                     note_type="System",
                     message=_("Cancelled; %(amount)s refunded to the card.")
