@@ -30,6 +30,7 @@ from .selectors import (
     store_next_change,
 )
 from .signals import pickup_cancelled, pickup_collected
+from .stock import stock_consume_lines, stock_release_lines
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -189,18 +190,14 @@ def pickup_hand_over(*, pickup: Pickup, code: str, now: dt.datetime) -> Pickup:
     _transition(
         pickup, PickupStatus.COLLECTED, collected_at=now, closed_at=now, customer_arrived_at=None
     )
-    for line in _lines_in_lock_order(pickup):
-        line.stockrecord.consume_allocation(line.quantity)
+    stock_consume_lines(lines=_order_lines(pickup))
     pickup_collected.send(sender=Pickup, pickup=pickup, order=pickup.order, collected_at=now)
     return pickup
 
 
-def _lines_in_lock_order(pickup: Pickup) -> list:
-    # Stock rows are touched in stock-record id order, as at checkout (R14).
-    lines = pickup.order.lines.select_related("stockrecord", "product__product_class")
-    return sorted(
-        (line for line in lines if line.stockrecord_id), key=lambda line: line.stockrecord_id
-    )
+def _order_lines(pickup: Pickup) -> list:
+    # stores/stock.py touches their stock rows in stock-record id order, as at checkout (R14).
+    return list(pickup.order.lines.select_related("stockrecord", "product__product_class"))
 
 
 @transaction.atomic
@@ -209,8 +206,7 @@ def pickup_cancel(
 ) -> Pickup:
     """Cancelled (or uncollected): the stock allocation and the slot place are released."""
     _transition(pickup, status, closed_at=now, customer_arrived_at=None)
-    for line in _lines_in_lock_order(pickup):
-        line.stockrecord.cancel_allocation(line.quantity)
+    stock_release_lines(lines=_order_lines(pickup))
     PickupSlot.objects.filter(pk=pickup.slot_id, booked__gt=0).update(booked=F("booked") - 1)
     pickup_cancelled.send(sender=Pickup, pickup=pickup, order=pickup.order, status=status)
     return pickup

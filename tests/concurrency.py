@@ -26,13 +26,24 @@ def _conninfo() -> str:
     )
 
 
-def waiting_on_locks() -> int:
+def _sessions(condition: str) -> int:
+    """How many sessions of this database meet `condition` (SQL on pg_stat_activity)."""
     with psycopg.connect(_conninfo(), autocommit=True) as conn:
         (count,) = conn.execute(
             "SELECT count(*) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            f"WHERE datname = current_database() AND {condition}"
         ).fetchone()
     return count
+
+
+def waiting_on_locks() -> int:
+    return _sessions("wait_event_type = 'Lock'")
+
+
+def sessions_in_transaction() -> int:
+    """Other sessions of this database with a transaction open: while none is, no row
+    lock is held (docs/architecture.md, "Lock order")."""
+    return _sessions("xact_start IS NOT NULL AND pid <> pg_backend_pid()")
 
 
 @contextlib.contextmanager

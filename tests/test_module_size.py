@@ -7,11 +7,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("shop", "loyalty", "stores", "config")
 MAX_LINES = 400
-# Temporary: other work in progress is splitting this one; it leaves this list as soon
-# as it is split. No other module may be added here.
-NOT_YET_SPLIT = {
-    "shop/checkout/views.py",
-}
+# Temporary exceptions, each leaving as soon as it is split (shop/checkout/views.py left
+# when shop/orders took placement and pickup_views.py the click & collect steps). No
+# module may be added here.
+NOT_YET_SPLIT: set[str] = set()
 
 
 def long_modules() -> dict[str, int]:

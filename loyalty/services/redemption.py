@@ -9,8 +9,8 @@ request:
 - redeem_max_share: the largest share of the order total (incl. tax and shipping)
   points may pay; the points allowed are rounded down, so points never pay more.
 
-The checkout fork (shop.checkout.views.PaymentDetailsView) calls `order_points_redeem`
-from Oscar's handle_payment hook, before the order exists, with its order number. The
+The orders package (shop/orders/sources.py, for order_place) calls `order_points_redeem`
+before the order exists, with its order number. The
 debit is keyed on the order number: `redeem:order:<number>`, or `...:<n>` for the n-th
 attempt after an earlier attempt for the same number (same basket) failed and was given
 back. While one debit for a number is live (not given back), another is refused, so

@@ -1,22 +1,21 @@
 from django.db import models
 from django.db.models import F, Q
-from django.db.models.functions import Coalesce
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from oscar.apps.partner.abstract_models import AbstractStockRecord
 
-from .exceptions import InsufficientStock
+from stores.stock import stock_allocate, stock_consume, stock_release
 
 
 class StockRecord(AbstractStockRecord):
     """Oscar's stock record that cannot be oversold (R12).
 
     Oscar's `allocate()` adds to `num_allocated` without looking at the stock
-    (django-oscar#4524). Here the allocation is one conditional UPDATE that
-    only matches while enough stock is free, so concurrent checkouts for the
-    last unit cannot both succeed; a database CHECK is the last line.
-    Oscar's OrderCreator allocates lines in stock-record id order, so
-    concurrent checkouts take these row locks in the same order (R14).
+    (django-oscar#4524). Here Oscar's three stock methods go to `stores/stock.py`,
+    the one module that allocates, consumes and releases stock: the allocation is
+    one conditional UPDATE that only matches while enough stock is free, so
+    concurrent checkouts for the last unit cannot both succeed; a database CHECK
+    is the last line. Oscar's OrderCreator allocates lines in stock-record id
+    order, so concurrent checkouts take these row locks in the same order (R14).
     A price is never negative (CHECK): a negative line would lower an order's
     total, down to below zero. No price (NULL) means "not for sale here".
     """
@@ -35,28 +34,19 @@ class StockRecord(AbstractStockRecord):
         ]
 
     def allocate(self, quantity):
-        if not self.can_track_allocations:
-            return
-        self.pre_save_signal()
-        allocated = Coalesce(F("num_allocated"), 0)
-        updated = (
-            type(self)
-            .objects.filter(pk=self.pk, num_in_stock__gte=allocated + quantity)
-            .update(num_allocated=allocated + quantity)
-        )
-        if not updated:
-            raise InsufficientStock(
-                _("Sorry, %(partner)s no longer has %(quantity)d of “%(product)s” in stock.")
-                % {
-                    "partner": self.partner.display_name,
-                    "quantity": quantity,
-                    "product": self.product.get_title(),
-                }
-            )
-        self.refresh_from_db(fields=["num_allocated"])
-        self.post_save_signal()
+        stock_allocate(record=self, quantity=quantity)
 
     allocate.alters_data = True
+
+    def consume_allocation(self, quantity):
+        stock_consume(record=self, quantity=quantity)
+
+    consume_allocation.alters_data = True
+
+    def cancel_allocation(self, quantity):
+        stock_release(record=self, quantity=quantity)
+
+    cancel_allocation.alters_data = True
 
 
 from oscar.apps.partner.models import *  # noqa: E402, F403

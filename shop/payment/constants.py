@@ -1,5 +1,5 @@
-"""Oscar payment source types and payment event names, defined once
-(docs/architecture.md, "Constants").
+"""Oscar payment source types, payment event names and Stripe's refund statuses, defined
+once (docs/architecture.md, "Constants").
 
 Plain Python. The two source types that `stores` also reads (points, pay at pickup) are
 defined in stores/constants.py, as `stores` never imports `shop`.
@@ -22,6 +22,13 @@ PAID_AT_PICKUP_EVENT = "Paid at pickup"
 REFUNDED_EVENT = "Refunded"
 REFUND_FAILED_EVENT = "Refund failed"
 
+# Stripe's refund statuses (https://docs.stripe.com/api/refunds/object#refund_object-status).
+# Our own attempt statuses, before Stripe answered, are on StripeRefund (models.py).
+REFUND_SUCCEEDED = "succeeded"
+REFUND_PENDING = "pending"
+REFUND_FAILED = "failed"
+REFUND_CANCELED = "canceled"
+
 __all__ = [
     "AT_PICKUP_SOURCE_NAME",
     "AT_PICKUP_SOURCE_TYPE",
@@ -32,7 +39,11 @@ __all__ = [
     "POINTS_SOURCE_NAME",
     "POINTS_SOURCE_TYPE",
     "REFUNDED_EVENT",
+    "REFUND_CANCELED",
+    "REFUND_FAILED",
     "REFUND_FAILED_EVENT",
+    "REFUND_PENDING",
+    "REFUND_SUCCEEDED",
     "TEST_SOURCE_NAME",
     "TEST_SOURCE_TYPE",
 ]

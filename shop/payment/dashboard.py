@@ -55,7 +55,7 @@ def staff_with(perm: str):
 def _order_url(payment: StripePayment) -> str:
     if payment.order_id is None:
         return reverse("payment-dashboard:review")
-    return reverse("dashboard:order-detail", kwargs={"number": payment.order.number})
+    return reverse("dashboard:order-detail", kwargs={"number": payment.order_number})
 
 
 @require_POST
@@ -66,10 +66,10 @@ def refund(request, pk: int):
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
-                messages.error(request, error)
+                messages.error(request, str(error))
         return redirect(_order_url(payment))
     try:
-        refund = refund_create(
+        result = refund_create(
             payment=payment,
             amount=form.cleaned_data["amount"],
             user=request.user,
@@ -79,8 +79,8 @@ def refund(request, pk: int):
     except RefundRefused as exc:
         messages.error(request, exc.message)
     else:
-        amount = money_display(refund.amount, payment.currency)
-        if refund.completed_earlier:
+        amount = money_display(result.refund.amount, payment.currency)
+        if result.completed_earlier:
             messages.warning(
                 request,
                 _(
@@ -104,7 +104,7 @@ def resolve(request, pk: int):
         if not note:
             messages.error(request, _("Say what was done, so the next person knows."))
             return redirect(reverse("payment-dashboard:review"))
-        if payment.order_id:
+        if payment.order is not None:
             payment.order.notes.create(
                 user=request.user,
                 note_type="Payment review",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils import translation
@@ -15,6 +16,9 @@ from django.utils.translation import gettext as _
 from . import gateway
 from .models import PaymentStatus, StripePayment
 from .money import from_minor, to_minor
+
+if TYPE_CHECKING:
+    from oscar.apps.order.models import Order
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +50,7 @@ def card_payment_start(*, order_number: str, amount: Decimal, currency: str) -> 
 MAX_PAYMENT_ATTEMPTS = 20
 
 
-def card_payment_record(*, order, payment_intent: dict) -> StripePayment:
+def card_payment_record(*, order: Order, payment_intent: dict) -> StripePayment:
     """Store the order's PaymentIntent, in the order's transaction."""
     currency = payment_intent["currency"].upper()
     return StripePayment.objects.create(

@@ -33,6 +33,15 @@ class PaymentMethod:
     source_code: str
     source_name: str
 
+    # For templates, which cannot import CARD and AT_PICKUP to compare with.
+    @property
+    def is_card(self) -> bool:
+        return self.code == CARD.code
+
+    @property
+    def is_at_pickup(self) -> bool:
+        return self.code == AT_PICKUP.code
+
 
 CARD = PaymentMethod(
     "card",

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .constants import REFUND_CANCELED, REFUND_FAILED
+
 
 class PaymentStatus(models.TextChoices):
     """Stripe's PaymentIntent statuses (https://docs.stripe.com/payments/paymentintents/lifecycle)."""
@@ -79,6 +81,14 @@ class StripePayment(models.Model):
     def refundable(self) -> Decimal:
         return self.amount_received - self.amount_refunded
 
+    @property
+    def is_paid(self) -> bool:
+        return self.status == PaymentStatus.SUCCEEDED
+
+    @property
+    def is_canceled(self) -> bool:
+        return self.status == PaymentStatus.CANCELED
+
 
 class StripeRefund(models.Model):
     """A refund at Stripe, recorded once whoever made it (our dashboard or Stripe's).
@@ -87,6 +97,9 @@ class StripeRefund(models.Model):
     idempotency key: asking again replays that same refund at Stripe, never a second one.
     """
 
+    # Our attempt, before Stripe's answer is recorded (shop/payment/refunds.py): "sending"
+    # from the moment it is committed, "requested" once its answer was lost.
+    SENDING = "sending"
     REQUESTED = "requested"
 
     payment = models.ForeignKey(StripePayment, on_delete=models.PROTECT, related_name="refunds")
@@ -105,6 +118,15 @@ class StripeRefund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refund_id or self.idempotency_key}: {self.amount}"
+
+    @property
+    def is_unconfirmed(self) -> bool:
+        """Our attempt, whose answer from Stripe is not recorded yet."""
+        return self.status in (self.SENDING, self.REQUESTED)
+
+    @property
+    def is_failed(self) -> bool:
+        return self.status in (REFUND_FAILED, REFUND_CANCELED)
 
 
 class StripeEvent(models.Model):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
@@ -20,32 +21,60 @@ from .intents import card_payment_abandon
 from .messages import payment_expired_notify
 from .models import PaymentStatus, StripePayment, StripeRefund
 from .money import from_minor
-from .refunds import REFUND_DONE, RefundRefused, refund_create, refund_record
+from .refunds import (
+    REFUND_DONE,
+    UNCONFIRMED,
+    RefundRefused,
+    refund_attempt_complete,
+    refund_record,
+)
 from .settlement import FINAL, payment_apply, payment_cancel, payment_flag, payment_refresh
 
 logger = logging.getLogger(__name__)
 
 
-@transaction.atomic
-def refunds_sync(payment: StripePayment) -> int:
-    """Record refunds made at Stripe (its dashboard, or ours before a timeout); how many."""
-    payment = StripePayment.objects.select_for_update().get(pk=payment.pk)
+@dataclass(frozen=True)
+class RefundsAtStripe:
+    """What Stripe says about a payment's refunds, read before any row is locked."""
+
+    payment: StripePayment
+    intent: dict | None  # the PaymentIntent, when ours was not known to be paid yet
+    refunds: list[dict]  # oldest first
+
+
+def refunds_read(payment: StripePayment) -> RefundsAtStripe:
+    """Step 1 of a refund sync: ask Stripe, with no transaction open (raises GatewayError)."""
+    intent = None
     if payment.status != PaymentStatus.SUCCEEDED:
         # A refund proves the payment succeeded; its own event may not have arrived yet.
         intent = gateway.payment_intent_retrieve(payment.payment_intent_id)
-        payment_apply(payment_intent=intent, authoritative=True)
-        payment.refresh_from_db()
-        if payment.status != PaymentStatus.SUCCEEDED:
-            return 0
-    known = set(payment.refunds.values_list("refund_id", "status"))
-    for refund in sorted(
+    refunds = sorted(
         gateway.refunds_list(payment_intent_id=payment.payment_intent_id),
         key=lambda r: r["created"],
-    ):
+    )
+    return RefundsAtStripe(payment=payment, intent=intent, refunds=refunds)
+
+
+@transaction.atomic
+def refunds_write(read: RefundsAtStripe) -> int:
+    """Step 2: record what Stripe said under the payment's row lock; how many refunds
+    were added or changed. Each refund is recorded once, whoever records it first."""
+    if read.intent is not None:
+        payment_apply(payment_intent=read.intent, authoritative=True)
+    payment = StripePayment.objects.select_for_update().get(pk=read.payment.pk)
+    if payment.status != PaymentStatus.SUCCEEDED:
+        return 0
+    known = set(payment.refunds.values_list("refund_id", "status"))
+    for refund in read.refunds:
         refund_record(payment, refund, reason=_("Refunded at Stripe"))
     payment.save()
     added = len(set(payment.refunds.values_list("refund_id", "status")) - known)
     return added
+
+
+def refunds_sync(payment: StripePayment) -> int:
+    """Record refunds made at Stripe (its dashboard, or ours before a timeout); how many."""
+    return refunds_write(refunds_read(payment))
 
 
 def payments_reconcile(*, now: dt.datetime | None = None) -> dict[str, int]:
@@ -68,7 +97,7 @@ def payments_reconcile(*, now: dt.datetime | None = None) -> dict[str, int]:
     )
     for payment in unfinished.iterator():
         try:
-            payment = payment_refresh(payment)
+            payment = payment_refresh(payment).payment
             counts["refreshed"] += 1
             # A payment already processing (money on its way, e.g. a bank debit) is left
             # to finish: the hold only ends payments nobody completed.
@@ -76,7 +105,7 @@ def payments_reconcile(*, now: dt.datetime | None = None) -> dict[str, int]:
                 payment.status not in FINAL | {PaymentStatus.PROCESSING}
                 and payment.created_at < now - hold
             )
-            if expired and payment_cancel(payment).status == PaymentStatus.CANCELED:
+            if expired and payment_cancel(payment).payment.status == PaymentStatus.CANCELED:
                 counts["released"] += 1
                 payment_expired_notify(payment.order)
         except gateway.GatewayError as exc:
@@ -84,12 +113,13 @@ def payments_reconcile(*, now: dt.datetime | None = None) -> dict[str, int]:
     # Refunds made or changed at Stripe whose webhook we never got (Stripe's dashboard).
     counts["refunds_synced"] = _refunds_catch_up(since=now - dt.timedelta(days=2))
     # Refunds whose answer was lost: asking again with the same key replays them.
+    # An attempt still "sending" is one whose process died before recording the answer.
     attempts = StripeRefund.objects.filter(
-        status=StripeRefund.REQUESTED, created_at__lt=grace
+        status__in=UNCONFIRMED, created_at__lt=grace
     ).select_related("payment")
     for attempt in attempts:
         try:
-            refund_create(payment=attempt.payment, amount=attempt.amount)
+            refund_attempt_complete(attempt)
             counts["refunds_confirmed"] += 1
         except RefundRefused as exc:
             logger.warning("Reconcile refund %s: %s", attempt.idempotency_key, exc.message)
@@ -100,10 +130,12 @@ def payments_reconcile(*, now: dt.datetime | None = None) -> dict[str, int]:
     for payment in wrong:
         with transaction.atomic():
             payment = StripePayment.objects.select_for_update().get(pk=payment.pk)
+            order = payment.order
+            assert order is not None  # order__isnull=False above
             payment_flag(
                 payment,
                 _("The order is '%(status)s' but its card payment is '%(payment)s'.")
-                % {"status": payment.order.status, "payment": payment.get_status_display()},
+                % {"status": order.status, "payment": payment.get_status_display()},
             )
             payment.save()
             counts["flagged"] += 1

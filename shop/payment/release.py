@@ -24,6 +24,7 @@ from loyalty.services.earning import order_points_void
 from loyalty.services.redemption import order_redemption_reverse
 from shop.constants import AWAITING_PAYMENT, BEING_PROCESSED, CANCELLED, PAID, PAYMENT_REVIEW
 from stores.services import pickup_cancel
+from stores.stock import stock_release_lines
 
 from .models import PaymentStatus, StripePayment, StripeRefund
 from .money import money_display
@@ -72,12 +73,10 @@ def order_released(order) -> None:
     if pickup is not None and pickup.closed_at is None:
         pickup_cancel(pickup=pickup, now=timezone.now())
     elif pickup is None:
-        lines = sorted(
-            (line for line in order.lines.select_related("stockrecord") if line.stockrecord_id),
-            key=lambda line: line.stockrecord_id,  # the checkout's lock order (R14)
+        # In the checkout's lock order (R14): stores/stock.py locks the rows by primary key.
+        stock_release_lines(
+            lines=order.lines.select_related("stockrecord", "product__product_class")
         )
-        for line in lines:
-            line.stockrecord.cancel_allocation(line.quantity)
 
 
 # Statuses of an order that is paid (or to be paid at pickup) and not yet complete.
@@ -108,7 +107,7 @@ def order_cancelled_paid(order) -> StripeRefund | None:
         left = payment.refundable
         if left > 0:
             try:
-                refund = refund_create(
+                result = refund_create(
                     payment=payment,
                     amount=left,
                     reason=_("Order %(number)s cancelled") % {"number": order.number},
@@ -117,9 +116,10 @@ def order_cancelled_paid(order) -> StripeRefund | None:
             except RefundRefused as exc:
                 problem = exc.message
             else:
+                refund = result.refund
                 problem = (
                     _("an earlier unconfirmed refund was completed instead")
-                    if refund.completed_earlier
+                    if result.completed_earlier
                     else ""
                 )
             if problem:
@@ -136,6 +136,7 @@ def order_cancelled_paid(order) -> StripeRefund | None:
                     % {"problem": problem},
                 )
             else:
+                assert refund is not None  # no problem: refund_create returned it
                 order.notes.create(
                     note_type="System",
                     message=_("Cancelled; %(amount)s refunded to the card.")

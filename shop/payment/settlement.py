@@ -19,6 +19,8 @@ The flow (README "Payments"):
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.contrib.sites.models import Site
 from django.db import transaction
@@ -35,16 +37,20 @@ from .models import PaymentStatus, StripePayment
 from .money import from_minor
 from .release import payment_order_release
 
+if TYPE_CHECKING:
+    from oscar.apps.order.models import Order
+else:
+    Order = get_model("order", "Order")
+
 logger = logging.getLogger(__name__)
 
-Order = get_model("order", "Order")
 PaymentEventType = get_model("order", "PaymentEventType")
 
 
 # R3: a status never goes back. Webhook events arrive in any order, so an event can only
 # raise the rank; a fresh read from Stripe (authoritative) may also move a payment that is
 # not final back, e.g. "processing" to "requires_payment_method" when a debit failed.
-RANK = {
+RANK: dict[str, int] = {
     PaymentStatus.REQUIRES_PAYMENT_METHOD: 0,
     PaymentStatus.REQUIRES_CONFIRMATION: 1,
     PaymentStatus.REQUIRES_ACTION: 1,
@@ -56,6 +62,15 @@ RANK = {
 FINAL = frozenset({PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED})
 
 
+@dataclass(frozen=True)
+class SettleResult:
+    """A payment after applying a PaymentIntent: `transitioned` is True for the one call
+    that moved its status (the one that settled or released its order)."""
+
+    payment: StripePayment
+    transitioned: bool
+
+
 def _moves_forward(current: str, new: str, *, authoritative: bool) -> bool:
     if current == new or current in FINAL:
         return False
@@ -65,13 +80,14 @@ def _moves_forward(current: str, new: str, *, authoritative: bool) -> bool:
 
 
 @transaction.atomic
-def payment_apply(*, payment_intent: dict, authoritative: bool = False) -> StripePayment | None:
+def payment_apply(*, payment_intent: dict, authoritative: bool = False) -> SettleResult | None:
     """Bring our payment and its order in line with `payment_intent` (Stripe's JSON).
 
     `authoritative` is for a PaymentIntent just read from Stripe; webhook event payloads
     may be stale and only move the status forward. Idempotent and safe under concurrency:
-    the payment row is locked, and the order is settled or released once; the payment
-    returned has `transitioned` True for the one call that moved it.
+    the payment row is locked, and the order is settled or released once; the result's
+    `transitioned` is True for the one call that moved it. None for a PaymentIntent
+    that is not ours.
     """
     payment = (
         StripePayment.objects.select_for_update(of=("self",))
@@ -85,8 +101,8 @@ def payment_apply(*, payment_intent: dict, authoritative: bool = False) -> Strip
     if error.get("message"):
         payment.last_error = error["message"][:500]
     new = payment_intent["status"]
-    payment.transitioned = _moves_forward(payment.status, new, authoritative=authoritative)
-    if payment.transitioned:
+    transitioned = _moves_forward(payment.status, new, authoritative=authoritative)
+    if transitioned:
         payment.status = new
         if new == PaymentStatus.SUCCEEDED:
             _settle(payment, payment_intent)
@@ -94,16 +110,18 @@ def payment_apply(*, payment_intent: dict, authoritative: bool = False) -> Strip
             payment.save()  # before the order's receivers look at it
             payment_order_release(payment, reason=_("The card payment was cancelled."))
     payment.save()
-    return payment
+    return SettleResult(payment, transitioned)
 
 
-def payment_refresh(payment: StripePayment) -> StripePayment:
+def payment_refresh(payment: StripePayment) -> SettleResult:
     """Read the PaymentIntent from Stripe and apply it (raises GatewayError)."""
     intent = gateway.payment_intent_retrieve(payment.payment_intent_id)
-    return payment_apply(payment_intent=intent, authoritative=True) or payment
+    return payment_apply(payment_intent=intent, authoritative=True) or SettleResult(
+        payment, transitioned=False
+    )
 
 
-def payment_cancel(payment: StripePayment, *, reason: str = "abandoned") -> StripePayment:
+def payment_cancel(payment: StripePayment, *, reason: str = "abandoned") -> SettleResult:
     """Cancel at Stripe, then release the order; if it was paid meanwhile, settle it."""
     try:
         intent = gateway.payment_intent_cancel(payment.payment_intent_id, reason=reason)
@@ -112,7 +130,9 @@ def payment_cancel(payment: StripePayment, *, reason: str = "abandoned") -> Stri
             raise
         # Already succeeded or cancelled at Stripe: apply what it is now.
         intent = gateway.payment_intent_retrieve(payment.payment_intent_id)
-    return payment_apply(payment_intent=intent, authoritative=True) or payment
+    return payment_apply(payment_intent=intent, authoritative=True) or SettleResult(
+        payment, transitioned=False
+    )
 
 
 def payment_flag(payment: StripePayment, reason: str) -> None:
@@ -151,7 +171,7 @@ def _settle(payment: StripePayment, intent: dict) -> None:
         return
     source = order.sources.filter(reference=payment.payment_intent_id).first()
     if source is not None:
-        source.debit(received, reference=payment.payment_intent_id, status="succeeded")
+        source.debit(received, reference=payment.payment_intent_id, status=PaymentStatus.SUCCEEDED)
     event_type, _created = PaymentEventType.objects.get_or_create(name=PAID_EVENT)
     order.payment_events.create(
         event_type=event_type, amount=received, reference=payment.payment_intent_id
@@ -164,7 +184,7 @@ def _settle(payment: StripePayment, intent: dict) -> None:
         order_confirmation_send(order)
 
 
-def order_confirmation_send(order) -> None:
+def order_confirmation_send(order: Order) -> None:
     """Oscar's "order placed" message, sent when a card order is paid (not when placed)."""
     OrderDispatcher = get_class("order.utils", "OrderDispatcher")
     ctx = {"user": order.user, "order": order, "lines": order.lines.all()}

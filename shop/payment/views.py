@@ -7,12 +7,15 @@ the return URL, which reads the PaymentIntent from Stripe and applies it. If the
 never comes back, the webhook or the reconciliation job does the same (R4, R5).
 """
 
+from __future__ import annotations
+
 import datetime as dt
+from typing import TYPE_CHECKING, Any
 
 from csp.decorators import csp_update
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -27,13 +30,25 @@ from . import gateway
 from .models import PaymentStatus, StripePayment
 from .settlement import payment_apply, payment_cancel, payment_refresh
 
-Order = get_model("order", "Order")
+if TYPE_CHECKING:
+    from oscar.apps.order.models import Order
+else:
+    Order = get_model("order", "Order")
 
 PAY_SESSION_KEY = "payment_orders"
 
 
+def order_of(payment: StripePayment) -> Order:
+    """The order of a payment found through its order (so never an orphan's None)."""
+    assert payment.order is not None
+    return payment.order
+
+
 class OrderPaymentMixin:
     """The order in the URL, if this browser placed it (session) or its customer is signed in."""
+
+    request: HttpRequest
+    kwargs: dict[str, Any]
 
     def get_payment(self) -> StripePayment:
         number = self.kwargs["order_number"]
@@ -45,7 +60,7 @@ class OrderPaymentMixin:
         if payment is None:
             raise Http404
         user = self.request.user
-        mine = user.is_authenticated and payment.order.user_id == user.pk
+        mine = user.is_authenticated and order_of(payment).user_id == user.pk
         if not (mine or number in self.request.session.get(PAY_SESSION_KEY, [])):
             raise Http404
         return payment
@@ -72,8 +87,9 @@ class PayView(OrderPaymentMixin, generic.TemplateView):
                 unavailable = exc.message
             else:
                 # Paid or cancelled meanwhile (the webhook may be late): say so, not a form.
-                payment = payment_apply(payment_intent=intent, authoritative=True) or payment
-        if payment.status == PaymentStatus.SUCCEEDED and payment.order.status != AWAITING_PAYMENT:
+                applied = payment_apply(payment_intent=intent, authoritative=True)
+                payment = applied.payment if applied else payment
+        if payment.is_paid and order_of(payment).status != AWAITING_PAYMENT:
             return self.thank_you(payment)
         if payment.status in (PaymentStatus.SUCCEEDED, PaymentStatus.CANCELED):
             intent = None
@@ -84,14 +100,14 @@ class PayView(OrderPaymentMixin, generic.TemplateView):
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
         payment, intent = ctx["payment"], ctx["intent"]
-        ctx["order"] = payment.order
+        ctx["order"] = order_of(payment)
         ctx["hold_until"] = payment.created_at + dt.timedelta(minutes=settings.PAYMENT_HOLD_MINUTES)
         if intent is not None:
             ctx["stripe"] = {
                 "publishable_key": gateway.publishable_key(),
                 "client_secret": intent["client_secret"],
                 "return_url": self.request.build_absolute_uri(
-                    reverse("checkout:pay-return", kwargs={"order_number": payment.order.number})
+                    reverse("checkout:pay-return", kwargs={"order_number": payment.order_number})
                 ),
             }
         return ctx
@@ -107,7 +123,7 @@ class PayReturnView(OrderPaymentMixin, generic.View):
     def get(self, request, *args, **kwargs):
         payment = self.get_payment()
         try:
-            payment = payment_refresh(payment)
+            payment = payment_refresh(payment).payment
         except gateway.GatewayError:
             messages.warning(
                 request,
@@ -117,7 +133,7 @@ class PayReturnView(OrderPaymentMixin, generic.View):
                     "email; you will not be charged twice."
                 ),
             )
-            return redirect("checkout:pay", order_number=payment.order.number)
+            return redirect("checkout:pay", order_number=payment.order_number)
         if payment.status == PaymentStatus.SUCCEEDED:
             return self.thank_you(payment)
         if payment.status == PaymentStatus.PROCESSING:
@@ -132,7 +148,7 @@ class PayReturnView(OrderPaymentMixin, generic.View):
                 _("Your payment did not go through: %(reason)s Please try another card.")
                 % {"reason": payment.last_error},
             )
-        return redirect("checkout:pay", order_number=payment.order.number)
+        return redirect("checkout:pay", order_number=payment.order_number)
 
 
 class PayCancelView(OrderPaymentMixin, generic.View):
@@ -141,10 +157,11 @@ class PayCancelView(OrderPaymentMixin, generic.View):
     def post(self, request, *args, **kwargs):
         payment = self.get_payment()
         try:
-            payment = payment_cancel(payment, reason="requested_by_customer")
+            cancelled = payment_cancel(payment, reason="requested_by_customer")
         except gateway.GatewayError as exc:
             messages.error(request, exc.message)
-            return redirect("checkout:pay", order_number=payment.order.number)
+            return redirect("checkout:pay", order_number=payment.order_number)
+        payment = cancelled.payment
         if payment.status == PaymentStatus.SUCCEEDED:
             messages.info(request, _("This order was already paid, so it was not cancelled."))
             return self.thank_you(payment)
@@ -157,21 +174,20 @@ class PayCancelView(OrderPaymentMixin, generic.View):
                     "cancelled now; we email you as soon as it is confirmed."
                 ),
             )
-            return redirect("checkout:pay", order_number=payment.order.number)
+            return redirect("checkout:pay", order_number=payment.order_number)
         # Only the request that cancelled it puts the items back (not a second click).
-        moved = getattr(payment, "transitioned", False)
-        restored = self.restore_basket(payment.order) if moved else 0
+        restored = self.restore_basket(order_of(payment)) if cancelled.transitioned else 0
         messages.success(
             request,
             _("Order %(number)s is cancelled and nothing was charged.")
-            % {"number": payment.order.number}
+            % {"number": payment.order_number}
             + (" " + _("Its items are back in your basket.") if restored else ""),
         )
         return redirect("basket:summary")
 
-    def restore_basket(self, order) -> int:
+    def restore_basket(self, order: Order) -> int:
         """Put the cancelled order's lines back in the shopper's basket (what is still sold)."""
-        basket, added = self.request.basket, 0
+        basket, added = self.request.basket, 0  # type: ignore[attr-defined]  # Oscar's middleware
         for line in order.lines.select_related("product"):
             product = line.product
             info = basket.strategy.fetch_for_product(product) if product else None

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from . import gateway
 from .models import StripeEvent, StripePayment
-from .reconciliation import refunds_sync
+from .reconciliation import RefundsAtStripe, refunds_read, refunds_write
 from .settlement import payment_apply
 
 logger = logging.getLogger(__name__)
@@ -53,8 +53,14 @@ REFUND_EVENTS = frozenset(
 
 
 def webhook_process(event: dict) -> str:
-    """Apply one verified event, once (R2): 'applied', 'duplicate' or 'ignored'."""
+    """Apply one verified event, once (R2): 'applied', 'duplicate' or 'ignored'.
+
+    A refund event is not trusted as it is: the payment's refunds are read from Stripe
+    first, before the transaction that records the event and locks the payment, so no row
+    is locked while Stripe is called (docs/architecture.md, "Lock order").
+    """
     obj = event["data"]["object"]
+    at_stripe = _refunds_at_stripe(event) if event["type"] in REFUND_EVENTS else None
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -67,12 +73,21 @@ def webhook_process(event: dict) -> str:
         except IntegrityError:
             return "duplicate"
         if event["type"] in PAYMENT_EVENTS:
-            payment = payment_apply(payment_intent=obj)
+            applied = payment_apply(payment_intent=obj) is not None
         elif event["type"] in REFUND_EVENTS:
-            pi_id = obj.get("payment_intent") or ""
-            payment = StripePayment.objects.filter(payment_intent_id=pi_id).first()
-            if payment is not None:
-                refunds_sync(payment)
+            applied = at_stripe is not None
+            if at_stripe is not None:
+                refunds_write(at_stripe)
         else:
             return "ignored"
-    return "applied" if payment is not None else "ignored"
+    return "applied" if applied else "ignored"
+
+
+def _refunds_at_stripe(event: dict) -> RefundsAtStripe | None:
+    """The refunds of the payment a refund event is about, read from Stripe; None when the
+    payment is not ours, or the event was applied already (nothing is asked then)."""
+    if StripeEvent.objects.filter(pk=event["id"]).exists():
+        return None
+    pi_id = event["data"]["object"].get("payment_intent") or ""
+    payment = StripePayment.objects.filter(payment_intent_id=pi_id).first()
+    return refunds_read(payment) if payment is not None else None

@@ -101,6 +101,17 @@ def paid_delivery_order(client: Client, fake: FakeStripe, **kwargs):
     return order, payment
 
 
+# What payments_reconcile counts when it has nothing to do.
+NOTHING = {
+    "refreshed": 0,
+    "released": 0,
+    "flagged": 0,
+    "orphans_cancelled": 0,
+    "refunds_confirmed": 0,
+    "refunds_synced": 0,
+}
+
+
 # --- Webhook deliveries of Stripe's own events ---------------------------------------------
 
 

@@ -35,6 +35,7 @@ from tests.loyalty.factories import member_factory
 from tests.shop.checkout_fixtures import choose_pickup, open_store, start_checkout
 from tests.shop.payment.helpers import (
     ADDRESS,
+    NOTHING,
     confirmations,
     delivery_checkout,
     member_delivery_checkout,
@@ -50,15 +51,6 @@ from tests.stores.factories import stock
 Order = get_model("order", "Order")
 
 pytestmark = pytest.mark.django_db
-
-NOTHING = {
-    "refreshed": 0,
-    "released": 0,
-    "flagged": 0,
-    "orphans_cancelled": 0,
-    "refunds_confirmed": 0,
-    "refunds_synced": 0,
-}
 
 
 def placed_card_order(client=None, **checkout):

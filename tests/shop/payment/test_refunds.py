@@ -8,7 +8,7 @@ from django.test import Client
 from oscar.core.loading import get_model
 
 from shop.payment.models import StripePayment, StripeRefund
-from shop.payment.refunds import RefundRefused, refund_create
+from shop.payment.refunds import RefundRefused, RefundResult, refund_create
 from tests.concurrency import hold_row_locks, run_concurrently
 from tests.shop.payment.helpers import deliver, paid_delivery_order, stripe_api
 
@@ -50,7 +50,7 @@ def test_twenty_concurrent_ten_percent_refunds_never_exceed_the_charge(fake_stri
         until_blocked=20,
     )
 
-    done = [r for r in results if isinstance(r, StripeRefund)]
+    done = [r for r in results if isinstance(r, RefundResult)]
     refused = [r for r in results if isinstance(r, RefundRefused)]
     assert (len(done), len(refused)) == (10, 10), results
     assert {r.message for r in refused} == {"At most €0.00 can still be refunded."}
@@ -232,4 +232,4 @@ def test_asking_again_after_a_lost_answer_completes_that_refund_not_the_new_amou
     assert list(StripeRefund.objects.values_list("status", "amount")) == [
         ("succeeded", Decimal("10.000"))
     ]
-    assert refunded_events(order) == [(Decimal("10.00"), result.refund_id)]
+    assert refunded_events(order) == [(Decimal("10.00"), result.refund.refund_id)]
