@@ -47,5 +47,9 @@ HAYSTACK_CONNECTIONS = {
         or tempfile.mkdtemp(prefix="solomo-bench-whoosh-"),
     }
 }
+# BENCH_HAYSTACK=simple: plain Oscar as installed, with Haystack's `simple` backend (no index;
+# lists nothing on the catalogue and category pages, django-oscar#3853).
+if os.environ.get("BENCH_HAYSTACK") == "simple":
+    HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 # The benchmark runs `rebuild_index` once after seeding; nothing changes afterwards.
 HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
