@@ -145,6 +145,26 @@ class Side:
         return {"queries": len(queries), "cards": cards, "status": response.status_code}
 
 
+def plans() -> dict[str, str]:
+    """EXPLAIN (ANALYZE, BUFFERS) of the page query of our search and catalogue pages."""
+    from django.utils import translation
+
+    from shop.search.selectors import products_search
+
+    asked = {
+        "search common": ("en", COMMON_WORD),
+        "search rare": ("en", RARE_WORD),
+        "search French": ("fr", FRENCH_QUERY),
+        "catalogue": ("en", ""),
+    }
+    found = {}
+    for name, (language, query) in asked.items():
+        with translation.override(language):
+            page = products_search(query=query)[:24]
+            found[name] = page.explain(analyze=True, buffers=True)
+    return found
+
+
 def worker() -> None:
     import django
 
@@ -155,6 +175,8 @@ def worker() -> None:
         command = json.loads(line)
         if "timed" in command:
             answer = side.timed(command["timed"], command["count"])
+        elif "plans" in command:
+            answer = plans()
         else:
             answer = side.counted(command["counted"])
         print(json.dumps(answer), flush=True)
@@ -260,6 +282,12 @@ def orchestrate(args) -> None:
     database_url, data_dir, counts = catalogue_ensure(args)
     env = environment(database_url, data_dir)
     started = time.monotonic()
+    if args.explain:
+        ours = Remote("ours", env)
+        for name, plan in ours.ask(plans=True).items():
+            print(f"### {name}\n\n```\n{plan}\n```\n")
+        ours.close()
+        return
     remotes = [Remote(name, env) for name in SIDES]
     try:
         for remote in remotes[1:]:
@@ -292,6 +320,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10, help="per page, side and run")
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--label", default="", help="suffix of the results file")
+    parser.add_argument("--explain", action="store_true", help="print our search plans only")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
