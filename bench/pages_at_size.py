@@ -148,8 +148,11 @@ class Side:
 def plans() -> dict[str, str]:
     """EXPLAIN (ANALYZE, BUFFERS) of the page query of our search and catalogue pages."""
     from django.utils import translation
+    from oscar.core.loading import get_model
 
     from shop.search.selectors import products_search
+
+    Category = get_model("catalogue", "Category")
 
     asked = {
         "search common": ("en", COMMON_WORD),
@@ -162,6 +165,9 @@ def plans() -> dict[str, str]:
         with translation.override(language):
             page = products_search(query=query)[:24]
             found[name] = page.explain(analyze=True, buffers=True)
+    category = Category.objects.filter(depth=1, name__startswith="Bench").order_by("pk").first()
+    deep = products_search(categories=category.get_descendants_and_self())[19 * 24 : 20 * 24]
+    found["category p20"] = deep.explain(analyze=True, buffers=True)
     return found
 
 
@@ -280,7 +286,9 @@ def table(report: dict) -> str:
 
 def orchestrate(args) -> None:
     database_url, data_dir, counts = catalogue_ensure(args)
-    env = environment(database_url, data_dir)
+    # With --redis, every side caches there (and Celery tasks are queued, not run: the
+    # product views our page counts there are left unflushed).
+    env = {**environment(database_url, data_dir), "REDIS_URL": args.redis}
     started = time.monotonic()
     if args.explain:
         ours = Remote("ours", env)
@@ -303,7 +311,7 @@ def orchestrate(args) -> None:
         seconds=round(time.monotonic() - started),
         cpus=os.cpu_count(),
         counts=counts,
-        options={k: getattr(args, k) for k in ("runs", "requests", "warmup")},
+        options={k: getattr(args, k) for k in ("runs", "requests", "warmup", "redis")},
     )
     text = table(report)
     print(text)
@@ -319,6 +327,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--requests", type=int, default=10, help="per page, side and run")
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--redis", default="", help="Redis URL for every side's cache")
     parser.add_argument("--label", default="", help="suffix of the results file")
     parser.add_argument("--explain", action="store_true", help="print our search plans only")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
