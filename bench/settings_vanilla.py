@@ -25,6 +25,14 @@ OSCAR_SEARCH_FORM = "oscar.apps.search.context_processors.search_form"
 if OURS_SEARCH_APP not in INSTALLED_APPS:
     raise RuntimeError(f"{OURS_SEARCH_APP} is no longer in INSTALLED_APPS; update the bench")
 INSTALLED_APPS = [OSCAR_SEARCH_APP if app == OURS_SEARCH_APP else app for app in INSTALLED_APPS]
+# Oscar's product view, not ours (shop/catalogue/views.py).
+OURS_CATALOGUE_APP = "shop.catalogue.apps.CatalogueConfig"
+if OURS_CATALOGUE_APP not in INSTALLED_APPS:
+    raise RuntimeError(f"{OURS_CATALOGUE_APP} is no longer in INSTALLED_APPS; update the bench")
+INSTALLED_APPS = [
+    "bench.vanilla_catalogue.VanillaCatalogueConfig" if app == OURS_CATALOGUE_APP else app
+    for app in INSTALLED_APPS
+]
 
 TEMPLATES = [
     {
@@ -47,5 +55,9 @@ HAYSTACK_CONNECTIONS = {
         or tempfile.mkdtemp(prefix="solomo-bench-whoosh-"),
     }
 }
+# BENCH_HAYSTACK=simple: plain Oscar as installed, with Haystack's `simple` backend (no index;
+# lists nothing on the catalogue and category pages, django-oscar#3853).
+if os.environ.get("BENCH_HAYSTACK") == "simple":
+    HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 # The benchmark runs `rebuild_index` once after seeding; nothing changes afterwards.
 HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"

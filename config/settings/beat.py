@@ -25,6 +25,13 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 900.0,
         "options": {"expires": 840},
     },
+    # Product page views counted in Redis, written to Oscar's analytics tables
+    # (shop/catalogue/product_views.py).
+    "catalogue-product-views-flush": {
+        "task": "shop.catalogue.tasks.product_views_flush",
+        "schedule": 60.0,
+        "options": {"expires": 50},
+    },
     # Re-sends outbox messages the broker never got (Redis down at commit) or lost.
     "communication-sweep-outbox": {
         "task": "shop.communication.tasks.sweep_outbox",

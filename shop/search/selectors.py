@@ -1,12 +1,17 @@
 """Product listings and search, straight from the catalogue tables.
 
-One query for the page of products (plus one COUNT for pagination) and a fixed
-number of prefetches (stock records, images, options, children), whatever the
-page size: no per-product queries.
+One query for the page's products (ids and titles only) plus one COUNT for pagination,
+whatever the page size or the catalogue's; the product cards come from the card cache
+(shop/catalogue/cards.py). On PostgreSQL, search reads the indexed search documents and
+listings the indexed title order of migration catalogue 0034 (bench/README.md,
+"pages_at_size.py").
 """
+
+import re
 
 from django.db import connection
 from django.db.models import F, Min, Q, QuerySet, TextField, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import translation
 from modeltranslation.utils import build_localized_fieldname, resolution_order
@@ -40,31 +45,41 @@ def shown_text(field: str):
     return Coalesce(*columns, Value(""), output_field=TextField())
 
 
+# Loaded with a listing's products: what the page itself reads (cards come from the cache).
+LISTED_FIELDS = ("id", "slug", "title", "title_en", "title_fr", "upc", "date_created")
+
+
 def products_browsable() -> QuerySet:
-    """Public, canonical products with everything a product card needs prefetched."""
+    """Public, canonical products with the title the active language shows."""
     return (
-        Product.objects.browsable()
-        .base_queryset()
-        .annotate(min_price=Min("stockrecords__price"), shown_title=shown_text("title"))
-        .prefetch_related("children__stockrecords")
+        Product.objects.browsable().only(*LISTED_FIELDS).annotate(shown_title=shown_text("title"))
     )
+
+
+def _prefix_query(query: str) -> str:
+    """Each word typed as a prefix, in to_tsquery's syntax: "choc bar" -> "choc:* & bar:*"."""
+    return " & ".join(f"{word}:*" for word in re.findall(r"\w+", query.lower())[:10])
 
 
 def _text_search(queryset: QuerySet, query: str) -> QuerySet:
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+        from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 
-        config = SEARCH_CONFIGS.get(translation.get_language() or "en", "simple")
-        vector = (
-            SearchVector("shown_title", weight="A", config=config)
-            + SearchVector("upc", weight="A", config="simple")
-            + SearchVector(shown_text("description"), weight="B", config=config)
+        language = translation.get_language() or "en"
+        code = language if language in SEARCH_CONFIGS else "en"
+        # The column of migration catalogue 0034, unknown to Oscar's model; `code` is one
+        # of SEARCH_CONFIGS' keys, never the request's text.
+        document = RawSQL(  # noqa: S611
+            f'"catalogue_product"."search_{code}"', [], output_field=SearchVectorField()
         )
-        search_query = SearchQuery(query, search_type="websearch", config=config)
-        # Full-text matches, plus titles containing what was typed so far
-        # ("choc" finds "Chocolate") which stemming alone would miss.
-        return queryset.annotate(document=vector, rank=SearchRank(vector, search_query)).filter(
-            Q(document=search_query) | Q(shown_title__icontains=query)
+        search_query = SearchQuery(query, search_type="websearch", config=SEARCH_CONFIGS[code])
+        prefixes = _prefix_query(query)
+        if prefixes:
+            # Plus titles with words starting as typed ("choc" finds "Chocolate"), which
+            # stemming alone would miss: the unstemmed title words of the same document.
+            search_query |= SearchQuery(prefixes, search_type="raw", config="simple")
+        return queryset.annotate(document=document, rank=SearchRank(document, search_query)).filter(
+            document=search_query
         )
     # SQLite: every word must appear in the title, UPC or description.
     queryset = queryset.annotate(shown_description=shown_text("description"))
@@ -82,6 +97,8 @@ def products_search(
 ) -> QuerySet:
     """Browsable products matching `query` within `categories` (a category queryset), sorted."""
     queryset = products_browsable()
+    if sort in (ProductSearchForm.PRICE_LOW_TO_HIGH, ProductSearchForm.PRICE_HIGH_TO_LOW):
+        queryset = queryset.annotate(min_price=Min("stockrecords__price"))
     if categories is not None:
         queryset = queryset.filter(
             pk__in=Product.objects.filter(categories__in=categories).values("pk")

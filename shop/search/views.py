@@ -11,6 +11,8 @@ from django.views.generic import ListView
 from oscar.apps.search.signals import user_search
 from oscar.core.loading import get_model
 
+from shop.catalogue.cards import cards_html
+
 from .forms import ProductSearchForm
 from .selectors import products_search
 
@@ -51,6 +53,11 @@ class ProductListView(ListView):
         context["query_shortened"] = self.form.is_valid() and self.form.query_shortened
         # Oscar's templates call the page both `page` and `page_obj`.
         context["page"] = context["page_obj"]
+        # The cards from the cache (shop/catalogue/cards.py); the first four, above the fold
+        # on a phone, load their images eagerly.
+        context["cards"] = cards_html(
+            self.request, [product.pk for product in context["object_list"]], eager=4
+        )
         return context
 
 
