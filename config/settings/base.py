@@ -112,11 +112,17 @@ STORES_ARRIVAL_EARLY_MINUTES   30 (minutes before its slot "I'm here" is accepte
 STORES_STATUS_LINK_DAYS        30 (days after the slot a guest's pickup link works)
 ACCOUNT_EMAIL_CONFIRM_HOURS    24 (hours the link confirming a new e-mail address works)
 ACCOUNT_EMAIL_UNDO_DAYS        7 (days the previous address may undo an e-mail change)
+API_ACCESS_TOKEN_MINUTES       5 (minutes an app's access token works; README "API")
+API_REFRESH_TOKEN_DAYS         30 (days a refresh token works; each is used once)
+API_USER_RATE                  120/min (API requests per signed-in user)
+API_IP_RATE                    300/min (API requests per client IP, signed in or not)
+API_AUTH_RATE                  10/min (token requests per client IP)
 =============================  ==============================================
 
 Bad values stop start-up with an ImproperlyConfigured error naming the variable.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -293,6 +299,11 @@ INSTALLED_APPS = [
     "loyalty.apps.LoyaltyConfig",
     "loyalty.dashboard.apps.LoyaltyDashboardConfig",
     "stores.apps.StoresConfig",
+    # The API for apps and the site's scripts (shop/api, README "API").
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -1083,3 +1094,60 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- API for native apps (shop/api, README "API") ----------------------------------------
+# Apps send a short-lived access token (Authorization: Bearer); the site's own scripts use
+# the session cookie, with the CSRF token on every unsafe request (DRF's
+# SessionAuthentication). Everything needs a signed-in user unless a view says otherwise.
+# Throttles count in the default cache (Redis when REDIS_URL is set) by user and by client
+# IP (shop.security.client_ip, as the lockout and the rate limits do).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "shop.api.throttles.UserThrottle",
+        "shop.api.throttles.IPThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env.str("API_USER_RATE", default="120/min"),
+        "ip": env.str("API_IP_RATE", default="300/min"),
+        "auth": env.str("API_AUTH_RATE", default="10/min"),
+    },
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "shop.api.errors.api_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("API_ACCESS_TOKEN_MINUTES", default=5)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("API_REFRESH_TOKEN_DAYS", default=30)),
+    # Each refresh returns a new refresh token and blacklists the one used: a stolen refresh
+    # token works once at most, and its owner's next refresh is refused.
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "ALGORITHM": "HS256",
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Solomo API",
+    "DESCRIPTION": (
+        "Catalogue, stores, loyalty, orders and click & collect for the shop's apps. "
+        "Errors are {code, message, fields}, in the language of Accept-Language."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+}
