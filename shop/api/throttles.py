@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
 from shop.security.client_ip import client_ip
@@ -18,6 +19,11 @@ if TYPE_CHECKING:  # DRF's views import these classes from the settings
 
 
 class _Throttle(SimpleRateThrottle):
+    def get_rate(self) -> str | None:
+        # Read when a request is counted, not when DRF was imported: settings can change.
+        rate = api_settings.DEFAULT_THROTTLE_RATES[str(self.scope)]
+        return str(rate) if rate is not None else None
+
     def get_ident(self, request: Request) -> str:
         return client_ip(request._request)
 

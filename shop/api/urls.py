@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from shop.api import auth, catalogue
+from shop.api import account, auth, basket, catalogue, loyalty, orders
 
 app_name = "api"
 
@@ -33,4 +33,22 @@ urlpatterns = [
     path("v1/products/", catalogue.ProductListView.as_view(), name="products"),
     path("v1/products/<int:pk>/", catalogue.ProductDetailView.as_view(), name="product"),
     path("v1/stores/near/", catalogue.StoresNearView.as_view(), name="stores-near"),
+    path("v1/loyalty/", loyalty.BalanceView.as_view(), name="loyalty"),
+    path("v1/loyalty/history/", loyalty.HistoryView.as_view(), name="loyalty-history"),
+    path("v1/loyalty/card/", loyalty.CardView.as_view(), name="loyalty-card"),
+    path("v1/loyalty/rewards/", loyalty.RewardsView.as_view(), name="loyalty-rewards"),
+    path(
+        "v1/loyalty/rewards/<int:pk>/redeem/", loyalty.RedeemView.as_view(), name="loyalty-redeem"
+    ),
+    path("v1/account/notifications/", account.NotificationsView.as_view(), name="notifications"),
+    path(
+        "v1/account/push-subscriptions/",
+        account.PushSubscriptionsView.as_view(),
+        name="push-subscriptions",
+    ),
+    path("v1/account/export/", account.ExportView.as_view(), name="export"),
+    path("v1/orders/", orders.OrderListView.as_view(), name="orders"),
+    path("v1/orders/<str:number>/", orders.OrderDetailView.as_view(), name="order"),
+    path("v1/orders/<str:number>/here/", orders.ImHereView.as_view(), name="order-here"),
+    path("v1/basket/", basket.BasketView.as_view(), name="basket"),
 ]
