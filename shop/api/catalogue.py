@@ -13,7 +13,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,6 +24,7 @@ from stores.api.views import MAX_LIMIT, BadRequest, parse_near_query
 from stores.models import Store
 from stores.presenters import store_data
 from stores.selectors import prefetch_hours, store_offer_records, stores_near
+from stores.services import store_choose
 
 
 class AddressSerializer(serializers.Serializer):
@@ -206,3 +207,20 @@ class StoresNearView(APIView):
             for item in near
         ]
         return Response(StoresNearResponse({"count": len(stores), "stores": stores}).data)
+
+
+class StoreChosenSerializer(serializers.Serializer):
+    store = serializers.SlugField()
+
+
+class StoreChooseView(APIView):
+    """A signed-in user: make an active store theirs (stores.services.store_choose, as the
+    site's "Make it my store"); prices, stock and pickup options then follow it."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=None, responses=StoreChosenSerializer)
+    def post(self, request: Request, slug: str) -> Response:
+        store = get_object_or_404(Store.objects.active(), slug=slug)
+        store_choose(session=request._request.session, user=request.user, store=store)
+        return Response({"store": store.slug})

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
-from shop.api import account, auth, basket, catalogue, loyalty, orders
+from shop.api import account, auth, basket, catalogue, checkout, loyalty, orders
 
 app_name = "api"
 
@@ -33,6 +33,7 @@ urlpatterns = [
     path("v1/products/", catalogue.ProductListView.as_view(), name="products"),
     path("v1/products/<int:pk>/", catalogue.ProductDetailView.as_view(), name="product"),
     path("v1/stores/near/", catalogue.StoresNearView.as_view(), name="stores-near"),
+    path("v1/stores/<slug:slug>/choose/", catalogue.StoreChooseView.as_view(), name="store-choose"),
     path("v1/loyalty/", loyalty.BalanceView.as_view(), name="loyalty"),
     path("v1/loyalty/history/", loyalty.HistoryView.as_view(), name="loyalty-history"),
     path("v1/loyalty/card/", loyalty.CardView.as_view(), name="loyalty-card"),
@@ -51,4 +52,9 @@ urlpatterns = [
     path("v1/orders/<str:number>/", orders.OrderDetailView.as_view(), name="order"),
     path("v1/orders/<str:number>/here/", orders.ImHereView.as_view(), name="order-here"),
     path("v1/basket/", basket.BasketView.as_view(), name="basket"),
+    path(
+        "v1/checkout/pickup-options/",
+        checkout.PickupOptionsView.as_view(),
+        name="pickup-options",
+    ),
 ]

@@ -7,6 +7,7 @@ from shop.accounts.models import DataExport
 from shop.communication.models import ConsentRecord, NotificationPreference
 from tests.factories import product
 from tests.shop.api.factories import bearer_client, customer
+from tests.stores.factories import ALWAYS_OPEN, stock, store
 
 pytestmark = pytest.mark.django_db
 
@@ -82,3 +83,18 @@ def test_the_basket_takes_what_can_be_sold_and_says_how_many_otherwise():
     assert too_many.json()["fields"] == {"quantity": ["You can add at most 1 of this product."]}
     assert (seen["num_items"], seen["total_incl_tax"]) == (2, "8.00")
     assert [(line["title"], line["quantity"]) for line in seen["lines"]] == [("Tea", 2)]
+
+
+def test_pickup_options_are_the_stores_holding_the_whole_basket_with_their_free_slots():
+    user = customer()
+    tea = product("Tea", stock=10)  # online stock: the shopper has chosen no store
+    holds, short = store("Holds", hours=ALWAYS_OPEN), store("Short", hours=ALWAYS_OPEN)
+    stock(holds, tea, 5)
+    stock(short, tea, 1)
+    client = bearer_client(user)
+    client.post(reverse("api:basket"), {"product": tea.pk, "quantity": 2}, format="json")
+
+    got = client.get(reverse("api:pickup-options")).json()
+
+    assert [option["store_name"] for option in got] == ["Holds"]
+    assert got[0]["slots"] and all(slot["remaining"] > 0 for slot in got[0]["slots"])

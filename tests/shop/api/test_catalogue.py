@@ -4,7 +4,9 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from stores.models import StorePreference
 from tests.factories import product
+from tests.shop.api.factories import bearer_client, customer
 from tests.stores.factories import stock, store
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +105,18 @@ def test_errors_are_in_the_language_of_accept_language():
     assert got.status_code == 401
     assert got.json()["code"] == "not_authenticated"
     assert got.json()["message"] == "Informations d'authentification non fournies."
+
+
+def test_a_signed_in_user_makes_a_store_theirs_and_its_stock_then_prices_their_basket():
+    user = customer()
+    mine = store("Mine")
+    tea = product("Tea", price="4.00", stock=0)
+    stock(mine, tea, 3, price="3.50")
+    client = bearer_client(user)
+
+    chosen = client.post(reverse("api:store-choose", kwargs={"slug": mine.slug}))
+    added = client.post(reverse("api:basket"), {"product": tea.pk, "quantity": 2}, format="json")
+
+    assert chosen.json() == {"store": mine.slug}
+    assert StorePreference.objects.get(user=user).store == mine
+    assert (added.status_code, added.json()["total_incl_tax"]) == (201, "7.00")

@@ -25,7 +25,7 @@ SIGNED_IN = "signed in"
 MEMBER_ONLY = {"shopper": 200, SIGNED_IN: 404}
 
 
-def _endpoints(item, number):
+def _endpoints(item, number, slug):
     """name: (method, url, body, {audience: status})"""
     order = {"number": number}
     return {
@@ -68,6 +68,13 @@ def _endpoints(item, number):
         ),
         "basket": ("get", reverse("api:basket"), None, {SIGNED_IN: 200}),
         "basket add": ("post", reverse("api:basket"), {"product": item.pk}, {SIGNED_IN: 201}),
+        "pickup options": ("get", reverse("api:pickup-options"), None, {SIGNED_IN: 200}),
+        "store choose": (
+            "post",
+            reverse("api:store-choose", kwargs={"slug": slug}),
+            None,
+            {SIGNED_IN: 200},
+        ),
     }
 
 
@@ -90,7 +97,7 @@ def test_each_role_gets_exactly_its_answer_from_each_endpoint(settings):
     pickup = pickup_order(
         store(hours=ALWAYS_OPEN), user=cast.users["shopper"], starts_in=dt.timedelta(hours=6)
     )
-    endpoints = _endpoints(item, pickup.order.number)
+    endpoints = _endpoints(item, pickup.order.number, cast.store_a.slug)
     got, wanted = {}, {}
     for role in ROLES:
         user = cast.users[role]
