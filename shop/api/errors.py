@@ -7,14 +7,19 @@ the input was invalid).
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import APIView, exception_handler
+
+logger = logging.getLogger("django.request")
 
 
 class Refused(exceptions.APIException):
@@ -69,7 +74,13 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args)
     response = exception_handler(exc, context)
-    if response is None or not isinstance(exc, exceptions.APIException):
+    if response is None:
+        # Not an API error: a bug. Logged as Django logs a 500, answered in the same shape.
+        request = context.get("request")
+        logger.error("Internal Server Error: %s", getattr(request, "path", "?"), exc_info=exc)
+        message = _("Something went wrong on our side. Please try again in a moment.")
+        return Response(error_body(code="server_error", message=message), status=500)
+    if not isinstance(exc, exceptions.APIException):
         return response
     if isinstance(exc, exceptions.ValidationError):
         response.data = _validation_body(exc)
@@ -78,3 +89,14 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             code=_first_code(exc.get_codes()), message=" ".join(_messages(exc.detail))
         )
     return response
+
+
+class NotFoundView(APIView):
+    """Anyone: an address under /api/v1/ that names no endpoint, as a 404 in the shape."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # throttled like the rest
+        raise exceptions.NotFound(_("There is no such address in the API."))

@@ -1,10 +1,11 @@
 """/api/v1/ (README "API"); the schema is /api/schema/ and its pages /api/docs/."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 
 from shop.api import account, auth, basket, catalogue, checkout, loyalty, orders
+from shop.api.errors import NotFoundView
 
 app_name = "api"
 
@@ -57,4 +58,6 @@ urlpatterns = [
         checkout.PickupOptionsView.as_view(),
         name="pickup-options",
     ),
+    # Last: any other address under v1/ is a 404 in the API's error shape.
+    re_path(r"^v1/.*/$", NotFoundView.as_view()),
 ]

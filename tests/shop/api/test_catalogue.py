@@ -120,3 +120,24 @@ def test_a_signed_in_user_makes_a_store_theirs_and_its_stock_then_prices_their_b
     assert chosen.json() == {"store": mine.slug}
     assert StorePreference.objects.get(user=user).store == mine
     assert (added.status_code, added.json()["total_incl_tax"]) == (201, "7.00")
+
+
+def test_an_address_that_names_no_endpoint_is_a_404_in_the_error_shape():
+    got = APIClient().get("/api/v1/no-such-thing/", HTTP_ACCEPT_LANGUAGE="fr")
+
+    assert got.status_code == 404
+    assert got.json() == {
+        "code": "not_found",
+        "message": "Il n'y a pas d'adresse de ce nom dans l'API.",
+        "fields": {},
+    }
+
+
+def test_the_stores_api_under_api_stores_is_unchanged():
+    here = store("Here", lat=48.58, lng=7.75)
+
+    got = APIClient().get(reverse("stores-api:list"), {"lat": "48.58", "lng": "7.75"})
+
+    assert got.status_code == 200
+    assert [row["slug"] for row in got.json()["stores"]] == [here.slug]
+    assert got.json()["count"] == 1
