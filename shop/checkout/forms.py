@@ -49,4 +49,6 @@ class PaymentMethodForm(forms.Form):
     def __init__(self, *args, methods=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.methods = list(methods)
-        self.fields["method"].choices = [(m.code, m.name) for m in self.methods]
+        field = self.fields["method"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(m.code, m.name) for m in self.methods]

@@ -4,15 +4,16 @@ moved to the pickup store's stock records.
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from oscar.core.loading import get_model
 
 from stores.models import Store
 
-StockRecord = get_model("partner", "StockRecord")
+from .utils import CheckoutSessionData
 
-SESSION_NAMESPACE = "pickup"
+StockRecord = get_model("partner", "StockRecord")
 
 
 @dataclass(frozen=True)
@@ -21,24 +22,26 @@ class PickupChoice:
     starts_at: dt.datetime
 
 
-def pickup_choice_save(*, checkout_session, store: Store, starts_at: dt.datetime) -> None:
-    checkout_session._set(SESSION_NAMESPACE, "store_id", store.pk)
-    checkout_session._set(SESSION_NAMESPACE, "starts_at", starts_at.isoformat())
+def pickup_choice_save(
+    *, checkout_session: CheckoutSessionData, store: Store, starts_at: dt.datetime
+) -> None:
+    checkout_session.pickup_choose(store_id=store.pk, starts_at=starts_at)
 
 
-def pickup_choice_clear(*, checkout_session) -> None:
-    checkout_session._flush_namespace(SESSION_NAMESPACE)
+def pickup_choice_clear(*, checkout_session: CheckoutSessionData) -> None:
+    checkout_session.pickup_forget()
 
 
-def pickup_choice_get(*, checkout_session) -> PickupChoice | None:
-    store_id = checkout_session._get(SESSION_NAMESPACE, "store_id")
-    starts_at = checkout_session._get(SESSION_NAMESPACE, "starts_at")
-    if not store_id or not starts_at:
+def pickup_choice_get(*, checkout_session: CheckoutSessionData) -> PickupChoice | None:
+    """The store and slot chosen, if the store still offers click & collect."""
+    chosen = checkout_session.pickup_chosen()
+    if chosen is None:
         return None
+    store_id, starts_at = chosen
     store = Store.objects.active().filter(pk=store_id, pickup_enabled=True).first()
     if store is None:
         return None
-    return PickupChoice(store, dt.datetime.fromisoformat(starts_at))
+    return PickupChoice(store, starts_at)
 
 
 @transaction.atomic
@@ -55,7 +58,7 @@ def basket_use_store_stock(*, basket, store: Store) -> None:
             product__in=[line.product_id for line in basket.all_lines()],
         )
     }
-    kept = {}
+    kept: dict[str, Any] = {}
     for line in basket.lines.select_for_update().order_by("pk"):
         record = records.get(line.product_id)
         if record is None:

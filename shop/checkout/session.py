@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from oscar.apps.checkout import exceptions
@@ -7,10 +9,16 @@ from shop.payment.methods import PaymentMethod, methods_available
 from shop.shipping.methods import ClickAndCollect
 
 from .pickup import PickupChoice, pickup_choice_get
+from .utils import CheckoutSessionData
 
 
 class CheckoutSessionMixin(oscar_session.CheckoutSessionMixin):
     """Oscar's checkout session, where click & collect stands in for the shipping address."""
+
+    # Oscar's middleware adds the basket (and its strategy) to the request.
+    request: Any
+    # shop/checkout/utils.py, the class Oscar's dispatch() creates.
+    checkout_session: CheckoutSessionData
 
     def is_pickup(self) -> bool:
         return (

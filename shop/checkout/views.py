@@ -1,47 +1,33 @@
 """Oscar's checkout views, extended for click & collect through Oscar's hooks."""
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
-from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import generic
 from oscar.apps.checkout import views as oscar_views
 from oscar.apps.checkout.exceptions import FailedPreCondition
 from oscar.apps.order.exceptions import UnableToPlaceOrder
 from oscar.apps.payment.exceptions import PaymentError, UnableToTakePayment
-from oscar.core.loading import get_class, get_model
+from oscar.core.loading import get_model
 
 from loyalty.models import Member
 from loyalty.selectors import redemption_rule
 from loyalty.services.errors import LoyaltyError
-from loyalty.services.redemption import (
-    order_points_redeem,
-    points_value,
-    redeem_check,
-    redeem_max_points,
-    redemption_give_back,
-)
+from loyalty.services.redemption import points_value, redeem_check, redeem_max_points
 from shop.constants import AWAITING_PAYMENT
-from shop.offer.exceptions import OfferUnavailable, VoucherUnavailable
-from shop.offer.usage import basket_discounts_lock, basket_reprice
-from shop.payment import gateway
+from shop.orders.placement import PaymentChoice, Shipping, order_place
 from shop.payment import methods as payment_methods
-from shop.payment.constants import POINTS_SOURCE_NAME, POINTS_SOURCE_TYPE
-from shop.payment.services import (
-    card_payment_abandon,
-    card_payment_record,
-    card_payment_start,
-)
 from shop.payment.views import PAY_SESSION_KEY
 from shop.security.ratelimits import POINTS_REDEMPTION, attempt_over_limit, too_many_attempts
 from shop.shipping.methods import ClickAndCollect
@@ -58,19 +44,24 @@ from stores.selectors import (
     stores_for_basket,
     with_hours,
 )
-from stores.services import PickupUnavailable, pickup_create
 
 from .forms import PaymentMethodForm, PickupSlotForm, PointsForm
 from .pickup import basket_use_store_stock, pickup_choice_clear, pickup_choice_save
+from .session import CheckoutSessionMixin  # the class Oscar's views load too
 
-Basket = get_model("basket", "Basket")
+logger = logging.getLogger("oscar.checkout")
+
 Country = get_model("address", "Country")
-Order = get_model("order", "Order")
-Source = get_model("payment", "Source")
-SourceType = get_model("payment", "SourceType")
 
-# Our mixin (shop.checkout.session), as Oscar's views load it.
-CheckoutSessionMixin = get_class("checkout.session", "CheckoutSessionMixin")
+# Oscar's own words for a failure the shopper cannot fix (translated by Oscar).
+PAYMENT_PROBLEM = _lazy(
+    "A problem occurred while processing payment for this "
+    "order - no payment has been taken.  Please "
+    "contact customer services if this problem persists"
+)
+PLACEMENT_PROBLEM = _lazy(
+    "A problem occurred while placing this order. Please contact customer services."
+)
 
 
 class IndexView(oscar_views.IndexView):
@@ -231,7 +222,7 @@ class PickupStoreView(PickupStepMixin, generic.TemplateView):
         ctx["choices"] = [
             StoreChoice(
                 store=store,
-                distance_km=haversine_km(*position, store.latitude, store.longitude)
+                distance_km=haversine_km(position[0], position[1], store.latitude, store.longitude)
                 if position
                 else None,
                 next_slot=next_slot,
@@ -280,6 +271,12 @@ class PickupSlotView(PickupStepMixin, generic.FormView):
             self._store = store
         return self._store
 
+    def store(self) -> Store:
+        """The store of the URL, once get() or post() found that it can serve the basket."""
+        store = self.get_store()
+        assert store is not None
+        return store
+
     def get(self, request, *args, **kwargs):
         if self.get_store() is None:
             return self.store_unavailable()
@@ -299,9 +296,7 @@ class PickupSlotView(PickupStepMixin, generic.FormView):
 
     def get_slots(self) -> list[Slot]:
         if not hasattr(self, "_slots"):
-            self._slots = slots_available(
-                store=self.get_store(), basket_or_lines=None, now=self.now
-            )
+            self._slots = slots_available(store=self.store(), basket_or_lines=None, now=self.now)
         return self._slots
 
     def get_form_kwargs(self):
@@ -312,7 +307,7 @@ class PickupSlotView(PickupStepMixin, generic.FormView):
         chosen = self.get_pickup_choice() if self.is_pickup() else None
         if (
             chosen
-            and chosen.store.pk == self.get_store().pk
+            and chosen.store.pk == self.store().pk
             and any(slot.starts_at == chosen.starts_at for slot in self.get_slots())
         ):
             return {"slot": chosen.starts_at.isoformat()}
@@ -320,7 +315,7 @@ class PickupSlotView(PickupStepMixin, generic.FormView):
 
     def get_context_data(self, **kwargs):
         ctx = super().get_context_data(**kwargs)
-        store = self.get_store()
+        store = self.store()
         days: list[SlotDay] = []
         for slot in self.get_slots():
             day = timezone.localtime(slot.starts_at, store.tz).date()
@@ -347,7 +342,7 @@ class PickupSlotView(PickupStepMixin, generic.FormView):
         return ctx
 
     def form_valid(self, form):
-        store, starts_at = self.get_store(), form.cleaned_data["slot"]
+        store, starts_at = self.store(), form.cleaned_data["slot"]
         if starts_at not in form.slots:
             if slot_is_offered(store=store, starts_at=starts_at, now=self.now):
                 when = timezone.localtime(starts_at, store.tz)
@@ -449,10 +444,10 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
     def get_points_chosen(self) -> int:
         if self.get_member() is None:
             return 0
-        return int(self.checkout_session._get("loyalty", "points") or 0)
+        return self.checkout_session.points_chosen()
 
     def set_points_chosen(self, points: int) -> None:
-        self.checkout_session._set("loyalty", "points", points)
+        self.checkout_session.points_choose(points)
 
     def handle_payment_details_submission(self, request):
         if request.POST.get("action") != "use_points":
@@ -503,20 +498,74 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
 
     # --- Oscar's hooks ---------------------------------------------------------------
 
-    def submit(self, **kwargs):
-        """Oscar's submit, once per basket (R7).
+    def submit(
+        self,
+        user,
+        basket,
+        shipping_address,
+        shipping_method,
+        shipping_charge,
+        billing_address,
+        order_total,
+        payment_kwargs=None,
+        order_kwargs=None,
+        surcharges=None,
+    ):
+        """Oscar's submit: "Place order" goes to shop.orders' order_place (once per basket,
+        R7), and its outcome to Oscar's pages as Oscar's submit shows them.
 
         Concurrent "place order" posts of one basket queue on the basket's row; the first
         places the order, the others find it and land where it did (the pay page or the
         thank-you page) instead of an error.
         """
-        basket = kwargs["basket"]
-        with transaction.atomic():
-            Basket.objects.select_for_update().filter(pk=basket.pk).first()
-            placed = Order.objects.filter(basket_id=basket.pk).first()
-            if placed is not None:
-                return self.land_on(placed)
-            return super().submit(**kwargs)
+        payment_kwargs = payment_kwargs or {}
+        order_number = self.generate_order_number(basket)
+        self.checkout_session.set_order_number(order_number)
+        self.checkout_session.set_submitted_basket(basket)
+        try:
+            placed = order_place(
+                basket=basket,
+                user=user,
+                order_number=order_number,
+                total=order_total,
+                shipping=Shipping(
+                    method=shipping_method,
+                    charge=shipping_charge,
+                    address=shipping_address,
+                    billing_address=billing_address,
+                    surcharges=surcharges,
+                ),
+                payment=PaymentChoice(
+                    method=self.get_payment_method(),
+                    member=self.get_member(),
+                    points=self.get_points_chosen(),
+                ),
+                pickup=self.get_pickup_choice() if self.is_pickup() else None,
+                guest_email=(order_kwargs or {}).get("guest_email") or "",
+                request=self.request,
+            )
+        except Exception as exc:
+            return self.render_submit_error(order_number, exc, payment_kwargs)
+        if not placed.created:
+            return self.land_on(placed.order)
+        return self.handle_successful_order(placed.order)
+
+    def render_submit_error(self, order_number, exc: Exception, payment_kwargs: dict):
+        """The page Oscar's submit shows for each failure (nothing is left taken)."""
+        if isinstance(exc, UnableToTakePayment):
+            # Anticipated (points no longer there, card declined): the reason is shown.
+            logger.warning("Order #%s: unable to take payment (%s)", order_number, exc)
+            return self.render_payment_details(self.request, error=str(exc), **payment_kwargs)
+        if isinstance(exc, UnableToPlaceOrder):
+            logger.error("Order #%s: unable to place order - %s", order_number, exc)
+            return self.render_preview(self.request, error=str(exc), **payment_kwargs)
+        if isinstance(exc, PaymentError):
+            logger.error("Order #%s: payment error (%s)", order_number, exc, exc_info=True)
+            error = PAYMENT_PROBLEM
+        else:
+            logger.exception("Order #%s: unhandled exception (%s)", order_number, exc)
+            error = PLACEMENT_PROBLEM
+        return self.render_preview(self.request, error=error, **payment_kwargs)
 
     def land_on(self, order):
         self.checkout_session.flush()
@@ -531,134 +580,8 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
             self.request.session[PAY_SESSION_KEY] = [*pay_orders[-4:], str(order.number)]
         return reverse("checkout:pay", kwargs={"order_number": order.number})
 
-    def handle_payment(self, order_number, total, **kwargs):
-        """Points first, then the rest by the chosen method.
-
-        Card: the PaymentIntent is created here (deterministic idempotency key, R6); the
-        card is charged on the pay page once the order exists, so a failure to place the
-        order never leaves a charge without an order.
-        """
-        method = self.get_payment_method()
-        if method is None:
-            raise UnableToTakePayment(_("Please choose how you want to pay."))
-        used = self.redeem_points(order_number, total)
-        rest = max(total.incl_tax - used, Decimal("0.00"))
-        try:
-            self.take_rest(method, order_number, rest, total.currency)
-        except Exception:
-            self.give_points_back(order_number)
-            raise
-
-    def take_rest(self, method, order_number, rest, currency):
-        source_type, _created = SourceType.objects.get_or_create(
-            code=method.source_code, defaults={"name": method.source_name}
-        )
-        if rest <= 0:
-            return
-        if method == payment_methods.AT_PICKUP:
-            # Paid in the store: allocated now, debited by staff at handover.
-            self.add_payment_source(
-                Source(source_type=source_type, currency=currency, amount_allocated=rest)
-            )
-        elif method == payment_methods.TEST:
-            self.add_payment_source(
-                Source(
-                    source_type=source_type,
-                    currency=currency,
-                    amount_allocated=rest,
-                    amount_debited=rest,
-                    label=str(method.name),
-                )
-            )
-            self.add_payment_event(method.source_name, rest, reference=order_number)
-        elif method == payment_methods.CARD:
-            try:
-                intent = card_payment_start(
-                    order_number=order_number,
-                    amount=rest,
-                    currency=currency,
-                )
-            except gateway.CardDeclined as exc:
-                raise UnableToTakePayment(exc.message) from exc
-            except gateway.GatewayError as exc:
-                raise PaymentError(exc.message) from exc
-            self._payment_intent = intent
-            self.add_payment_source(
-                Source(
-                    source_type=source_type,
-                    currency=currency,
-                    amount_allocated=rest,
-                    reference=intent["id"],
-                )
-            )
-        else:  # pragma: no cover - methods.ALL is exhaustive
-            raise UnableToTakePayment(_("Please choose how you want to pay."))
-
-    def give_points_back(self, order_number):
-        if self._points_debit is not None:
-            redemption_give_back(
-                debit=self._points_debit,
-                reason=_("Order %(number)s not placed") % {"number": order_number},
-            )
-            self._points_debit = None
-
-    def redeem_points(self, order_number, total) -> Decimal:
-        """Spend the chosen points on this order; their money value (0 without points)."""
-        points, member = self.get_points_chosen(), self.get_member()
-        if not points or member is None:
-            return Decimal("0.00")
-        try:
-            debit = order_points_redeem(
-                member=member, order_number=order_number, points=points, order_total=total.incl_tax
-            )
-        except LoyaltyError as exc:
-            # Oscar shows the message on the payment page; nothing was taken.
-            raise UnableToTakePayment(exc.message) from exc
-        self._points_debit = debit
-        value = points_value(points)
-        source_type, _created = SourceType.objects.get_or_create(
-            code=POINTS_SOURCE_TYPE, defaults={"name": POINTS_SOURCE_NAME}
-        )
-        self.add_payment_source(
-            Source(
-                source_type=source_type,
-                currency=total.currency,
-                amount_allocated=value,
-                amount_debited=value,
-                reference=debit.idempotency_key,
-                label=_("%(points)s points") % {"points": points},
-            )
-        )
-        self.add_payment_event(POINTS_SOURCE_NAME, value, reference=debit.idempotency_key)
-        return value
-
-    def place_order(self, *args, **kwargs):
-        """Place the order in one transaction; points spent on it come back if that fails,
-        and a PaymentIntent created for it is cancelled (nothing was charged).
-
-        The basket's vouchers and offers are locked and checked first (README "Lock
-        order"): one that a concurrent order used up is refused, the basket re-priced,
-        and Oscar shows the preview again with the reason (R16, R17).
-        """
-        if self._payment_intent is not None:
-            kwargs["status"] = AWAITING_PAYMENT
-        try:
-            with transaction.atomic():
-                basket_discounts_lock(basket=kwargs["basket"], user=kwargs["user"])
-                order = self._place_order(*args, **kwargs)
-                if self._payment_intent is not None:
-                    card_payment_record(order=order, payment_intent=self._payment_intent)
-                return order
-        except Exception as exc:
-            self.give_points_back(kwargs["order_number"])
-            if self._payment_intent is not None:
-                card_payment_abandon(payment_intent_id=self._payment_intent["id"])
-            if isinstance(exc, OfferUnavailable | VoucherUnavailable):
-                basket_reprice(basket=kwargs["basket"], user=kwargs["user"], request=self.request)
-            raise
-
     def handle_successful_order(self, order):
-        self.checkout_session._unset("loyalty", "points")
+        self.checkout_session.points_forget()
         if order.status != AWAITING_PAYMENT:
             return super().handle_successful_order(order)
         # The card is charged on the pay page; the confirmation is sent once it is paid.
@@ -666,27 +589,3 @@ class PaymentDetailsView(oscar_views.PaymentDetailsView):
         response = redirect(self.pay_url(order))
         self.send_signal(self.request, response, order)
         return response
-
-    def _place_order(self, *args, **kwargs):
-        """The order, its stock allocation and the pickup slot booking, in one transaction."""
-        choice = self.get_pickup_choice() if self.is_pickup() else None
-        if choice is None:
-            return super().place_order(*args, **kwargs)
-        basket = kwargs["basket"]
-        if any(
-            line.stockrecord.partner_id != choice.store.partner_id for line in basket.all_lines()
-        ):
-            # A line was added after the store was chosen: it would come from elsewhere.
-            raise UnableToPlaceOrder(
-                _("Your basket changed since you chose %(store)s; please choose your pickup again.")
-                % {"store": choice.store.name}
-            )
-        try:
-            with transaction.atomic():
-                order = super().place_order(*args, **kwargs)
-                pickup_create(
-                    order=order, store=choice.store, starts_at=choice.starts_at, now=timezone.now()
-                )
-        except PickupUnavailable as exc:
-            raise UnableToPlaceOrder(str(exc)) from exc
-        return order

@@ -14,15 +14,16 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from oscar.core.loading import get_class, get_model
 
-from shop.checkout.pickup import basket_use_store_stock
+from shop.checkout.pickup import PickupChoice, basket_use_store_stock
+from shop.orders.placement import PaymentChoice, Shipping, order_place
 from shop.payment.messages import payment_event_type
+from shop.payment.methods import AT_PICKUP
 from shop.shipping.methods import ClickAndCollect
 from stores.messages import EVENT_TYPES, pickup_event_type
 from stores.models import ExceptionalDay, OpeningPeriod, Pickup, PickupStatus, Service, Store
 from stores.selectors import slots_available
 from stores.services import (
     pickup_cancel,
-    pickup_create,
     pickup_hand_over,
     pickup_mark_preparing,
     pickup_mark_ready,
@@ -33,7 +34,7 @@ from .places import SHOPS, STRASBOURG
 Basket = get_model("basket", "Basket")
 StockRecord = get_model("partner", "StockRecord")
 User = get_user_model()
-OrderCreator = get_class("order.utils", "OrderCreator")
+OrderNumberGenerator = get_class("order.utils", "OrderNumberGenerator")
 OrderTotalCalculator = get_class("checkout.calculators", "OrderTotalCalculator")
 Selector = get_class("partner.strategy", "Selector")
 
@@ -183,8 +184,8 @@ DEMO_PICKUPS: tuple[tuple[str, str], ...] = (
 
 
 def _place_pickup_order(*, user, store: Store, now: dt.datetime, product_ids=None) -> Pickup | None:
-    """One order of a product in stock at `store` (one of `product_ids` if given), placed
-    through Oscar's OrderCreator."""
+    """One order of a product in stock at `store` (one of `product_ids` if given), paid at
+    pickup, placed as the checkout places it (shop.orders' order_place)."""
     records = StockRecord.objects.filter(partner=store.partner)
     if product_ids is not None:
         records = records.filter(
@@ -206,15 +207,16 @@ def _place_pickup_order(*, user, store: Store, now: dt.datetime, product_ids=Non
     basket_use_store_stock(basket=basket, store=store)
     method = ClickAndCollect()
     charge = method.calculate(basket)
-    order = OrderCreator().place_order(
+    placed = order_place(
         basket=basket,
-        total=OrderTotalCalculator().calculate(basket, charge),
-        shipping_method=method,
-        shipping_charge=charge,
         user=user,
+        order_number=OrderNumberGenerator().order_number(basket),
+        total=OrderTotalCalculator().calculate(basket, charge),
+        shipping=Shipping(method=method, charge=charge),
+        payment=PaymentChoice(method=AT_PICKUP),
+        pickup=PickupChoice(store, slots[0].starts_at),
     )
-    basket.submit()
-    return pickup_create(order=order, store=store, starts_at=slots[0].starts_at, now=now)
+    return placed.order.pickup
 
 
 @transaction.atomic
