@@ -58,6 +58,7 @@ urlpatterns = [
         checkout.PickupOptionsView.as_view(),
         name="pickup-options",
     ),
+    path("v1/checkout/", checkout.CheckoutView.as_view(), name="checkout"),
     # Last: any other address under v1/ is a 404 in the API's error shape.
     re_path(r"^v1/.*/$", NotFoundView.as_view()),
 ]

@@ -69,6 +69,7 @@ def _endpoints(item, number, slug):
         "basket": ("get", reverse("api:basket"), None, {SIGNED_IN: 200}),
         "basket add": ("post", reverse("api:basket"), {"product": item.pk}, {SIGNED_IN: 201}),
         "pickup options": ("get", reverse("api:pickup-options"), None, {SIGNED_IN: 200}),
+        "checkout": ("post", reverse("api:checkout"), {}, {SIGNED_IN: 400}),
         "store choose": (
             "post",
             reverse("api:store-choose", kwargs={"slug": slug}),
