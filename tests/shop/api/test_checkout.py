@@ -4,8 +4,12 @@ shop.orders' order_place."""
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import User
 from django.urls import reverse
 
+from loyalty.models import Member
+from loyalty.services.ledger import points_credit
+from loyalty.services.members import member_enrol
 from shop.communication.models import OutboxMessage
 from stores.models import Pickup
 from tests.factories import product
@@ -92,3 +96,19 @@ def test_card_is_refused_when_the_shop_takes_no_cards():
 
     assert got.status_code == 400
     assert list(got.json()["fields"]) == ["payment"]
+
+
+def test_points_pay_part_of_the_order_and_leave_the_members_balance():
+    client, shop, slot = _basket_ready()
+    user = User.objects.get(email="ann@example.com")
+    member = member_enrol(user=user)
+    points_credit(member=member, amount=500, reason="Order", idempotency_key="e:points")
+
+    got = client.post(
+        reverse("api:checkout"),
+        {"store": shop.slug, "slot": slot, "payment": "pay-at-pickup", "points": 200},
+        format="json",
+    )
+
+    assert got.status_code == 201
+    assert Member.objects.get(pk=member.pk).balance == 300
