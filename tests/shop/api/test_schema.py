@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.contrib.staticfiles import finders
 from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -40,3 +41,8 @@ def test_the_schema_is_served_and_the_docs_page_runs_only_our_scripts():
     assert scripts and all(re.search(r'src="/', attrs) for attrs in scripts)
     assert styles == [f' nonce="{nonce}"']
     assert "swagger-ui-dist" in html and "http" not in " ".join(scripts)
+    # The UI's files are ours (drf-spectacular-sidecar's, collected by collectstatic).
+    vendored = re.findall(r'(?:src|href)="/static/([^"]+)"', html)
+    assert len(vendored) >= 3
+    assert all(finders.find(path) for path in vendored)
+    assert client.get(reverse("api:docs") + "?script=").status_code == 200
