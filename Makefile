@@ -9,10 +9,10 @@ PORT ?= 8000
 # Tests in parallel where it pays (2 cores in CI); TEST_WORKERS=0 runs them in one process.
 TEST_WORKERS ?= 2
 
-.PHONY: run dev test lint typecheck format check-deploy lock compose-check clean help
+.PHONY: run dev test lint typecheck format check-deploy lock compose-check clean help openapi
 
 help:
-	@echo "make run | dev | test | lint | typecheck | format | lock | compose-check | clean"
+	@echo "make run | dev | test | lint | typecheck | format | lock | openapi | compose-check | clean"
 
 $(BIN)/.installed-base: requirements/base.txt
 	@$(PYTHON) -c 'import sys; sys.exit("Python >= 3.11 is required, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -55,6 +55,11 @@ typecheck: $(BIN)/.installed-dev
 format: $(BIN)/.installed-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Regenerate docs/openapi.yaml, the API's committed schema (README "API"); a test fails
+# when the code and the file disagree.
+openapi: $(BIN)/.installed-dev
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 # Regenerate the pinned requirements from pyproject.toml.
 lock:

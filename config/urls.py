@@ -49,6 +49,9 @@ urlpatterns = [
     # never redirects the manifest of the page's language to another one.
     path("manifest/<str:language>.webmanifest", manifest, name="pwa-manifest"),
     path("api/", include("stores.api.urls")),
+    # The API for apps and the site's scripts (README "API"); outside i18n_patterns: its
+    # language is the request's Accept-Language (shop/language.py).
+    path("api/", include("shop.api.urls")),
     # Signed by Stripe, in no language (R1); must stay outside i18n_patterns.
     path("checkout/stripe/webhook/", stripe_webhook, name="stripe-webhook"),
 ]

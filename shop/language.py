@@ -14,6 +14,8 @@ from django.urls import get_script_prefix, is_valid_path
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
+API_PREFIX = "/api/v1/"
+
 
 class PreferredLanguageMiddleware(LocaleMiddleware):
     """Django's LocaleMiddleware, plus: a GET of an unprefixed page by a visitor whose
@@ -22,6 +24,12 @@ class PreferredLanguageMiddleware(LocaleMiddleware):
 
     def process_request(self, request):
         super().process_request(request)
+        if request.path_info.startswith(API_PREFIX):
+            # The API has no language prefix: its messages follow the language cookie, else
+            # Accept-Language (Django's middleware would keep English for unprefixed paths).
+            translation.activate(translation.get_language_from_request(request, check_path=False))
+            request.LANGUAGE_CODE = translation.get_language()
+            return None
         if request.method not in ("GET", "HEAD"):
             return None
         urlconf = getattr(request, "urlconf", settings.ROOT_URLCONF)

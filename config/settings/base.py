@@ -122,12 +122,18 @@ STORES_ARRIVAL_EARLY_MINUTES   30 (minutes before its slot "I'm here" is accepte
 STORES_STATUS_LINK_DAYS        30 (days after the slot a guest's pickup link works)
 ACCOUNT_EMAIL_CONFIRM_HOURS    24 (hours the link confirming a new e-mail address works)
 ACCOUNT_EMAIL_UNDO_DAYS        7 (days the previous address may undo an e-mail change)
+API_ACCESS_TOKEN_MINUTES       5 (minutes an app's access token works; README "API")
+API_REFRESH_TOKEN_DAYS         30 (days a refresh token works; each is used once)
+API_USER_RATE                  120/min (API requests per signed-in user)
+API_IP_RATE                    300/min (API requests per client IP, signed in or not)
+API_AUTH_RATE                  10/min (token requests per client IP)
 =============================  ==============================================
 
 Bad values stop start-up with an ImproperlyConfigured error naming the variable.
 """
 
 from .accounts import *  # noqa: F403
+from .api import *  # noqa: F403
 from .beat import *  # noqa: F403
 from .cache import *  # noqa: F403
 from .celery import *  # noqa: F403

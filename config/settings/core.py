@@ -168,6 +168,11 @@ INSTALLED_APPS = [
     "loyalty.apps.LoyaltyConfig",
     "loyalty.dashboard.apps.LoyaltyDashboardConfig",
     "stores.apps.StoresConfig",
+    # The API for apps and the site's scripts (shop/api, README "API").
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [

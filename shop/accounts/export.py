@@ -98,6 +98,7 @@ NOT_EXPORTED: dict[str, str] = {
     "loyalty.Segment": "the marketer who created it",
     "loyalty.Campaign": "the marketer who created it",
     "accounts.DataExport": "the exports themselves",
+    "token_blacklist.OutstandingToken": "an app's sign-in tokens: credentials (README, API)",
 }
 
 # Columns never written to a file: credentials, and what only staff should see.

@@ -17,9 +17,12 @@ from axes.backends import AxesStandaloneBackend
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.db.models import Max
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 def access_attempt_without_form_data(sender, instance: AccessAttempt, **kwargs) -> None:
@@ -84,11 +87,35 @@ def lockout_response(
         cool_off=get_cool_off(request),
     )
     wait_seconds = max((retry_at - timezone.now()).total_seconds(), 0)
+    minutes = max(math.ceil(wait_seconds / 60), 1)
+    if request.path_info.startswith("/api/"):
+        response = _api_lockout(retry_at, minutes)
+        response["Retry-After"] = str(math.ceil(wait_seconds))
+        return response
     response = render(
         request,
         "shop/security/locked_out.html",
-        {"retry_at": retry_at, "wait_minutes": max(math.ceil(wait_seconds / 60), 1)},
+        {"retry_at": retry_at, "wait_minutes": minutes},
         status=429,
     )
     response["Retry-After"] = str(math.ceil(wait_seconds))
     return response
+
+
+def _api_lockout(retry_at: dt.datetime, minutes: int) -> HttpResponse:
+    """The API's answer to a locked-out sign-in: the page's words in its error shape."""
+    from shop.api.errors import error_body
+
+    at = time_format(timezone.localtime(retry_at), "TIME_FORMAT")
+    message = " ".join(
+        (
+            _("Too many failed sign-in attempts"),
+            ngettext(
+                "Please try again in %(minutes)s minute, at %(time)s.",
+                "Please try again in %(minutes)s minutes, at %(time)s.",
+                minutes,
+            )
+            % {"minutes": minutes, "time": at},
+        )
+    )
+    return JsonResponse(error_body(code="locked_out", message=message), status=429)

@@ -309,6 +309,11 @@ def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
     product = {"product_slug": p.slug, "product_pk": p.pk}
     return {
         "stores-api:detail": lambda: {"slug": w.store_a.slug},
+        "api:product": lambda: {"pk": p.pk},
+        "api:store-choose": lambda: {"slug": w.store_a.slug},
+        "api:loyalty-redeem": lambda: {"pk": w.reward.pk},
+        "api:order": lambda: {"number": o.number},
+        "api:order-here": lambda: {"number": o.number},
         "pwa-manifest": lambda: {"language": "fr"},
         "stores-api:inventory-csv": lambda: {"slug": w.store_a.slug},
         "stores-api:inventory-json": lambda: {"slug": w.store_b.slug},
