@@ -25,10 +25,10 @@ from loyalty.models import Multiplier, PointsAdjustment, TierLevel
 from loyalty.selectors import (
     adjustments_decided,
     adjustments_pending,
+    earning_rule,
     member_at_counter,
 )
 from loyalty.services.adjustments import adjustment_decide, adjustment_request
-from loyalty.services.earning import earning_rule_ensure
 from loyalty.services.errors import LoyaltyError
 from loyalty.services.tiers import tier_levels_ensure, tier_offer_sync
 
@@ -40,7 +40,9 @@ class EarningRuleUpdateView(SuccessMessageMixin, generic.UpdateView):
     success_url = reverse_lazy("loyalty_dashboard:loyalty-rules")
 
     def get_object(self, queryset=None):
-        return earning_rule_ensure()
+        # The saved rule, or an unsaved one with the defaults that the form's save creates:
+        # showing the page writes nothing (docs/guarantees.md R40).
+        return earning_rule()
 
 
 class MultiplierListView(generic.ListView):
@@ -270,4 +272,6 @@ class CounterLimitsView(SuccessMessageMixin, generic.UpdateView):
     success_url = reverse_lazy("loyalty_dashboard:loyalty-counter-limits")
 
     def get_object(self, queryset=None):
-        return earning_rule_ensure()
+        # The saved rule, or an unsaved one with the defaults that the form's save creates:
+        # showing the page writes nothing (docs/guarantees.md R40).
+        return earning_rule()

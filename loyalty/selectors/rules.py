@@ -21,8 +21,8 @@ ROLLING_DAYS = 365
 
 def earning_rule() -> EarningRule:
     """The programme's earning rule: its row, or an unsaved one with the defaults until
-    something creates it (loyalty.services.earning.earning_rule_ensure: the dashboard,
-    the seeders). A read writes nothing."""
+    something saves it (the dashboard's rule forms, or
+    loyalty.services.earning.earning_rule_ensure in the seeders). A read writes nothing."""
     return EarningRule.objects.filter(pk=1).first() or EarningRule(pk=1)
 
 

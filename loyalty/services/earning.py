@@ -64,8 +64,8 @@ _ROUNDING: dict[str, str] = {
 
 def earning_rule_ensure() -> EarningRule:
     """The programme's earning rule, its row created with the defaults if missing (the
-    dashboard before it edits the rule, the seeders); loyalty.selectors.earning_rule
-    reads it without writing."""
+    seeders; the dashboard's forms save the unsaved default that
+    loyalty.selectors.earning_rule returns); earning_rule reads it without writing."""
     rule, _created = EarningRule.objects.get_or_create(pk=1)
     return rule
 

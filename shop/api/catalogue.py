@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Min
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -147,7 +148,13 @@ class ProductListView(ListAPIView):
             raise exceptions.ValidationError(
                 {field: [str(m) for m in messages] for field, messages in form.errors.items()}
             )
-        return products_search(query=form.query, sort=form.sort)
+        found = products_search(query=form.query, sort=form.sort)
+        # The site's listing reads ids and titles only (its cards come from a cache); the API
+        # answers every field of the serializer and the lowest price, in this one query.
+        found = found.defer(None)
+        if "min_price" not in found.query.annotations:
+            found = found.annotate(min_price=Min("stockrecords__price"))
+        return found
 
     def get_serializer_context(self) -> dict[str, Any]:
         store = _store_or_none(self.request.query_params.get("store"))

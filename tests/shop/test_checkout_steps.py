@@ -342,13 +342,13 @@ def test_delivery_address_country_defaults_to_the_shops(client, settings, shop_c
 def test_shop_country_must_be_a_two_letter_code(monkeypatch):
     from django.core.exceptions import ImproperlyConfigured
 
-    from config.settings import base
+    from config.settings import core
 
     monkeypatch.setenv("SHOP_COUNTRY", "France")
     with pytest.raises(ImproperlyConfigured, match="SHOP_COUNTRY must be an ISO 3166-1"):
-        base._country_from_env()
+        core.country_from_env()
     monkeypatch.setenv("SHOP_COUNTRY", "be")
-    assert base._country_from_env() == "BE"
+    assert core.country_from_env() == "BE"
 
 
 # --- Distances: from the shopper, never from a store --------------------------------------------
@@ -506,7 +506,9 @@ def test_the_time_step_costs_a_bounded_number_of_queries(client, django_assert_m
     with django_assert_max_num_queries(20):  # 19 measured with these two lines
         page = client.get(times_url(shop))
 
-    assert len(page.context["slots"]) > 200  # three days of 15-minute times, one query
+    # Today's times left plus two whole days of 95 times each (00:00-23:45), whatever the
+    # hour the test runs at: the page lists them all for the same queries.
+    assert len(page.context["slots"]) >= 2 * 95
 
 
 def test_the_pickup_steps_speak_french(client):

@@ -42,6 +42,7 @@ from shop.accounts.export import export_token_hash
 from shop.accounts.models import DataExport, EmailChange
 from shop.communication.models import OutboxMessage
 from stores.links import pickup_link_token
+from stores.sharing import shared_pass_create, shared_pass_token
 from tests.factories import category, product
 from tests.loyalty.factories import member_factory
 from tests.stores.factories import pickup_order, stock, store
@@ -195,6 +196,8 @@ def _role_users(store_a, store_b, shopper) -> dict:
 
 def _world() -> SimpleNamespace:
     from loyalty.models import Multiplier, Reward, RewardKind, TierLevel
+    from loyalty.services.gift_links import gift_link_create
+    from loyalty.services.ledger import points_credit
     from loyalty.services.segments import segment_save
     from loyalty.services.tiers import tier_levels_ensure
     from shop.payment.models import StripePayment
@@ -221,6 +224,15 @@ def _world() -> SimpleNamespace:
     w.shopper = member.user
     w.member = member
     w.pickup = pickup_order(w.store_a, user=w.shopper)
+    # A pass shared with a friend, and a link holding points for a friend: the GET of the
+    # friend's pages (and of the forms behind them) must write nothing either.
+    w.shared_pass_token = shared_pass_token(
+        shared=shared_pass_create(
+            pickup=w.pickup, user=w.shopper, friend_name="Paul", language="en", now=timezone.now()
+        )
+    )
+    points_credit(member=member, amount=500, reason="Order", idempotency_key="crawl-points")
+    w.gift_link = gift_link_create(sender=member, points=50, key="crawl-gift-link")
     w.order = w.pickup.order
     w.line = w.order.lines.first()
     w.note = w.order.notes.create(user=w.shopper, message="Ring twice")
@@ -318,6 +330,13 @@ def _kwargs(w: SimpleNamespace) -> dict[str, Callable[[], dict]]:
         "stores-api:inventory-csv": lambda: {"slug": w.store_a.slug},
         "stores-api:inventory-json": lambda: {"slug": w.store_b.slug},
         "stores:pickup-here": lambda: {"number": o.number},
+        "stores:pickup-share": lambda: {"number": o.number},
+        "stores:pickup-share-revoke": lambda: {"number": o.number},
+        "stores:friend-pass": lambda: {"token": w.shared_pass_token},
+        **{
+            f"loyalty:{name}": (lambda: {"token": w.gift_link.token})
+            for name in ("gift-link", "gift-link-accept", "gift-link-cancel")
+        },
         "stores:pickup-status": lambda: {"token": pickup_link_token(order_number=o.number)},
         "stores:detail": lambda: {"slug": w.store_a.slug},
         "stores:choose": lambda: {"slug": w.store_a.slug},
