@@ -24,6 +24,7 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from oscar.core.loading import get_model
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from loyalty.services.members import member_erase
 from shop.communication.models import (
@@ -132,6 +133,14 @@ def account_erase(*, user: AbstractBaseUser) -> None:
     consents_update(user=user, wanted=dict.fromkeys(Channel.values, False), source=ERASED_SOURCE)
     NotificationPreference.objects.filter(user=user).delete()
     PushSubscription.objects.filter(user=user).delete()
+    # The apps' sign-ins (README "API"): every refresh token still out is refused from now
+    # on, whatever else checks the account.
+    BlacklistedToken.objects.bulk_create(
+        [
+            BlacklistedToken(token=token)
+            for token in OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+        ]
+    )
 
     # What the account held for itself.
     UserAddress.objects.filter(user=user).delete()

@@ -47,6 +47,21 @@ def test_a_refresh_token_works_once_and_its_successor_works_next():
     assert next_one.status_code == 200
 
 
+def test_erasing_the_account_refuses_its_apps_refresh_tokens():
+    from shop.accounts.erasure import account_erase
+
+    user = customer()
+    client = APIClient()
+    refresh = _tokens(client).json()["refresh"]
+    other_app = _tokens(client).json()["refresh"]
+
+    account_erase(user=user)
+
+    for token in (refresh, other_app):
+        after = client.post(reverse("api:token-refresh"), {"refresh": token}, format="json")
+        assert (after.status_code, after.json()["code"]) == (401, "token_not_valid")
+
+
 def test_a_revoked_refresh_token_is_refused():
     customer()
     client = APIClient()
