@@ -219,6 +219,18 @@ class PickupStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+# Which states each state may be entered from (stores.services moves pickups along these;
+# Pickup's can_* properties read them, so the dashboard offers only what is allowed).
+ALLOWED_FROM: dict[str, set[str]] = {
+    PickupStatus.PREPARING: {PickupStatus.NEW},
+    PickupStatus.READY: {PickupStatus.NEW, PickupStatus.PREPARING},
+    PickupStatus.COLLECTED: {PickupStatus.READY},
+    PickupStatus.UNCOLLECTED: {PickupStatus.READY},
+    PickupStatus.CANCELLED: {PickupStatus.NEW, PickupStatus.PREPARING, PickupStatus.READY},
+}
+ACTIVE = (PickupStatus.NEW, PickupStatus.PREPARING, PickupStatus.READY)
+
+
 def new_pickup_code() -> str:
     # Six digits are easy to read out at a counter; guessing is rate-limited by
     # being bound to one order the staff member already has open.
@@ -246,6 +258,25 @@ class Pickup(models.Model):
 
     def __str__(self) -> str:
         return f"Pickup {self.order_id} at {self.store}"
+
+    def can_become(self, status: str) -> bool:
+        return self.status in ALLOWED_FROM[status]
+
+    @property
+    def can_prepare(self) -> bool:
+        return self.can_become(PickupStatus.PREPARING)
+
+    @property
+    def can_be_ready(self) -> bool:
+        return self.can_become(PickupStatus.READY)
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == PickupStatus.READY
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
 
 
 class StorePreference(models.Model):

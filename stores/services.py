@@ -21,7 +21,15 @@ from .messages import (
     pickup_event_type,
     pickup_message_context,
 )
-from .models import Pickup, PickupSlot, PickupStatus, Store, StorePreference
+from .models import (
+    ACTIVE,
+    ALLOWED_FROM,
+    Pickup,
+    PickupSlot,
+    PickupStatus,
+    Store,
+    StorePreference,
+)
 from .selectors import (
     SESSION_STORE_KEY,
     slots_available,
@@ -98,17 +106,10 @@ def pickup_create(
 
 # --- Pickup lifecycle --------------------------------------------------------------------
 
-# Which states each state may be entered from. Transitions are conditional
-# UPDATEs on the current status, so two members of staff clicking at once
-# cannot both move a pickup (the second gets PickupTransitionError).
-ALLOWED_FROM: dict[str, set[str]] = {
-    PickupStatus.PREPARING: {PickupStatus.NEW},
-    PickupStatus.READY: {PickupStatus.NEW, PickupStatus.PREPARING},
-    PickupStatus.COLLECTED: {PickupStatus.READY},
-    PickupStatus.UNCOLLECTED: {PickupStatus.READY},
-    PickupStatus.CANCELLED: {PickupStatus.NEW, PickupStatus.PREPARING, PickupStatus.READY},
-}
-ACTIVE = (PickupStatus.NEW, PickupStatus.PREPARING, PickupStatus.READY)
+# Transitions (models.ALLOWED_FROM) are conditional UPDATEs on the current status,
+# so two members of staff clicking at once cannot both move a pickup (the second
+# gets PickupTransitionError).
+
 QR_PREFIX = "SOLOMO-PICKUP"
 
 

@@ -16,7 +16,7 @@ from loyalty.models import Member, Tier
 from loyalty.selectors import earning_rule
 from loyalty.services.ledger import PastEarn, PastMovement, points_history_write
 from loyalty.services.members import luhn_check_digit
-from stores.selectors import PICKUP_SHIPPING_CODE
+from stores.selectors import PICKUP_SHIPPING_CODE, PickupStatus
 
 from .plan import (
     FIRST_NAMES,
@@ -219,7 +219,7 @@ class Batch:
                     order_id=order_id,
                     store_id=store[0],
                     code=f"{rng.randrange(1_000_000):06d}",
-                    status="cancelled" if cancelled else "collected",
+                    status=PickupStatus.CANCELLED if cancelled else PickupStatus.COLLECTED,
                     created_at=placed,
                     ready_at=None if cancelled else slot.starts_at,
                     collected_at=None if cancelled else slot.starts_at,

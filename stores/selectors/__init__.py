@@ -15,6 +15,7 @@
 """
 
 from ..constants import PICKUP_SHIPPING_CODE
+from ..models import PickupStatus
 from .baskets import store_can_serve, stores_for_basket
 from .choice import SESSION_STORE_KEY, chosen_store, chosen_store_for_request, home_stores
 from .distance import (
@@ -58,6 +59,7 @@ __all__ = [
     "NearbyStore",
     "OpeningState",
     "OrderAmounts",
+    "PickupStatus",
     "Slot",
     "chosen_store",
     "chosen_store_for_request",
