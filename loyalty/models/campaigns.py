@@ -28,6 +28,11 @@ class CampaignStatus(models.TextChoices):
     FINISHED = "finished", _("Finished")
 
 
+# The statuses a campaign may be paused or cancelled from (loyalty.services.campaigns).
+PAUSABLE = (CampaignStatus.SENDING, CampaignStatus.SCHEDULED)
+CANCELLABLE = (CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED)
+
+
 class CampaignRewardKind(models.TextChoices):
     NONE = "", _("No reward")
     POINTS = "points", _("Bonus points")
@@ -150,6 +155,22 @@ class Campaign(models.Model):
     @property
     def is_triggered(self) -> bool:
         return self.trigger != CampaignTrigger.ONCE
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == CampaignStatus.DRAFT
+
+    @property
+    def can_pause(self) -> bool:
+        return self.status in PAUSABLE
+
+    @property
+    def can_resume(self) -> bool:
+        return self.status == CampaignStatus.PAUSED
+
+    @property
+    def can_cancel(self) -> bool:
+        return self.status in CANCELLABLE
 
 
 class CampaignMessage(models.Model):

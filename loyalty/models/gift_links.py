@@ -116,3 +116,7 @@ class GiftLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sender_id}: {self.points} {self.status}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == GiftLinkStatus.OPEN

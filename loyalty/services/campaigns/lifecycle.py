@@ -134,7 +134,7 @@ def campaign_launch(*, campaign: Campaign, by: User | None = None) -> Campaign:
 def campaign_pause(*, campaign: Campaign) -> Campaign:
     """Stop taking new batches; messages already recorded are still delivered."""
     locked = campaign_lock(campaign)
-    if locked.status not in (CampaignStatus.SENDING, CampaignStatus.SCHEDULED):
+    if not locked.can_pause:
         raise CampaignError(_("Only a scheduled or sending campaign can be paused."))
     locked.status = CampaignStatus.PAUSED
     locked.save(update_fields=["status", "updated_at"])
@@ -145,7 +145,7 @@ def campaign_pause(*, campaign: Campaign) -> Campaign:
 def campaign_resume(*, campaign: Campaign) -> Campaign:
     """Go on from where the campaign was paused (or wait for its send time)."""
     locked = campaign_lock(campaign)
-    if locked.status != CampaignStatus.PAUSED:
+    if not locked.can_resume:
         raise CampaignError(_("Only a paused campaign can be resumed."))
     waiting = (
         locked.trigger == CampaignTrigger.ONCE
@@ -163,11 +163,7 @@ def campaign_resume(*, campaign: Campaign) -> Campaign:
 def campaign_cancel(*, campaign: Campaign) -> Campaign:
     """Stop for good; messages not yet handed to a provider are cancelled too."""
     locked = campaign_lock(campaign)
-    if locked.status not in (
-        CampaignStatus.SCHEDULED,
-        CampaignStatus.SENDING,
-        CampaignStatus.PAUSED,
-    ):
+    if not locked.can_cancel:
         raise CampaignError(_("Only a scheduled, sending or paused campaign can be cancelled."))
     locked.status = CampaignStatus.CANCELLED
     locked.finished_at = timezone.now()
