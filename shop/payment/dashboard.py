@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
+from shop.constants import PAYMENT_REVIEW
+
 from .models import StripePayment
 from .money import money_display
 from .refunds import RefundRefused, refund_create
@@ -107,7 +109,7 @@ def resolve(request, pk: int):
         if payment.order is not None:
             payment.order.notes.create(
                 user=request.user,
-                note_type="Payment review",
+                note_type=PAYMENT_REVIEW,
                 message=f"{payment.review_reason} -> {note}",
             )
         payment.needs_review = False

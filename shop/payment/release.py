@@ -32,6 +32,7 @@ from .refunds import RefundRefused, refund_create
 
 ConditionalOffer = get_model("offer", "ConditionalOffer")
 Order = get_model("order", "Order")
+OrderNote = get_model("order", "OrderNote")
 Voucher = get_model("voucher", "Voucher")
 VoucherApplication = get_model("voucher", "VoucherApplication")
 
@@ -47,7 +48,7 @@ def payment_order_release(payment: StripePayment, *, reason: str) -> None:
 def order_release(order, *, reason: str) -> None:
     """An unpaid order is cancelled; order_released (run by the status change, whoever
     makes it) gives back its stock, pickup slot, vouchers and points once."""
-    order.notes.create(note_type="System", message=reason)
+    order.notes.create(note_type=OrderNote.SYSTEM, message=reason)
     order.set_status(CANCELLED)
 
 
@@ -131,14 +132,14 @@ def order_cancelled_paid(order) -> StripeRefund | None:
                     )[:500],
                 )
                 order.notes.create(
-                    note_type="System",
+                    note_type=OrderNote.SYSTEM,
                     message=_("Cancelled; the card refund needs staff: %(problem)s")
                     % {"problem": problem},
                 )
             else:
                 assert refund is not None  # no problem: refund_create returned it
                 order.notes.create(
-                    note_type="System",
+                    note_type=OrderNote.SYSTEM,
                     message=_("Cancelled; %(amount)s refunded to the card.")
                     % {"amount": money_display(refund.amount, payment.currency)},
                 )
