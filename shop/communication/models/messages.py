@@ -114,15 +114,20 @@ class OutboxMessage(models.Model):
         return f"#{self.pk} {self.event_code or '-'} {self.channel} to {self.recipient}"
 
     @property
+    def is_unknown(self) -> bool:
+        return self.status == self.Status.UNKNOWN
+
+    @property
+    def awaits_staff(self) -> bool:
+        """A dead letter, or a message whose delivery is unknown: only staff move it on."""
+        return self.status in (self.Status.FAILED, self.Status.UNKNOWN)
+
+    @property
     def can_retry(self) -> bool:
         """Staff may retry a dead letter, or send again a message whose delivery is unknown,
         if its content rendered and holds no secret (a stale reset link or pickup code must
         not be sent again: the customer asks for a new one)."""
-        return (
-            self.status in (self.Status.FAILED, self.Status.UNKNOWN)
-            and not self.has_secret
-            and bool(self.body or self.html)
-        )
+        return self.awaits_staff and not self.has_secret and bool(self.body or self.html)
 
 
 class DeliveryAttempt(models.Model):
