@@ -33,7 +33,7 @@ from loyalty.services.earning import (
 )
 from loyalty.services.landings import utm_landings_attach
 from loyalty.services.members import member_enrol
-from loyalty.services.redemption import order_redemption_reverse
+from loyalty.services.redemption import order_points_settled, order_redemption_reverse
 from loyalty.services.referrals import REFERRAL_SESSION_KEY, ReferralRefused, referral_apply
 from loyalty.services.tiers import tier_review
 from stores.signals import pickup_cancelled, pickup_collected
@@ -68,7 +68,9 @@ def _pickup_cancelled(sender, pickup, order, status, **kwargs):
 
 @receiver(order_status_changed, dispatch_uid="loyalty-order-status-changed")
 def _order_status_changed(sender, order, old_status, new_status, **kwargs):
-    if new_status in settings.LOYALTY_VOID_ORDER_STATUSES:
+    # An order whose points were settled already (the shop's cancellation gives them
+    # back itself, in its lock order) is left alone: nothing is done twice.
+    if new_status in settings.LOYALTY_VOID_ORDER_STATUSES and not order_points_settled(order=order):
         order_points_void(order=order)
         # Points used to pay for the order come back, once.
         order_redemption_reverse(

@@ -205,11 +205,21 @@ def _order_lines(pickup: Pickup) -> list:
 def pickup_cancel(
     *, pickup: Pickup, now: dt.datetime, status: PickupStatus = PickupStatus.CANCELLED
 ) -> Pickup:
-    """Cancelled (or uncollected): the stock allocation and the slot place are released."""
+    """Cancelled (or uncollected): the stock allocation and the slot place are released,
+    then `pickup_cancelled` is sent, for what other apps give back."""
+    pickup_release(pickup=pickup, now=now, status=status)
+    pickup_cancelled.send(sender=Pickup, pickup=pickup, order=pickup.order, status=status)
+    return pickup
+
+
+def pickup_release(
+    *, pickup: Pickup, now: dt.datetime, status: PickupStatus = PickupStatus.CANCELLED
+) -> Pickup:
+    """The pickup closes and its stock allocation and slot place are released, sending no
+    signal: for a caller that gives back the rest itself (the shop's order cancellation)."""
     _transition(pickup, status, closed_at=now, customer_arrived_at=None)
     stock_release_lines(lines=_order_lines(pickup))
     PickupSlot.objects.filter(pk=pickup.slot_id, booked__gt=0).update(booked=F("booked") - 1)
-    pickup_cancelled.send(sender=Pickup, pickup=pickup, order=pickup.order, status=status)
     return pickup
 
 

@@ -30,7 +30,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from loyalty.models import EntryKind, Member, PointsEntry
+from loyalty.models import EntryKind, Member, PendingEarn, PendingStatus, PointsEntry
 from loyalty.selectors import redemption_rule
 from loyalty.services.errors import LoyaltyError
 from loyalty.services.ledger import (
@@ -138,6 +138,16 @@ def order_redemption_reverse(*, order_number: str, reason: str) -> list[PointsEn
         if (reversal := redemption_give_back(debit=debit, reason=reason)) is not None:
             given.append(reversal)
     return given
+
+
+def order_points_settled(*, order) -> bool:
+    """Nothing left to take or give back for a cancelled order: its pending points are
+    cancelled (or it had none) and every point spent on it came back. A read, no lock."""
+    if PendingEarn.objects.filter(order=order).exclude(status=PendingStatus.CANCELLED).exists():
+        return False
+    return all(
+        entry_reversed_points(debit) >= abs(debit.amount) for debit in _order_debits(order.number)
+    )
 
 
 def order_redemption_refund(

@@ -3,19 +3,17 @@ cancelled (by us or by staff) gives everything back; a paid order cancelled by s
 refunded and gives everything back; a prepaid pickup that is cancelled or left uncollected
 from the store's queue is put in front of staff for its refund."""
 
-from django.db import transaction
 from django.db.models import F
 from django.dispatch import receiver
 from django.utils.translation import gettext as _
 from oscar.apps.order.signals import order_status_changed
 from oscar.core.loading import get_model
 
-from shop.constants import AWAITING_PAYMENT, CANCELLED, PAYMENT_REVIEW
+from shop.constants import CANCELLED
+from shop.orders.cancellation import order_cancel
 from stores.signals import pickup_cancelled, pickup_collected
 
-from . import release
 from .constants import PAID_AT_PICKUP_EVENT
-from .intents import card_payment_abandon
 from .methods import AT_PICKUP
 from .models import PaymentStatus, StripePayment
 
@@ -36,35 +34,13 @@ def _pickup_collected(sender, pickup, order, collected_at, **kwargs):
         )
 
 
-@receiver(order_status_changed, dispatch_uid="payment-order-cancelled-paid")
-def _order_cancelled_paid(sender, order, old_status, new_status, **kwargs):
-    # Staff cancel a paid order (Oscar's order page): refund it and give everything back.
-    if new_status == CANCELLED and old_status in release.PAID_OPEN:
-        release.order_cancelled_paid(order)
-
-
-@receiver(order_status_changed, dispatch_uid="payment-order-cancelled-unpaid")
-def _order_cancelled_unpaid(sender, order, old_status, new_status, **kwargs):
-    if new_status != CANCELLED or old_status not in (
-        AWAITING_PAYMENT,
-        PAYMENT_REVIEW,
-    ):
-        return
-    release.order_released(order)
-    payment = StripePayment.objects.filter(order=order).first()
-    if payment is None:
-        return
-    if payment.status == PaymentStatus.SUCCEEDED:
-        # Money was received (held for review): staff decide on the refund.
-        StripePayment.objects.filter(pk=payment.pk).update(
-            needs_review=True,
-            review_reason=_("Order cancelled after its payment was received: refund it."),
-        )
-    elif payment.status != PaymentStatus.CANCELED:
-        # Cancelled on Oscar's order page: the card must not be charged any more. If Stripe
-        # cannot be reached now, reconciliation cancels it later.
-        pi = payment.payment_intent_id
-        transaction.on_commit(lambda: card_payment_abandon(payment_intent_id=pi))
+@receiver(order_status_changed, dispatch_uid="order-cancelled")
+def _order_cancelled(sender, order, old_status, new_status, **kwargs):
+    # Whoever cancels (Oscar's order page, order_release): the work is done once, by
+    # order_cancel, in the lock order. A paid card order's refund is sent once the change
+    # commits, with no row locked (docs/architecture.md, "Lock order").
+    if new_status == CANCELLED:
+        order_cancel(order, old_status=old_status)
 
 
 @receiver(pickup_cancelled, dispatch_uid="payment-pickup-cancelled")

@@ -170,7 +170,7 @@ def refund_create(
     Raises RefundRefused with a message for staff; whatever it recorded stays recorded.
     """
     with transaction.atomic():
-        earlier, attempt, done = _refund_reserve(
+        earlier, attempt, done = refund_reserve(
             payment=payment, amount=amount, user=user, reason=reason, token=token
         )
     if done is not None:
@@ -178,7 +178,7 @@ def refund_create(
     if earlier is not None:
         return refund_attempt_complete(earlier)
     assert attempt is not None
-    return _refund_finish(attempt, replay=False)
+    return refund_finish(attempt, replay=False)
 
 
 def refund_attempt_complete(attempt: StripeRefund) -> RefundResult:
@@ -186,7 +186,7 @@ def refund_attempt_complete(attempt: StripeRefund) -> RefundResult:
     the refund it made, or makes it now if it never got the request), and record it."""
     current = StripeRefund.objects.get(pk=attempt.pk)
     if current.status in UNCONFIRMED:
-        return _refund_finish(current, replay=True)
+        return refund_finish(current, replay=True)
     if current.status in REFUND_DONE:  # confirmed meanwhile (webhook, another request)
         return RefundResult(current, completed_earlier=True)
     raise RefundRefused(
@@ -194,11 +194,12 @@ def refund_attempt_complete(attempt: StripeRefund) -> RefundResult:
     )
 
 
-def _refund_reserve(
+def refund_reserve(
     *, payment, amount, user, reason, token
 ) -> tuple[StripeRefund | None, StripeRefund | None, StripeRefund | None]:
-    """Step 1, under the payment's lock: (an earlier attempt to complete, the attempt
-    recorded for this refund, the refund already made with this key); one is set."""
+    """Step 1, under the payment's lock, in the caller's transaction: (an earlier attempt
+    to complete, the attempt recorded for this refund, the refund already made with this
+    key); one is set. The attempt is sent by refund_finish once that transaction commits."""
     payment = StripePayment.objects.select_for_update().get(pk=payment.pk)
     lost = Q(status=StripeRefund.REQUESTED) | Q(
         status=StripeRefund.SENDING, created_at__lt=timezone.now() - ATTEMPT_LOST_AFTER
@@ -244,7 +245,7 @@ def _refund_reserve(
     return None, attempt, None
 
 
-def _refund_finish(attempt: StripeRefund, *, replay: bool) -> RefundResult:
+def refund_finish(attempt: StripeRefund, *, replay: bool) -> RefundResult:
     """Steps 2 and 3 of `attempt` (committed): ask Stripe, then record its answer."""
     payment = attempt.payment
     try:

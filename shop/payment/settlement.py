@@ -30,12 +30,12 @@ from django.utils.translation import gettext as _
 from oscar.core.loading import get_class, get_model
 
 from shop.constants import AWAITING_PAYMENT, PAID, PAYMENT_REVIEW
+from shop.orders.cancellation import payment_order_release
 
 from . import gateway
 from .constants import PAID_EVENT
 from .models import PaymentStatus, StripePayment
 from .money import from_minor
-from .release import payment_order_release
 
 if TYPE_CHECKING:
     from oscar.apps.order.models import Order

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from django.db import connections
 from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from oscar.core.loading import get_model
 
@@ -20,12 +21,14 @@ from shop.payment.refunds import RefundRefused, RefundResult, refund_create
 from tests.concurrency import sessions_in_transaction
 from tests.fake_stripe import FakeStripe
 from tests.shop.payment.helpers import (
+    FINANCE,
     NOTHING,
     deliver,
     delivery_checkout,
     paid_delivery_order,
     pay_url,
     place_order,
+    staff_client,
     stripe_api,
 )
 
@@ -100,6 +103,33 @@ def test_a_refund_is_asked_of_stripe_with_nothing_locked_and_its_amount_set_asid
     assert list(
         order.payment_events.filter(event_type__name="Refunded").values_list("amount", flat=True)
     ) == [Decimal("20.00")]
+
+
+def test_a_paid_order_cancelled_by_staff_is_refunded_after_its_cancellation_commits(fake_stripe):
+    order, payment = paid_delivery_order(Client(), fake_stripe)  # 25.00 EUR
+    staff = staff_client(*FINANCE, "order.change_order")
+
+    def cancel():
+        return staff.post(
+            reverse("dashboard:order-detail", kwargs={"number": order.number}),
+            {"order_action": "change_order_status", "new_status": "Cancelled"},
+        )
+
+    def look():
+        status = Order.objects.get(pk=order.pk).status
+        return sessions_in_transaction(), status, refunds_recorded()
+
+    response, (open_transactions, status, recorded) = while_stripe_holds(
+        fake_stripe, "POST", "/v1/refunds", cancel, look
+    )
+
+    assert getattr(response, "status_code", response) == 302
+    assert open_transactions == 0
+    # The cancellation committed, its refund reserved, before Stripe was asked.
+    assert (status, recorded) == ("Cancelled", [("sending", Decimal("25.000"))])
+    assert refunds_recorded() == [("succeeded", Decimal("25.000"))]
+    payment.refresh_from_db()
+    assert (payment.amount_refunded, payment.needs_review) == (Decimal("25.000"), False)
 
 
 def test_a_refund_webhook_reads_stripe_before_it_records_or_locks_anything(
