@@ -221,7 +221,8 @@ class Remote:
 
 
 def measure(remotes: list[Remote], args) -> dict:
-    pages = list(remotes[0].pages)
+    wanted = [word for word in args.pages.split(",") if word]
+    pages = [p for p in remotes[0].pages if not wanted or any(word in p for word in wanted)]
     samples = {side.name: {page: [] for page in pages} for side in remotes}
     failed: dict[tuple[str, str], int] = {}
     loads = [os.getloadavg()[0]]
@@ -250,7 +251,11 @@ def measure(remotes: list[Remote], args) -> dict:
             elif times:
                 row.update(median=statistics.median(times), p95=percentile(times, 0.95))
             results[side.name][page] = row
-    return {"pages": remotes[0].pages, "results": results, "load_1min": loads}
+    return {
+        "pages": {page: remotes[0].pages[page] for page in pages},
+        "results": results,
+        "load_1min": loads,
+    }
 
 
 def table(report: dict) -> str:
@@ -311,7 +316,7 @@ def orchestrate(args) -> None:
         seconds=round(time.monotonic() - started),
         cpus=os.cpu_count(),
         counts=counts,
-        options={k: getattr(args, k) for k in ("runs", "requests", "warmup", "redis")},
+        options={k: getattr(args, k) for k in ("runs", "requests", "warmup", "redis", "pages")},
     )
     text = table(report)
     print(text)
@@ -329,6 +334,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--redis", default="", help="Redis URL for every side's cache")
     parser.add_argument("--label", default="", help="suffix of the results file")
+    parser.add_argument("--pages", default="", help="only pages naming one of these, a,b,...")
     parser.add_argument("--explain", action="store_true", help="print our search plans only")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()

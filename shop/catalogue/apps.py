@@ -12,10 +12,12 @@ class CatalogueConfig(apps.CatalogueConfig):
     def ready(self):
         super().ready()
         from .cards import receivers_connect
+        from .product_page import receivers_connect as page_receivers_connect
         from .translation import TRANSLATED_FIELDS, original_columns_keep_english
 
         # Cached product cards are retired when what they show changes.
         receivers_connect()
+        page_receivers_connect()
 
         for model in TRANSLATED_FIELDS:
             pre_save.connect(

@@ -63,14 +63,13 @@ def _version_key(product_id: int) -> str:
 
 
 @memoised
-def _templates_hash() -> str:
-    sources = "".join(
-        cast(DjangoTemplate, get_template(name)).template.source for name in CARD_TEMPLATES
-    )
+def templates_hash(names: tuple[str, ...]) -> str:
+    """A short hash of these templates' sources, part of the keys of what they render."""
+    sources = "".join(cast(DjangoTemplate, get_template(name)).template.source for name in names)
     return hashlib.sha1(sources.encode(), usedforsecurity=False).hexdigest()[:12]
 
 
-def _versions(product_ids: Iterable[int]) -> tuple[str, dict[int, str]]:
+def product_versions(product_ids: Iterable[int]) -> tuple[str, dict[int, str]]:
     """The global version and each product's card version, new tokens for missing ones."""
     keys = {_version_key(pk): pk for pk in product_ids}
     found = cache.get_many([_GLOBAL_KEY, *keys])
@@ -117,9 +116,9 @@ def cards_html(request: Any, product_ids: Sequence[int], *, eager: int = 0) -> l
     from stores.selectors import chosen_store_for_request
 
     store = chosen_store_for_request(request)
-    general, versions = _versions(product_ids)
+    general, versions = product_versions(product_ids)
     shared = (
-        f"{_PREFIX}:{general}:{_templates_hash()}:{translation.get_language()}"
+        f"{_PREFIX}:{general}:{templates_hash(CARD_TEMPLATES)}:{translation.get_language()}"
         f":{store.partner_id if store is not None else 0}"
     )
 

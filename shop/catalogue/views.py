@@ -1,11 +1,13 @@
-"""Oscar's product page, with what it reads loaded with the product and no database write
-(bench/README.md, "pages_at_size.py"). Oscar's own view read the product's images twice,
-its stock records three times and its attribute values twice, one query each time, and
-its analytics receiver wrote one to three rows per view."""
+"""Oscar's product page, with what it reads loaded with the product, its shared parts
+from the cache and no database write (bench/README.md, "pages_at_size.py"). Oscar's own
+view read the product's images twice, its stock records three times and its attribute
+values twice, one query each time, rendered everything on every view, and its analytics
+receiver wrote one to three rows per view."""
 
 from oscar.apps.catalogue import views as oscar_views
 from oscar.core.loading import get_class, get_model
 
+from .product_page import product_page
 from .product_views import product_view_record
 
 Product = get_model("catalogue", "Product")
@@ -14,9 +16,21 @@ CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
 
 class ProductDetailView(oscar_views.ProductDetailView):
     def get_queryset(self):
-        # Oscar's base_queryset: the class, its options, variants, stock records, images;
-        # and the attribute values the page's table and its JSON-LD brand read.
-        return Product.objects.base_queryset().select_related("parent").prefetch_attribute_values()
+        # What every view renders: the class, the parent (a variant's URL and title), the
+        # stock records (Oscar's strategy, for the "Add to basket" form), and whether the
+        # product has options (Oscar's annotations). What the shared parts read is fetched
+        # only when they are not cached (shop/catalogue/product_page.py).
+        return (
+            Product.objects.base_queryset()
+            .prefetch_related(None)
+            .prefetch_related("stockrecords")
+            .select_related("parent")
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["product_page"] = product_page(self.request, self.object)
+        return context
 
     def send_signal(self, request, response, product):
         """What Oscar's two `product_viewed` receivers do: the recently viewed cookie

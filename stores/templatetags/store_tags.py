@@ -161,14 +161,7 @@ def _brand(product: Any) -> str:
     return found.value_as_text if found is not None else ""
 
 
-@register.simple_tag
-def product_jsonld(request: HttpRequest, product: Any) -> str:
-    """The product's schema.org JSON-LD (README "Open data for local search") in a data
-    block carrying the response's CSP nonce, escaped as Django's json_script does.
-
-    Three queries whatever the number of stores: the stores' stock records with their
-    stores, the images, the brand.
-    """
+def _jsonld(product: Any) -> str:
     brand = _brand(product)
     images = [image.original.url for image in product.get_all_images() if image.original]
     data = schema_org_product(
@@ -177,8 +170,22 @@ def product_jsonld(request: HttpRequest, product: Any) -> str:
         image_urls=images,
         brand=brand,
     )
+    return json_for_script(data)
+
+
+@register.simple_tag
+def product_jsonld(request: HttpRequest, product: Any, page: Any = None) -> str:
+    """The product's schema.org JSON-LD (README "Open data for local search") in a data
+    block carrying the response's CSP nonce, escaped as Django's json_script does.
+
+    Three queries whatever the number of stores: the stores' stock records with their
+    stores, the images, the brand. None when the product page's cached parts (`page`, the
+    shop's ProductPage: its `part(name, render)`) have the data; the nonce is the
+    response's own either way.
+    """
+    data = page.part("jsonld", lambda: _jsonld(product)) if page else _jsonld(product)
     return format_html(
         '<script type="application/ld+json" nonce="{}">{}</script>',
         getattr(request, "csp_nonce", ""),
-        mark_safe(json_for_script(data)),  # noqa: S308 (json_for_script escapes <, >, &)
+        mark_safe(data),  # noqa: S308 (json_for_script escapes <, >, &)
     )

@@ -14,3 +14,11 @@ def product_view_writes(*, signed_in: bool) -> int:
     if settings.REDIS_URL:
         return 0
     return 10 if signed_in else 3
+
+
+def product_page_retire(product) -> None:
+    """Retire the product page's cached parts (shop/catalogue/product_page.py), so that the
+    next view renders them again: what a changed product, stock record or image does."""
+    from shop.catalogue.cards import card_versions_bump
+
+    card_versions_bump([product.pk])

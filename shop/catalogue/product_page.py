@@ -1,0 +1,162 @@
+"""The product page's shared parts, rendered once per product version, store and language
+and reused from the cache (bench/README.md, "pages_at_size.py").
+
+What the page shows of the product itself is the same for every shopper who chose the same
+store and reads the same language: the breadcrumbs, the gallery, the title, price and
+availability (Oscar's strategy reads the chosen store's stock record), the stock in nearby
+stores, the rating, the variants, the description and information table, and the JSON-LD.
+Those parts are the `{% page_part %}` blocks of `oscar/catalogue/detail.html` and the JSON-LD,
+cached under a key that names:
+
+- the product's card version (shop/catalogue/cards.py), replaced whenever a row these parts
+  read is saved or deleted: the product or a variant, a stock record (Oscar's allocations
+  at checkout included), an image, its options, and, connected below, its attribute values,
+  its categories and its reviews;
+- the cards' global version, replaced when stores, partners, product classes, options or,
+  connected below, categories change (the breadcrumbs show a category's ancestors);
+- the chosen store's partner (none: Oscar's default stock record), the language, the host
+  (links are absolute) and a hash of the templates' sources.
+
+What is per shopper stays out of the fragments and is rendered on every request: the
+"Add to basket" and stock alert forms (CSRF token, the shopper's alert), the wish list
+menu, "Write a review", the staff link, the reviews with their purchase badges (an order
+collected later changes a badge), the recommendation shelves (their cards come from the
+card cache) and the recently viewed products. The JSON-LD's data is cached, not its
+`<script>` tag, which carries the response's CSP nonce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import prefetch_related_objects
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import translation
+from oscar.core.loading import get_model
+
+from .cards import card_versions_bump, product_versions, templates_hash
+
+# The templates whose output the fragments hold: a deploy that changes one of them keys
+# the page anew instead of showing the old fragments.
+PAGE_TEMPLATES = (
+    "oscar/catalogue/detail.html",
+    "oscar/catalogue/partials/gallery.html",
+    "oscar/catalogue/partials/stock_record.html",
+    "oscar/catalogue/partials/review_rating.html",
+    "stores/partials/product_stores.html",
+    "shop/partials/share_button.html",
+)
+_PREFIX = "shop:product-page"
+
+
+# The page's cached parts, each a `{% page_part "name" %}` of the template but the JSON-LD
+# (stores' `product_jsonld` tag).
+PARTS = ("breadcrumbs", "gallery", "main", "variants", "share", "details", "jsonld")
+
+
+@dataclass
+class ProductPage:
+    """What the product view adds to its context as `product_page`: the parts' key and
+    lifetime, the number of approved reviews (cached with them: the reviews section, which
+    is not, starts with it), and the parts found in the cache, all read at once."""
+
+    key: str
+    seconds: int
+    reviews: int
+    found: dict[str, str] = field(default_factory=dict)
+
+    def part(self, name: str, render: Callable[[], str]) -> str:
+        """The cached part `name`, or `render()`'s output, then cached."""
+        if name not in self.found:
+            self.found[name] = render()
+            cache.set(f"{_PREFIX}:{self.key}:{name}", self.found[name], self.seconds)
+        return self.found[name]
+
+
+def product_page(request: Any, product: Any) -> ProductPage:
+    """The shared parts of `product`'s page for this request, read from the cache in one
+    round trip. When they are not there (first view of this version, store and language),
+    the product's rows they read are fetched now, a fixed number of queries, rather than
+    one at a time while rendering."""
+    from stores.selectors import chosen_store_for_request
+
+    general, versions = product_versions([product.pk])
+    store = chosen_store_for_request(request)
+    key = ":".join(
+        (
+            request.get_host(),  # the share links and JSON-LD URLs are absolute
+            general,
+            versions[product.pk],
+            templates_hash(PAGE_TEMPLATES),
+            translation.get_language() or "",
+            str(store.partner_id if store is not None else 0),
+        )
+    )
+    seconds = settings.PRODUCT_CARD_CACHE_SECONDS
+    keys = {f"{_PREFIX}:{key}:{name}": name for name in ("reviews", *PARTS)}
+    found = {keys[k]: value for k, value in cache.get_many(list(keys)).items()}
+    reviews = found.pop("reviews", None)
+    if reviews is None or len(found) < len(PARTS):
+        related = ["images", "children__stockrecords"] if product.is_parent else ["images"]
+        prefetch_related_objects([product], *related)
+    if reviews is None:
+        reviews = product.num_approved_reviews
+        cache.set(f"{_PREFIX}:{key}:reviews", reviews, seconds)
+    return ProductPage(key=key, seconds=seconds, reviews=reviews, found=found)
+
+
+# --- What retires the fragments, besides what retires the cards -------------------------
+
+
+def _product_row_changed(sender, instance, **kwargs) -> None:
+    """A category link or a review of a product changed."""
+    card_versions_bump([instance.product_id])
+
+
+def _attribute_value_changed(sender, instance, **kwargs) -> None:
+    """A variant's page shows its parent's attributes (the JSON-LD's brand) too."""
+    product = get_model("catalogue", "Product")
+    children = product.objects.filter(parent_id=instance.product_id).values_list("pk", flat=True)
+    card_versions_bump([instance.product_id, *children])
+
+
+def _product_categories_changed(sender, instance, pk_set, reverse, **kwargs) -> None:
+    if reverse:  # category.product_set changed: the products are in pk_set
+        card_versions_bump(pk_set or (), everything=pk_set is None)
+    else:
+        card_versions_bump([instance.pk])
+
+
+def _categories_changed(sender, **kwargs) -> None:
+    card_versions_bump(everything=True)
+
+
+def receivers_connect() -> None:
+    """Called by the catalogue app's ready()."""
+    product_category = get_model("catalogue", "ProductCategory")
+    for signal in (post_save, post_delete):
+        signal.connect(
+            _attribute_value_changed,
+            sender=get_model("catalogue", "ProductAttributeValue"),
+            dispatch_uid="product-page-attribute-value",
+        )
+        for label in (("catalogue", "ProductCategory"), ("reviews", "ProductReview")):
+            signal.connect(
+                _product_row_changed,
+                sender=get_model(*label),
+                dispatch_uid=f"product-page-{label[1].lower()}",
+            )
+        signal.connect(
+            _categories_changed,
+            sender=get_model("catalogue", "Category"),
+            dispatch_uid="product-page-category",
+        )
+    m2m_changed.connect(
+        _product_categories_changed,
+        sender=product_category,
+        dispatch_uid="product-page-categories-m2m",
+    )
