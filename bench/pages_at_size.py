@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pages_at_size.py                         # builds solomo_size_10k once
     .venv/bin/python bench/pages_at_size.py --runs 7 --requests 20 --label after
+    .venv/bin/python bench/pages_at_size.py --http    # over HTTP with gunicorn too
 
 The catalogue comes from bench/catalogue_size.py (same options: --reuse-db, --products, ...).
 Three processes, one per side, each with Django's test client in-process (DEBUG off):
@@ -15,7 +16,9 @@ Each side warms every page up, then for each of --runs runs, page by page, every
 turn (the order rotates with the run) makes --requests requests: the sides share the
 machine's load alike. Per page and side: median and p95 of the request times, the SQL
 queries of one more request and the product cards in its HTML. Results go to
-bench/results/pages-at-size-<date>[-label].json and a table to stdout.
+bench/results/pages-at-size-<date>[-label].json and a table to stdout. With --http, each
+side is also served by gunicorn and asked over HTTP in the same runs (bench/pages_http.py):
+a second table, and "-http" in the file's name.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -90,24 +94,42 @@ def pages_choose() -> dict[str, tuple[str, str, str]]:
         "member page": ("member", "GET", "/loyalty/"),
         "store locator": ("guest", "GET", "/stores/"),
         "stores API": ("guest", "GET", STORES_API),
+        "dashboard home, staff": ("staff", "GET", "/dashboard/"),
     }
 
 
+STAFF_EMAIL = "admin@solomo.example"  # seed_demo's administrator (shop/demo/people.py)
+
+
+def client_signed_in(kind: str):
+    """A test client signed in as `kind`: "member" (a generated member who chose the first
+    store) or "staff" (seed_demo's administrator)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from oscar.core.loading import get_model
+
+    client = Client()
+    if kind == "staff":
+        client.force_login(get_user_model().objects.get(email=STAFF_EMAIL))
+        return client
+    member = get_model("loyalty", "Member").objects.filter(user__email__startswith="pop")
+    client.force_login(member.order_by("pk").first().user)
+    store = get_model("stores", "Store").objects.order_by("pk").first()
+    client.post(f"/stores/{store.slug}/choose/", {"next": "/"})
+    return client
+
+
 class Side:
-    """The test clients of one side: a guest, a signed-in member with a chosen store, and a
-    guest whose basket is new at each run."""
+    """The test clients of one side: a guest, a signed-in member with a chosen store, a
+    member of staff, and a guest whose basket is new at each run."""
 
     def __init__(self):
         from django.test import Client
-        from oscar.core.loading import get_model
 
         self.pages = pages_choose()
         self.guest = Client()
-        self.member = Client()
-        member = get_model("loyalty", "Member").objects.filter(user__email__startswith="pop")
-        self.member.force_login(member.order_by("pk").first().user)
-        store = get_model("stores", "Store").objects.order_by("pk").first()
-        self.member.post(f"/stores/{store.slug}/choose/", {"next": "/"})
+        self.member = client_signed_in("member")
+        self.staff = client_signed_in("staff")
         self.basket = Client()
 
     def request(self, name: str):
@@ -183,6 +205,10 @@ def worker() -> None:
             answer = side.timed(command["timed"], command["count"])
         elif "plans" in command:
             answer = plans()
+        elif "kinds" in command:  # for bench/pages_http.py: who asks for each page, how
+            answer = {k: v[:2] for k, v in side.pages.items()}
+        elif "cookies" in command:  # a new session of that kind, for bench/pages_http.py
+            answer = {k: v.value for k, v in client_signed_in(command["cookies"]).cookies.items()}
         else:
             answer = side.counted(command["counted"])
         print(json.dumps(answer), flush=True)
@@ -289,6 +315,17 @@ def table(report: dict) -> str:
     return "\n".join(lines)
 
 
+def side_env(env: dict[str, str], name: str) -> dict[str, str]:
+    """One side's environment: with --redis, a Redis database of its own (the one named, the
+    next, the one after), so that no side reads another's cached cards, pages or menus."""
+    env = {**env, **SIDES[name]}
+    if env.get("REDIS_URL"):
+        parts = urlsplit(env["REDIS_URL"])
+        database = int(parts.path.strip("/") or 0) + list(SIDES).index(name)
+        env["REDIS_URL"] = urlunsplit(parts._replace(path=f"/{database}"))
+    return env
+
+
 def orchestrate(args) -> None:
     database_url, data_dir, counts = catalogue_ensure(args)
     # With --redis, every side caches there (and Celery tasks are queued, not run: the
@@ -301,26 +338,39 @@ def orchestrate(args) -> None:
             print(f"### {name}\n\n```\n{plan}\n```\n")
         ours.close()
         return
-    remotes = [Remote(name, env) for name in SIDES]
+    remotes = [Remote(name, side_env(env, name)) for name in SIDES]
+    servers: list = []  # --http: each side served by gunicorn too (bench/pages_http.py)
     try:
         for remote in remotes[1:]:
             if remote.pages != remotes[0].pages:
                 raise SystemExit(f"{remote.name} chose other pages: {remote.pages}")
-        report = measure(remotes, args)
+        if args.http:
+            from bench.pages_http import HttpSide
+
+            for remote in remotes:
+                servers.append(HttpSide(remote, side_env(env, remote.name)))
+        report = measure(remotes + servers, args)
     finally:
-        for remote in remotes:
-            remote.close()
+        for side in remotes + servers:
+            side.close()
     now = dt.datetime.now(dt.UTC)
     report.update(
         when=now.isoformat(timespec="seconds"),
         seconds=round(time.monotonic() - started),
         cpus=os.cpu_count(),
         counts=counts,
-        options={k: getattr(args, k) for k in ("runs", "requests", "warmup", "redis", "pages")},
+        options={
+            k: getattr(args, k) for k in ("runs", "requests", "warmup", "redis", "pages", "http")
+        },
     )
     text = table(report)
+    if args.http:
+        from bench.pages_http import http_split
+
+        text += "\n\nOver HTTP, gunicorn with one sync worker per side:\n\n"
+        text += table(http_split(report))
     print(text)
-    label = f"-{args.label}" if args.label else ""
+    label = ("-http" if args.http else "") + (f"-{args.label}" if args.label else "")
     path = ROOT / "bench" / "results" / f"pages-at-size-{now:%Y-%m-%d}{label}.json"
     path.write_text(json.dumps({**report, "table": text}, indent=1))
     log(f"written to {path.relative_to(ROOT)}; load {report['load_1min']}")
@@ -336,6 +386,7 @@ def main() -> None:
     parser.add_argument("--label", default="", help="suffix of the results file")
     parser.add_argument("--pages", default="", help="only pages naming one of these, a,b,...")
     parser.add_argument("--explain", action="store_true", help="print our search plans only")
+    parser.add_argument("--http", action="store_true", help="over HTTP with gunicorn too")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
