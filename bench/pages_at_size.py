@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.catalogue_size import arguments_add, catalogue_ensure, environment  # noqa: E402
+from bench.checkout_round_trip import CHECKOUT_PAGE, CHECKOUT_URL, CheckoutRoundTrip  # noqa: E402
 from bench.common import log, percentile  # noqa: E402
 from bench.listing import CARD_RE  # noqa: E402
 
@@ -91,6 +92,7 @@ def pages_choose() -> dict[str, tuple[str, str, str]]:
         "product guest": ("guest", "GET", busiest.get_absolute_url()),
         "product signed in, store": ("member", "GET", busiest.get_absolute_url()),
         "basket add + view": ("basket", "POST", f"/basket/add/{item.pk}/"),
+        CHECKOUT_PAGE: ("checkout", "POST", CHECKOUT_URL),
         "member page": ("member", "GET", "/loyalty/"),
         "store locator": ("guest", "GET", "/stores/"),
         "stores API": ("guest", "GET", STORES_API),
@@ -131,9 +133,12 @@ class Side:
         self.member = client_signed_in("member")
         self.staff = client_signed_in("staff")
         self.basket = Client()
+        self.checkout = CheckoutRoundTrip()
 
     def request(self, name: str):
         kind, method, url = self.pages[name]
+        if kind == "checkout":
+            return self.checkout.round_trip()
         client = getattr(self, kind)
         if method == "POST":
             added = client.post(url, {"quantity": 1})
@@ -149,6 +154,8 @@ class Side:
             self.basket = Client()
         times, status = [], 200
         for _ in range(count):
+            if self.pages[name][0] == "checkout":
+                self.checkout.prepare()  # a new basket of one line, not timed
             started = time.perf_counter()
             response = self.request(name)
             times.append((time.perf_counter() - started) * 1000)
@@ -161,6 +168,8 @@ class Side:
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
 
+        if self.pages[name][0] == "checkout":
+            self.checkout.prepare()
         with CaptureQueriesContext(connection) as queries:
             response = self.request(name)
         cards = len(CARD_RE.findall(response.content.decode(errors="replace")))

@@ -15,7 +15,7 @@ import os
 import tempfile
 
 from config.settings.test import *  # noqa: F403
-from config.settings.test import INSTALLED_APPS, TEMPLATES
+from config.settings.test import INSTALLED_APPS, MIDDLEWARE, TEMPLATES
 
 OURS_SEARCH_APP = "shop.search.apps.SearchConfig"
 OSCAR_SEARCH_APP = "oscar.apps.search.apps.SearchConfig"
@@ -32,6 +32,20 @@ if OURS_CATALOGUE_APP not in INSTALLED_APPS:
 INSTALLED_APPS = [
     "bench.vanilla_catalogue.VanillaCatalogueConfig" if app == OURS_CATALOGUE_APP else app
     for app in INSTALLED_APPS
+]
+
+# Oscar's basket page, add view and middleware, not ours (bench/vanilla_basket.py).
+OURS_BASKET_APP = "shop.security.apps.BasketConfig"
+OURS_BASKET_MIDDLEWARE = "shop.basket_load.BasketMiddleware"
+if OURS_BASKET_APP not in INSTALLED_APPS or OURS_BASKET_MIDDLEWARE not in MIDDLEWARE:
+    raise RuntimeError("our basket app or middleware is no longer installed; update the bench")
+INSTALLED_APPS = [
+    "bench.vanilla_basket.VanillaBasketConfig" if app == OURS_BASKET_APP else app
+    for app in INSTALLED_APPS
+]
+MIDDLEWARE = [
+    "oscar.apps.basket.middleware.BasketMiddleware" if m == OURS_BASKET_MIDDLEWARE else m
+    for m in MIDDLEWARE
 ]
 
 TEMPLATES = [

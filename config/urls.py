@@ -10,7 +10,6 @@ from django.views.decorators.http import require_POST
 from django.views.static import serve
 
 from shop.accounts.views import PrivacyView
-from shop.basket_add import BasketAddView
 from shop.communication.views import ServiceWorkerView
 from shop.payment.webhooks import stripe_webhook
 from shop.pwa.views import OfflineView, manifest
@@ -86,8 +85,6 @@ urlpatterns += i18n_patterns(
         "dashboard/partners/<int:partner_pk>/users/<int:user_pk>/link/",
         _post_only("partners_dashboard", "partner-user-link"),
     ),
-    # Before Oscar's: one clear message for a quantity the shop cannot sell.
-    path("basket/add/<int:pk>/", BasketAddView.as_view()),
     path("", include(oscar_app("oscar").urls[0])),
     prefix_default_language=False,
 )

@@ -196,7 +196,8 @@ MIDDLEWARE = [
     "loyalty.middleware.UtmLandingMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.flatpages.middleware.FlatpageFallbackMiddleware",
-    "oscar.apps.basket.middleware.BasketMiddleware",
+    # Oscar's, reading the basket's lines and offers once per request (shop/basket_load.py).
+    "shop.basket_load.BasketMiddleware",
     # Last: turns a locked-out login (R36) into its 429 page.
     "axes.middleware.AxesMiddleware",
 ]

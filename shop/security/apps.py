@@ -1,7 +1,8 @@
 """Oscar's shop and basket apps, with the rate limits of R37 on some of their URLs.
 
 Not forks: `name` stays Oscar's, so models, migrations, templates and get_class()
-lookups are Oscar's own. Only the URL patterns are wrapped.
+lookups are Oscar's own. Only the URL patterns are wrapped, and the basket's page and its
+add view are the shop's (shop/basket_page.py, shop/basket_add.py).
 """
 
 from django.urls import URLResolver
@@ -50,6 +51,14 @@ class OscarShopConfig(OscarShop):
 
 
 class BasketConfig(OscarBasketConfig):
+    def ready(self) -> None:
+        super().ready()
+        from shop.basket_add import BasketAddView
+        from shop.basket_page import BasketView
+
+        self.summary_view = BasketView
+        self.add_view = BasketAddView
+
     def get_urls(self) -> list:
         return urls_with_limit(
             super().get_urls(),
