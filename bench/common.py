@@ -148,3 +148,8 @@ def django_on_scratch_postgres(
             yield database_url
         finally:
             connections.close_all()
+
+
+# pages_at_size.py: the one page whose redirects are followed, in-process and over HTTP
+# (what each shop answers at `/`: plain Oscar redirects to its catalogue page).
+SERVED = "home as served"

@@ -75,3 +75,7 @@ if os.environ.get("BENCH_HAYSTACK") == "simple":
     HAYSTACK_CONNECTIONS = {"default": {"ENGINE": "haystack.backends.simple_backend.SimpleEngine"}}
 # The benchmark runs `rebuild_index` once after seeding; nothing changes afterwards.
 HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
+
+# `/` as plain Oscar serves it (a redirect to its catalogue page); our home at /our-home/.
+ROOT_URLCONF = "bench.vanilla_urls"
+BENCH_HOME_URL = "/our-home/"

@@ -100,7 +100,8 @@ def product_page(request: Any, product: Any) -> ProductPage:
     keys = {f"{_PREFIX}:{key}:{name}": name for name in ("reviews", *PARTS)}
     found = {keys[k]: value for k, value in cache.get_many(list(keys)).items()}
     reviews = found.pop("reviews", None)
-    if reviews is None or len(found) < len(PARTS):
+    shown = PARTS if product.is_parent else tuple(p for p in PARTS if p != "variants")
+    if reviews is None or not set(shown) <= set(found):
         related = ["images", "children__stockrecords"] if product.is_parent else ["images"]
         prefetch_related_objects([product], *related)
     if reviews is None:

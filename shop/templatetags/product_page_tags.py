@@ -7,13 +7,15 @@ from typing import Any
 
 from django import template
 from django.utils.safestring import SafeString
-from oscar.core.loading import get_model
+from oscar.core.loading import get_class, get_model
 
 from shop.catalogue.cards import cards_html
 from shop.catalogue.product_page import PARTS, ProductPage
 
 register = template.Library()
 RECOMMENDED_SHOWN = 6
+RECENTLY_VIEWED_SHOWN = 6
+CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
 
 
 class PagePartNode(template.Node):
@@ -62,3 +64,15 @@ def recommended_cards(context: Any, product: Any) -> list[SafeString]:
         .values_list("recommendation_id", flat=True)[:RECOMMENDED_SHOWN]
     )
     return cards_html(context["request"], ids)
+
+
+@register.simple_tag(takes_context=True)
+def recently_viewed_cards(context: Any, current: Any = None) -> list[SafeString]:
+    """The cards of the products in the shopper's "recently viewed" cookie, newest first,
+    but `current` (Oscar's `recently_viewed_products` fetched them all, the current one
+    included, and rendered each card): from the card cache, no query while they are there."""
+    ids = reversed(CustomerHistoryManager.extract(context["request"]))
+    # The cookie is the browser's: anything but product ids in it is ignored.
+    ids = [pk for pk in ids if type(pk) is int and (current is None or pk != current.pk)]
+    shown = list(dict.fromkeys(ids))[:RECENTLY_VIEWED_SHOWN]
+    return cards_html(context["request"], shown)

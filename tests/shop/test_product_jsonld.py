@@ -186,7 +186,7 @@ def test_more_stores_cost_no_more_queries(client, munster, signed_in, django_ass
     # JSON-LD's share is 1 of them: the stores' stock records with their stores (one query
     # for every store); images and brand are read with what the page shows
     # (shop/catalogue/product_page.py).
-    expected = (26 if signed_in else 12) + product_view_writes(signed_in=signed_in)
+    expected = (23 if signed_in else 11) + product_view_writes(signed_in=signed_in)
     client.get(item.get_absolute_url())  # caches filled
     product_page_retire(item)
     with django_assert_num_queries(expected):

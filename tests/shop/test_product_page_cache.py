@@ -199,3 +199,17 @@ def test_the_menu_follows_a_renamed_category_and_the_language(client):
     assert ">Cheese</a></li>" in menu.search(before).group(0)
     assert ">Fromages</a></li>" in menu.search(in_french).group(0)
     assert ">Cheeses</a></li>" in menu.search(after).group(0)
+
+
+def test_recently_viewed_products_are_cards_newest_first_without_the_current_one(client):
+    munster, riesling, bretzel = product("Munster"), product("Riesling"), product("Bretzel")
+    for item in (munster, riesling, bretzel):
+        page(client, item)
+    html = page(client, munster)
+    client.cookies["oscar_history"] = f'["garbage", 1.5, true, {riesling.pk}]'
+    tolerant = page(client, munster)
+
+    shelf = html.split("<h2>Products you recently viewed</h2>", 1)[1].split("</section>", 1)[0]
+    assert re.findall(r">([^<>]+)</a></h3>", shelf) == ["Bretzel", "Riesling"]
+    kept = tolerant.split("<h2>Products you recently viewed</h2>", 1)[1].split("</section>", 1)[0]
+    assert re.findall(r">([^<>]+)</a></h3>", kept) == ["Riesling"]
