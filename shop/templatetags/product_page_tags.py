@@ -71,8 +71,8 @@ def recently_viewed_cards(context: Any, current: Any = None) -> list[SafeString]
     """The cards of the products in the shopper's "recently viewed" cookie, newest first,
     but `current` (Oscar's `recently_viewed_products` fetched them all, the current one
     included, and rendered each card): from the card cache, no query while they are there."""
-    ids = reversed(CustomerHistoryManager.extract(context["request"]))
+    newest_first = reversed(CustomerHistoryManager.extract(context["request"]))
     # The cookie is the browser's: anything but product ids in it is ignored.
-    ids = [pk for pk in ids if type(pk) is int and (current is None or pk != current.pk)]
+    ids = [pk for pk in newest_first if type(pk) is int and (current is None or pk != current.pk)]
     shown = list(dict.fromkeys(ids))[:RECENTLY_VIEWED_SHOWN]
     return cards_html(context["request"], shown)
