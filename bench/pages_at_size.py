@@ -87,6 +87,7 @@ def pages_choose() -> dict[str, tuple[str, str, str]]:
     home = getattr(settings, "BENCH_HOME_URL", "/")
     return {
         f"{SERVED}, guest": ("guest", "GET", "/"),
+        f"{SERVED}, signed in": ("member", "GET", "/"),
         "home guest": ("guest", "GET", home),
         "home signed in": ("member", "GET", home),
         "catalogue": ("guest", "GET", "/catalogue/"),

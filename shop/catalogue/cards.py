@@ -72,7 +72,9 @@ def templates_hash(names: tuple[str, ...]) -> str:
 def product_versions(product_ids: Iterable[int]) -> tuple[str, dict[int, str]]:
     """The global version and each product's card version, new tokens for missing ones."""
     keys = {_version_key(pk): pk for pk in product_ids}
-    found = cache.get_many([_GLOBAL_KEY, *keys])
+    # A copy: while Redis is unreachable django-redis answers every get_many with one
+    # shared {} (IGNORE_EXCEPTIONS), which must not be filled in.
+    found = dict(cache.get_many([_GLOBAL_KEY, *keys]))
     missing = {key: uuid.uuid4().hex for key in (_GLOBAL_KEY, *keys) if key not in found}
     if missing:
         cache.set_many(missing, None)
@@ -127,7 +129,7 @@ def cards_html(request: Any, product_ids: Sequence[int], *, eager: int = 0) -> l
         return f"{shared}:{flags}:{product_id}:{versions[product_id]}"
 
     keys = [key(position, pk) for position, pk in enumerate(product_ids)]
-    found = cache.get_many(keys)
+    found = dict(cache.get_many(keys))  # a copy, as in product_versions
     wanted = [pk for k, pk in zip(keys, product_ids, strict=True) if k not in found]
     if wanted:
         rendered = {}
