@@ -44,6 +44,8 @@ SLOT = re.compile(r'<input[^>]*name="slot"[^>]*value="([^"]+)"')
 # filled up, or the store sold its last units.
 FULLY_BOOKED = "has just been fully booked"
 SOLD_OUT = "no longer has"
+# The store lost the basket's last units between its times page and the chosen time.
+CANNOT_PREPARE = "cannot prepare your whole basket any more"
 ALERT = re.compile(r'class="alert\b[^"]*alert-(?:danger|warning)[^"]*"[^>]*>(.*?)</div>', re.S)
 TAG = re.compile(r"<[^>]+>|\s+")
 
@@ -219,7 +221,7 @@ class Shopper(HttpUser):
             {"csrfmiddlewaretoken": csrf_token(times.text), "slot": self.rng.choice(slots[:3])},
             "checkout: choose time",
             expect="/checkout/preview/",
-            busy=(FULLY_BOOKED,),
+            busy=(FULLY_BOOKED, CANNOT_PREPARE),
         )
         if preview is None:
             return
