@@ -186,14 +186,15 @@ def _image_changed(sender, instance, **kwargs) -> None:
     card_versions_bump([instance.product_id, parent_id])
 
 
-def _product_options_changed(sender, instance, pk_set, reverse, **kwargs) -> None:
-    if reverse:  # option.product_set changed: the products are in pk_set
+def products_m2m_changed(sender, instance, pk_set, reverse, **kwargs) -> None:
+    """A many-to-many of products (their options, their categories) changed."""
+    if reverse:  # e.g. option.product_set changed: the products are in pk_set
         card_versions_bump(pk_set or (), everything=pk_set is None)
     else:
         card_versions_bump([instance.pk])
 
 
-def _everything_changed(sender, **kwargs) -> None:
+def everything_changed(sender, **kwargs) -> None:
     card_versions_bump(everything=True)
 
 
@@ -219,17 +220,17 @@ def receivers_connect() -> None:
             ("stores", "Store"),
         ):
             signal.connect(
-                _everything_changed,
+                everything_changed,
                 sender=get_model(*label),
                 dispatch_uid=f"card-all-{label[1].lower()}",
             )
     m2m_changed.connect(
-        _product_options_changed,
+        products_m2m_changed,
         sender=product.product_options.through,
         dispatch_uid="card-product-options",
     )
     m2m_changed.connect(
-        _everything_changed,
+        everything_changed,
         sender=get_model("catalogue", "ProductClass").options.through,
         dispatch_uid="card-class-options",
     )

@@ -38,7 +38,13 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import translation
 from oscar.core.loading import get_model
 
-from .cards import card_versions_bump, product_versions, templates_hash
+from .cards import (
+    card_versions_bump,
+    everything_changed,
+    product_versions,
+    products_m2m_changed,
+    templates_hash,
+)
 
 # The templates whose output the fragments hold: a deploy that changes one of them keys
 # the page anew instead of showing the old fragments.
@@ -125,17 +131,6 @@ def _attribute_value_changed(sender, instance, **kwargs) -> None:
     card_versions_bump([instance.product_id, *children])
 
 
-def _product_categories_changed(sender, instance, pk_set, reverse, **kwargs) -> None:
-    if reverse:  # category.product_set changed: the products are in pk_set
-        card_versions_bump(pk_set or (), everything=pk_set is None)
-    else:
-        card_versions_bump([instance.pk])
-
-
-def _categories_changed(sender, **kwargs) -> None:
-    card_versions_bump(everything=True)
-
-
 def receivers_connect() -> None:
     """Called by the catalogue app's ready()."""
     product_category = get_model("catalogue", "ProductCategory")
@@ -152,12 +147,12 @@ def receivers_connect() -> None:
                 dispatch_uid=f"product-page-{label[1].lower()}",
             )
         signal.connect(
-            _categories_changed,
+            everything_changed,
             sender=get_model("catalogue", "Category"),
             dispatch_uid="product-page-category",
         )
     m2m_changed.connect(
-        _product_categories_changed,
+        products_m2m_changed,
         sender=product_category,
         dispatch_uid="product-page-categories-m2m",
     )
