@@ -153,3 +153,20 @@ def django_on_scratch_postgres(
 # pages_at_size.py: the one page whose redirects are followed, in-process and over HTTP
 # (what each shop answers at `/`: plain Oscar redirects to its catalogue page).
 SERVED = "home as served"
+
+
+def requests_timed(request, count: int, prepare=None) -> dict:
+    """pages_at_size.py: `count` calls of `request()` (each answering a response with a
+    `status_code`), their times in ms, stopping at the first answer that is not a 200;
+    `prepare()`, when given, runs before each one, untimed."""
+    times, status = [], 200
+    for _ in range(count):
+        if prepare is not None:
+            prepare()
+        started = time.perf_counter()
+        response = request()
+        times.append((time.perf_counter() - started) * 1000)
+        status = response.status_code
+        if status != 200:
+            break
+    return {"ms": times, "status": status}

@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.catalogue_size import arguments_add, catalogue_ensure, environment  # noqa: E402
 from bench.checkout_round_trip import CHECKOUT_PAGE, CHECKOUT_URL, CheckoutRoundTrip  # noqa: E402
-from bench.common import SERVED, log, percentile  # noqa: E402
+from bench.common import SERVED, log, percentile, requests_timed  # noqa: E402
 from bench.listing import CARD_RE  # noqa: E402
 
 SIDES = {
@@ -159,17 +159,9 @@ class Side:
             from django.test import Client
 
             self.basket = Client()
-        times, status = [], 200
-        for _ in range(count):
-            if self.pages[name][0] == "checkout":
-                self.checkout.prepare()  # a new basket of one line, not timed
-            started = time.perf_counter()
-            response = self.request(name)
-            times.append((time.perf_counter() - started) * 1000)
-            status = response.status_code
-            if status != 200:
-                break
-        return {"ms": times, "status": status}
+        # A checkout round trip starts from a new basket of one line, not timed.
+        prepare = self.checkout.prepare if self.pages[name][0] == "checkout" else None
+        return requests_timed(lambda: self.request(name), count, prepare)
 
     def counted(self, name: str) -> dict:
         from django.db import connection

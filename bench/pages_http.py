@@ -26,7 +26,7 @@ from typing import Any
 
 import requests
 
-from bench.common import SERVED, free_port, log
+from bench.common import SERVED, free_port, log, requests_timed
 from bench.listing import CARD_RE
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,15 +111,7 @@ class HttpSide:
         if self.kinds[name][0] == "basket":
             self.sessions["basket"].close()
             self.sessions["basket"] = requests.Session()
-        times, status = [], 200
-        for _ in range(command["count"]):
-            started = time.perf_counter()
-            response = self.request(name)
-            times.append((time.perf_counter() - started) * 1000)
-            status = response.status_code
-            if status != 200:
-                break
-        return {"ms": times, "status": status}
+        return requests_timed(lambda: self.request(name), command["count"])
 
     def close(self) -> None:
         for session in getattr(self, "sessions", {}).values():
