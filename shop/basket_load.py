@@ -9,36 +9,73 @@ offers) each time it applies them and once more for the page's upsell messages. 
 
 - `lines_load` reads the lines once with all of that, so that pricing a line, asking
   whether it needs shipping or counting the lines costs no query, whatever their number;
-- `offers_apply` reads the offers once per request (kept on the request, never shared
-  between requests) and applies them again from there after the basket changes.
+- `offers_apply` reads the offers once per request (the site, tier and segment offers
+  from the cache, shop/offer/cache.py) and applies them again from there after the basket
+  changes.
 """
 
 from typing import Any
 
+from django.core.signing import BadSignature, Signer
+from django.db.models import Exists, OuterRef, prefetch_related_objects
 from oscar.apps.basket import middleware as oscar_middleware
-from oscar.core.loading import get_class
+from oscar.core.loading import get_class, get_model
 
 Applicator = get_class("offer.applicator", "Applicator")
+Basket = get_model("basket", "Basket")
+LineAttribute = get_model("basket", "LineAttribute")
+
+# Set on a request whose view shows none of the basket's lines (the add: a redirect).
+LINES_UNSHOWN = "basket_lines_unshown"
 
 
-def lines_load(basket: Any) -> None:
-    """Read the basket's lines (once) with what pricing and showing them reads."""
+def _lines_known(basket: Any, known: list) -> None:
+    # The lines as this request read and changed them (shop/basket_add.py): the queryset
+    # Oscar expects, evaluated, with no discount left from a pricing.
+    lines = basket.lines.all()
+    lines._result_cache = list(known)
+    lines._prefetch_done = True
+    for line in known:
+        line.clear_discount()
+    basket._lines = lines
+
+
+def _attributes_none(line: Any) -> None:
+    # What prefetch_related leaves on a line without attributes: no query to list them.
+    attributes = line.attributes.all()
+    attributes._result_cache = []
+    attributes._prefetch_done = True
+    line.__dict__.setdefault("_prefetched_objects_cache", {})["attributes"] = attributes
+
+
+def lines_load(basket: Any, *, images: bool = True) -> None:
+    """Read the basket's lines (once) with what pricing and showing them reads (their
+    products' images only with `images`)."""
     if basket.id is None:
         return
-    basket._lines = (
+    known = getattr(basket, "lines_known", None)
+    if known is not None:
+        _lines_known(basket, known)
+        return
+    related = ["product__stockrecords"]
+    if images:
+        related += ["product__images", "product__parent__images"]
+    lines = list(
         basket.lines.select_related(
             "product__product_class", "product__parent__product_class", "stockrecord"
         )
-        .prefetch_related(
-            "attributes__option",
-            "product__images",
-            "product__parent__images",
-            "product__stockrecords",
-        )
+        # Lines have attributes only for products with options: read them only then.
+        .annotate(has_attributes=Exists(LineAttribute.objects.filter(line=OuterRef("pk"))))
+        .prefetch_related(*related)
         .order_by(basket._meta.pk.name)
     )
-    # Evaluated now: Oscar's `num_lines` counts an evaluated queryset without a query.
-    list(basket._lines)
+    with_attributes = [line for line in lines if line.has_attributes]
+    prefetch_related_objects(with_attributes, "attributes__option")
+    for line in lines:
+        if not line.has_attributes:
+            _attributes_none(line)
+    # An evaluated queryset: Oscar's `num_lines` counts it without a query.
+    _lines_known(basket, lines)
 
 
 def request_offers(request: Any, basket: Any) -> list:
@@ -53,15 +90,41 @@ def request_offers(request: Any, basket: Any) -> list:
 def offers_apply(request: Any, basket: Any) -> None:
     """Oscar's `Applicator().apply`, with the request's offers and the lines read once."""
     if basket._lines is None:
-        lines_load(basket)
+        lines_load(basket, images=not getattr(request, LINES_UNSHOWN, False))
     if basket.is_empty:
         return
     Applicator().apply_offers(basket, request_offers(request, basket))
 
 
+def vouchers_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A basket given or relieved of a voucher: its vouchers are read again (receiver of
+    `m2m_changed` for Basket.vouchers)."""
+    if isinstance(instance, Basket):
+        instance.__dict__.pop("vouchers_none", None)
+
+
 class BasketMiddleware(oscar_middleware.BasketMiddleware):
-    """Oscar's, whose basket is read with `lines_load` and priced with `offers_apply`."""
+    """Oscar's, whose basket is read with `lines_load` and priced with `offers_apply`,
+    and a guest's with whether it has vouchers (none: the offers' Applicator reads none,
+    shop/offer/applicator.py)."""
 
     def apply_offers_to_basket(self, request: Any, basket: Any) -> None:
-        lines_load(basket)
+        lines_load(basket, images=not getattr(request, LINES_UNSHOWN, False))
         offers_apply(request, basket)
+
+    def get_cookie_basket(self, cookie_key: str, request: Any, manager: Any) -> Any:
+        # Oscar's, with whether the basket has vouchers.
+        if cookie_key not in request.COOKIES:
+            return None
+        vouchers = Basket.vouchers.through.objects.filter(basket_id=OuterRef("pk"))
+        try:
+            basket_id = Signer().unsign(request.COOKIES[cookie_key])
+            basket = Basket.objects.annotate(has_vouchers=Exists(vouchers)).get(
+                pk=basket_id, owner=None, status=Basket.OPEN
+            )
+        except (BadSignature, Basket.DoesNotExist):
+            request.cookies_to_delete.append(cookie_key)
+            return None
+        if not basket.has_vouchers:
+            basket.vouchers_none = True
+        return basket
