@@ -17,16 +17,19 @@ offers) each time it applies them and once more for the page's upsell messages. 
 from typing import Any
 
 from django.core.signing import BadSignature, Signer
-from django.db.models import Exists, OuterRef, prefetch_related_objects
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from oscar.apps.basket import middleware as oscar_middleware
 from oscar.core.loading import get_class, get_model
 
 Applicator = get_class("offer.applicator", "Applicator")
 Basket = get_model("basket", "Basket")
 LineAttribute = get_model("basket", "LineAttribute")
+Product = get_model("catalogue", "Product")
 
 # Set on a request whose view shows none of the basket's lines (the add: a redirect).
 LINES_UNSHOWN = "basket_lines_unshown"
+# Products (by pk, with their stock records) the request's view read before the basket.
+PRODUCTS_READ = "basket_products_read"
 
 
 def _lines_known(basket: Any, known: list) -> None:
@@ -48,34 +51,52 @@ def _attributes_none(line: Any) -> None:
     line.__dict__.setdefault("_prefetched_objects_cache", {})["attributes"] = attributes
 
 
-def lines_load(basket: Any, *, images: bool = True) -> None:
+def _lines_complete(lines: list, *, images: bool, products: dict) -> None:
+    # What pricing and showing the lines read, for lines of any number: the products' stock
+    # records (those this request read already are used as they are), images, attributes
+    # (only lines with some have them: products with options), a variant's parent with its
+    # class (its parent is not worth joining to every line).
+    for line in lines:
+        if line.product_id in products:
+            line.product = products[line.product_id]
+    shown = [line.product for line in lines]
+    prefetch_related_objects(shown, "stockrecords", *(["images"] if images else []))
+    prefetch_related_objects([line for line in lines if line.has_attributes], "attributes__option")
+    variants = [product for product in shown if product.parent_id is not None]
+    parents = Prefetch("parent", queryset=Product.objects.select_related("product_class"))
+    prefetch_related_objects(variants, parents, *(["parent__images"] if images else []))
+    for line in lines:
+        if not line.has_attributes:
+            _attributes_none(line)
+
+
+def lines_load(basket: Any, *, images: bool = True, products: dict | None = None) -> None:
     """Read the basket's lines (once) with what pricing and showing them reads (their
-    products' images only with `images`)."""
+    products' images only with `images`; `products` by pk: already read, with their stock
+    records)."""
     if basket.id is None:
         return
     known = getattr(basket, "lines_known", None)
     if known is not None:
         _lines_known(basket, known)
         return
-    related = ["product__stockrecords"]
-    if images:
-        related += ["product__images", "product__parent__images"]
     lines = list(
-        basket.lines.select_related(
-            "product__product_class", "product__parent__product_class", "stockrecord"
-        )
-        # Lines have attributes only for products with options: read them only then.
+        basket.lines.select_related("product__product_class", "stockrecord")
         .annotate(has_attributes=Exists(LineAttribute.objects.filter(line=OuterRef("pk"))))
-        .prefetch_related(*related)
         .order_by(basket._meta.pk.name)
     )
-    with_attributes = [line for line in lines if line.has_attributes]
-    prefetch_related_objects(with_attributes, "attributes__option")
-    for line in lines:
-        if not line.has_attributes:
-            _attributes_none(line)
+    _lines_complete(lines, images=images, products=products or {})
     # An evaluated queryset: Oscar's `num_lines` counts it without a query.
     _lines_known(basket, lines)
+
+
+def lines_load_for(request: Any, basket: Any) -> None:
+    """`lines_load` as this request's view wants them (`LINES_UNSHOWN`, `PRODUCTS_READ`)."""
+    lines_load(
+        basket,
+        images=not getattr(request, LINES_UNSHOWN, False),
+        products=getattr(request, PRODUCTS_READ, None),
+    )
 
 
 def request_offers(request: Any, basket: Any) -> list:
@@ -90,7 +111,7 @@ def request_offers(request: Any, basket: Any) -> list:
 def offers_apply(request: Any, basket: Any) -> None:
     """Oscar's `Applicator().apply`, with the request's offers and the lines read once."""
     if basket._lines is None:
-        lines_load(basket, images=not getattr(request, LINES_UNSHOWN, False))
+        lines_load_for(request, basket)
     if basket.is_empty:
         return
     Applicator().apply_offers(basket, request_offers(request, basket))
@@ -109,7 +130,7 @@ class BasketMiddleware(oscar_middleware.BasketMiddleware):
     shop/offer/applicator.py)."""
 
     def apply_offers_to_basket(self, request: Any, basket: Any) -> None:
-        lines_load(basket, images=not getattr(request, LINES_UNSHOWN, False))
+        lines_load_for(request, basket)
         offers_apply(request, basket)
 
     def get_cookie_basket(self, cookie_key: str, request: Any, manager: Any) -> Any:
