@@ -78,6 +78,8 @@ def lines_load(basket: Any, *, images: bool = True, products: dict | None = None
         return
     known = getattr(basket, "lines_known", None)
     if known is not None:
+        # Used once: lines read after a later change are read from the database.
+        del basket.lines_known
         _lines_known(basket, known)
         return
     lines = list(

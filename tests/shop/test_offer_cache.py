@@ -26,13 +26,14 @@ ConditionalOffer = get_model("offer", "ConditionalOffer")
 Range = get_model("offer", "Range")
 Condition = get_model("offer", "Condition")
 Benefit = get_model("offer", "Benefit")
+Voucher = get_model("voucher", "Voucher")
 
 
 def euros_off(euros: int, **fields) -> "ConditionalOffer":
     everything = Range.objects.create(name=f"Everything {euros}", includes_all_products=True)
     return ConditionalOffer.objects.create(
         name=f"{euros} euros off",
-        offer_type=ConditionalOffer.SITE,
+        offer_type=fields.pop("offer_type", ConditionalOffer.SITE),
         condition=Condition.objects.create(range=everything, type=Condition.COUNT, value=1),
         benefit=Benefit.objects.create(range=everything, type=Benefit.FIXED, value=euros),
         **fields,
@@ -111,6 +112,30 @@ def test_offers_start_and_end_on_time_with_nothing_saved(client, mug_in_basket):
 
     # Then the page, still from the cache, has the second offer only
     assert page(client) == (Decimal("5.00"), [])
+
+
+def test_a_guests_voucher_applies_from_the_request_that_adds_it(client, mug_in_basket):
+    # Given a guest's basket read with no voucher (shop/basket_load.py), and a voucher
+    offer = euros_off(2, offer_type=ConditionalOffer.VOUCHER)
+    voucher = Voucher.objects.create(
+        name="Welcome",
+        code="WELCOME2",
+        usage=Voucher.MULTI_USE,
+        start_datetime=timezone.now() - timedelta(days=1),
+        end_datetime=timezone.now() + timedelta(days=1),
+    )
+    voucher.offers.add(offer)
+    assert page(client)[0] == Decimal("8.00")
+
+    # When the guest enters its code, then removes it
+    client.post(reverse("basket:vouchers-add"), {"code": "WELCOME2"})
+    with_voucher = page(client)[0]
+    client.post(reverse("basket:vouchers-remove", kwargs={"pk": voucher.pk}))
+
+    # Then the request adding it found its discount (Oscar removes a voucher that gives
+    # none) and the pages follow
+    assert with_voucher == Decimal("6.00")
+    assert page(client)[0] == Decimal("8.00")
 
 
 def test_a_member_gets_their_new_tier_discount_at_once(client):
