@@ -10,15 +10,21 @@ offers) each time it applies them and once more for the page's upsell messages. 
 - `lines_load` reads the lines once with all of that, so that pricing a line, asking
   whether it needs shipping or counting the lines costs no query, whatever their number;
 - `offers_apply` reads the offers once per request (kept on the request, never shared
-  between requests) and applies them again from there after the basket changes.
+  between requests) and applies them again from there after the basket changes;
+- a signed-in shopper's open basket is read with whether it has any lines, so that an
+  empty basket (the common case on every page a member browses: its count is in the
+  header) costs one query, not two (`member_basket`).
 """
 
 from typing import Any
 
+from django.db.models import Exists, OuterRef
 from oscar.apps.basket import middleware as oscar_middleware
-from oscar.core.loading import get_class
+from oscar.core.loading import get_class, get_model
 
 Applicator = get_class("offer.applicator", "Applicator")
+Basket = get_model("basket", "Basket")
+Line = get_model("basket", "Line")
 
 
 def lines_load(basket: Any) -> None:
@@ -41,6 +47,25 @@ def lines_load(basket: Any) -> None:
     list(basket._lines)
 
 
+def member_basket(request: Any) -> Any:
+    """The signed-in shopper's one open basket, read with whether it has lines (an empty
+    one gets its lines without a query); None when Oscar's own reading is needed: no
+    basket yet (Oscar creates it), several (Oscar merges them)."""
+    baskets = list(
+        Basket.open.filter(owner=request.user).annotate(
+            has_lines=Exists(Line.objects.filter(basket=OuterRef("pk")))
+        )[:2]
+    )
+    if len(baskets) != 1:
+        return None
+    basket = baskets[0]
+    basket.owner = request.user
+    if not basket.has_lines:
+        # Oscar sets `_lines` back to None whenever the basket changes.
+        basket._lines = basket.lines.none()
+    return basket
+
+
 def request_offers(request: Any, basket: Any) -> list:
     """The offers for this request's basket and shopper, read once per request."""
     offers = getattr(request, "_basket_offers", None)
@@ -60,8 +85,21 @@ def offers_apply(request: Any, basket: Any) -> None:
 
 
 class BasketMiddleware(oscar_middleware.BasketMiddleware):
-    """Oscar's, whose basket is read with `lines_load` and priced with `offers_apply`."""
+    """Oscar's, whose basket is read with `lines_load` (a member's with `member_basket`)
+    and priced with `offers_apply`."""
+
+    def get_basket(self, request: Any) -> Any:
+        # A member without a cookie basket to merge: their open basket, if they have
+        # exactly one, goes in Oscar's per-request cache, which Oscar's method returns.
+        if (
+            request._basket_cache is None
+            and request.user.is_authenticated
+            and self.get_cookie_key(request) not in request.COOKIES
+        ):
+            request._basket_cache = member_basket(request)
+        return super().get_basket(request)
 
     def apply_offers_to_basket(self, request: Any, basket: Any) -> None:
-        lines_load(basket)
+        if basket._lines is None:
+            lines_load(basket)
         offers_apply(request, basket)

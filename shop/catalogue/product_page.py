@@ -67,12 +67,14 @@ PARTS = ("breadcrumbs", "gallery", "main", "variants", "share", "details", "json
 @dataclass
 class ProductPage:
     """What the product view adds to its context as `product_page`: the parts' key and
-    lifetime, the number of approved reviews (cached with them: the reviews section, which
-    is not, starts with it), and the parts found in the cache, all read at once."""
+    lifetime, the number of approved reviews and the recommended products' ids (cached with
+    them: the reviews section and the recommendations shelf, which are not, start from
+    them), and the parts found in the cache, all read at once."""
 
     key: str
     seconds: int
     reviews: int
+    recommended: list[int] = field(default_factory=list)
     found: dict[str, str] = field(default_factory=dict)
 
     def part(self, name: str, render: Callable[[], str]) -> str:
@@ -103,9 +105,10 @@ def product_page(request: Any, product: Any) -> ProductPage:
         )
     )
     seconds = settings.PRODUCT_CARD_CACHE_SECONDS
-    keys = {f"{_PREFIX}:{key}:{name}": name for name in ("reviews", *PARTS)}
+    keys = {f"{_PREFIX}:{key}:{name}": name for name in ("reviews", "recommended", *PARTS)}
     found = {keys[k]: value for k, value in cache.get_many(list(keys)).items()}
     reviews = found.pop("reviews", None)
+    recommended = found.pop("recommended", None)
     shown = PARTS if product.is_parent else tuple(p for p in PARTS if p != "variants")
     if reviews is None or not set(shown) <= set(found):
         related = ["images", "children__stockrecords"] if product.is_parent else ["images"]
@@ -113,7 +116,26 @@ def product_page(request: Any, product: Any) -> ProductPage:
     if reviews is None:
         reviews = product.num_approved_reviews
         cache.set(f"{_PREFIX}:{key}:reviews", reviews, seconds)
-    return ProductPage(key=key, seconds=seconds, reviews=reviews, found=found)
+    if recommended is None:
+        recommended = recommended_ids(product)
+        cache.set(f"{_PREFIX}:{key}:recommended", recommended, seconds)
+    return ProductPage(
+        key=key, seconds=seconds, reviews=reviews, recommended=recommended, found=found
+    )
+
+
+RECOMMENDED_SHOWN = 6
+
+
+def recommended_ids(product: Any) -> list[int]:
+    """The products the catalogue managers recommend with `product`, in their ranking
+    (Oscar's `sorted_recommended_products`), the first RECOMMENDED_SHOWN."""
+    recommendation = get_model("catalogue", "ProductRecommendation")
+    return list(
+        recommendation.objects.filter(primary_id=product.pk)
+        .order_by("-ranking", "pk")
+        .values_list("recommendation_id", flat=True)[:RECOMMENDED_SHOWN]
+    )
 
 
 # --- What retires the fragments, besides what retires the cards -------------------------
@@ -122,6 +144,11 @@ def product_page(request: Any, product: Any) -> ProductPage:
 def _product_row_changed(sender, instance, **kwargs) -> None:
     """A category link or a review of a product changed."""
     card_versions_bump([instance.product_id])
+
+
+def _recommendation_changed(sender, instance, **kwargs) -> None:
+    """A product's recommendations (a row of the dashboard's formset) changed."""
+    card_versions_bump([instance.primary_id])
 
 
 def _attribute_value_changed(sender, instance, **kwargs) -> None:
@@ -151,8 +178,15 @@ def receivers_connect() -> None:
             sender=get_model("catalogue", "Category"),
             dispatch_uid="product-page-category",
         )
-    m2m_changed.connect(
-        products_m2m_changed,
-        sender=product_category,
-        dispatch_uid="product-page-categories-m2m",
-    )
+        signal.connect(
+            _recommendation_changed,
+            sender=get_model("catalogue", "ProductRecommendation"),
+            dispatch_uid="product-page-recommendation",
+        )
+    for through, name in (
+        (product_category, "categories"),
+        (get_model("catalogue", "ProductRecommendation"), "recommendations"),
+    ):
+        m2m_changed.connect(
+            products_m2m_changed, sender=through, dispatch_uid=f"product-page-{name}-m2m"
+        )

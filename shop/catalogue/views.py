@@ -4,6 +4,7 @@ view read the product's images twice, its stock records three times and its attr
 values twice, one query each time, rendered everything on every view, and its analytics
 receiver wrote one to three rows per view."""
 
+from django.utils.functional import SimpleLazyObject
 from oscar.apps.catalogue import views as oscar_views
 from oscar.core.loading import get_class, get_model
 
@@ -26,6 +27,11 @@ class ProductDetailView(oscar_views.ProductDetailView):
             .prefetch_related("stockrecords")
             .select_related("parent")
         )
+
+    def get_alert_status(self):
+        # Oscar's, read only if the template asks: it does where the stock alert form
+        # stands, on a product that cannot be bought.
+        return SimpleLazyObject(super().get_alert_status)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
