@@ -82,6 +82,16 @@ def product_versions(product_ids: Iterable[int]) -> tuple[str, dict[int, str]]:
     return found[_GLOBAL_KEY], {pk: found[key] for key, pk in keys.items()}
 
 
+def product_versions_peek(product_id: int) -> tuple[str, str] | None:
+    """The global version and the product's card version if both are in the cache; none
+    is made (`product_versions` makes them)."""
+    key = _version_key(product_id)
+    found = dict(cache.get_many([_GLOBAL_KEY, key]))
+    if _GLOBAL_KEY in found and key in found:
+        return found[_GLOBAL_KEY], found[key]
+    return None
+
+
 def _bump(keys: list[str]) -> None:
     if keys:
         cache.set_many({key: uuid.uuid4().hex for key in keys}, None)

@@ -27,8 +27,10 @@ card cache) and the recently viewed products. The JSON-LD's data is cached, not 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache as memoised
 from typing import Any
 
 from django.conf import settings
@@ -42,6 +44,7 @@ from .cards import (
     card_versions_bump,
     everything_changed,
     product_versions,
+    product_versions_peek,
     products_m2m_changed,
     templates_hash,
 )
@@ -85,20 +88,58 @@ class ProductPage:
         return self.found[name]
 
 
-def product_page(request: Any, product: Any) -> ProductPage:
+@memoised
+def _objects_fingerprint() -> str:
+    """What a pickled product depends on: the Django and Oscar versions and the columns of
+    the models it carries. A deploy that changes one reads the product anew."""
+    import django
+    import oscar
+
+    names = [django.__version__, oscar.VERSION.__str__()]
+    for label in (
+        ("catalogue", "Product"),
+        ("catalogue", "ProductClass"),
+        ("partner", "StockRecord"),
+    ):
+        names += [f.attname for f in get_model(*label)._meta.concrete_fields]
+    return hashlib.sha1(" ".join(names).encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def product_cached(product_id: int, read: Callable[[], Any]) -> tuple[Any, tuple | None]:
+    """The product the page shows, with what every view of it reads (`read()`: its class,
+    parent and stock records), from the cache under its card version; and the versions
+    read, for `product_page`. With no version in the cache yet (first view, or evicted),
+    the product is read and not cached: `product_page` makes the versions, and only an
+    existing product ever gets one."""
+    versions = product_versions_peek(product_id)
+    if versions is None:
+        return read(), None
+    general, version = versions
+    # The versions are read before the product: a change after this point replaces them,
+    # and what is stored below is never read again.
+    key = f"{_PREFIX}:object:{_objects_fingerprint()}:{general}:{version}:{product_id}"
+    product = cache.get(key)
+    if product is None:
+        product = read()
+        cache.set(key, product, settings.PRODUCT_CARD_CACHE_SECONDS)
+    return product, (general, version)
+
+
+def product_page(request: Any, product: Any, versions: tuple | None = None) -> ProductPage:
     """The shared parts of `product`'s page for this request, read from the cache in one
     round trip. When they are not there (first view of this version, store and language),
     the product's rows they read are fetched now, a fixed number of queries, rather than
     one at a time while rendering."""
     from stores.selectors import chosen_store_for_request
 
-    general, versions = product_versions([product.pk])
+    if versions is None:
+        general, version = product_versions([product.pk])
+        versions = (general, version[product.pk])
     store = chosen_store_for_request(request)
     key = ":".join(
         (
             request.get_host(),  # the share links and JSON-LD URLs are absolute
-            general,
-            versions[product.pk],
+            *versions,
             templates_hash(PAGE_TEMPLATES),
             translation.get_language() or "",
             str(store.partner_id if store is not None else 0),

@@ -8,7 +8,7 @@ from django.utils.functional import SimpleLazyObject
 from oscar.apps.catalogue import views as oscar_views
 from oscar.core.loading import get_class, get_model
 
-from .product_page import product_page
+from .product_page import product_cached, product_page
 from .product_views import product_view_record
 
 Product = get_model("catalogue", "Product")
@@ -33,9 +33,17 @@ class ProductDetailView(oscar_views.ProductDetailView):
         # stands, on a product that cannot be bought.
         return SimpleLazyObject(super().get_alert_status)
 
+    def get_object(self, queryset=None):
+        # Oscar's, from the cache under the product's card version (product_page.py).
+        if not hasattr(self, "object"):
+            self.object, self.versions = product_cached(
+                int(self.kwargs["pk"]), lambda: super(ProductDetailView, self).get_object(queryset)
+            )
+        return self.object
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["product_page"] = product_page(self.request, self.object)
+        context["product_page"] = product_page(self.request, self.object, self.versions)
         return context
 
     def send_signal(self, request, response, product):

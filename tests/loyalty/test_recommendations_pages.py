@@ -142,13 +142,13 @@ def test_the_pages_cost_the_same_queries_with_longer_shelves(
     # retired, the order again and the products with what a card reads (6 queries per
     # page), whatever the number shown, and the menu's categories (2).
     # The product page's shared parts come from the cache (shop/catalogue/product_page.py),
-    # with the recommended ids, and the page writes no analytics row
+    # with the product and the recommended ids, and the page writes no analytics row
     # (shop/catalogue/views.py). The basket page reads its lines and offers once
     # (shop/basket_load.py). A member's menu asks for no permission once its dashboard
     # link is cached (shop/security/dashboard_link.py), and their wish lists are one query.
     expected = {
-        ("member", "cached"): {"home": 14, "product": 18, "basket": 16},
-        ("guest", "cached"): {"home": 10, "product": 12, "basket": 10},
+        ("member", "cached"): {"home": 14, "product": 16, "basket": 16},
+        ("guest", "cached"): {"home": 10, "product": 10, "basket": 10},
         # 6 per shelf shown, and the strategy's list of store partners if no card read it;
         # the product page's shared parts are rendered again too (8 more queries: what
         # they show and the recommended ids, shop/catalogue/product_page.py).

@@ -284,3 +284,25 @@ def test_recently_viewed_products_are_cards_newest_first_without_the_current_one
     assert re.findall(r">([^<>]+)</a></h3>", shelf) == ["Bretzel", "Riesling"]
     kept = tolerant.split("<h2>Products you recently viewed</h2>", 1)[1].split("</section>", 1)[0]
     assert re.findall(r">([^<>]+)</a></h3>", kept) == ["Riesling"]
+
+
+def test_the_cached_product_follows_its_visibility_slug_and_deletion(client):
+    """The product itself is cached with the parts (`product_cached`): a product taken
+    off the shop, given a new URL or deleted answers so at once."""
+    item = product("Munster", stock=5)
+    url = item.get_absolute_url()
+    for _ in range(2):  # versions made, then the product cached
+        assert client.get(url).status_code == 200
+
+    item.is_public = False
+    item.save()
+    assert client.get(url).status_code == 404
+    item.is_public = True
+    item.slug = "munster-fermier"
+    item.save()
+    moved = client.get(url)
+    assert (moved.status_code, moved["Location"]) == (301, item.get_absolute_url())
+    new_url = item.get_absolute_url()
+    assert client.get(new_url).status_code == 200
+    item.delete()
+    assert client.get(new_url).status_code == 404
