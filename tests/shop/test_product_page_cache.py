@@ -272,6 +272,30 @@ def test_the_menu_follows_a_renamed_category_and_the_language(client):
     assert ">Cheeses</a></li>" in menu.search(after).group(0)
 
 
+def test_the_cached_menu_marks_the_page_it_is_on(client):
+    """The menu is one cached fragment per language and page (nav_primary.html): each
+    page gets its own active link, never another's."""
+    cheese, wine = category("Cheese"), category("Wine")
+    product("Munster", categories=[cheese])
+    product("Riesling", categories=[wine])
+    menu = re.compile(r'<nav class="catnav".*?</nav>', re.S)
+    active = re.compile(r'catnav__link is-active" href="[^"]*">([^<]+)</a>')
+
+    def active_links(url: str) -> list[str]:
+        return active.findall(menu.search(client.get(url).content.decode()).group(0))
+
+    pages = {
+        reverse("home"): [],
+        reverse("catalogue:index"): ["All products"],
+        cheese.get_absolute_url(): ["Cheese"],
+        wine.get_absolute_url(): ["Wine"],
+        reverse("stores:locator"): ["Stores"],
+        "/fr" + reverse("catalogue:index"): ["Tous les produits"],
+    }
+    for _ in range(2):  # rendered, then from the cache
+        assert {url: active_links(url) for url in pages} == pages
+
+
 def test_recently_viewed_products_are_cards_newest_first_without_the_current_one(client):
     munster, riesling, bretzel = product("Munster"), product("Riesling"), product("Bretzel")
     for item in (munster, riesling, bretzel):
