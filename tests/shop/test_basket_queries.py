@@ -26,10 +26,10 @@ pytestmark = pytest.mark.django_db
 # lines (lines, attributes, images, stock records) and offers, writes the line, reads the
 # lines again and writes the analytics counters; the page reads the basket, its lines and
 # its offers once (the menu's categories and the shelves' order come from the cache). A
-# member's requests also read the session, the user, the chosen store, their tier and
+# member's requests also read the session, the user, their tier and
 # segments, and the page their saved basket, address and notifications (its menu's
 # dashboard link is cached per user: shop/security/dashboard_link.py).
-QUERIES = {"guest": (16, 7), "member": (22, 15)}
+QUERIES = {"guest": (16, 7), "member": (21, 14)}
 
 
 def shopper(client, signed_in: bool):
