@@ -119,16 +119,26 @@ def _products_for_cards(ids: Sequence[int]) -> list[Any]:
     )
 
 
-def cards_html(request: Any, product_ids: Sequence[int], *, eager: int = 0) -> list[SafeString]:
+def cards_html(
+    request: Any,
+    product_ids: Sequence[int],
+    *,
+    eager: int = 0,
+    versions_read: tuple[str, dict[int, str]] | None = None,
+) -> list[SafeString]:
     """The cards of the browsable products of `product_ids`, in that order, for this
     request's store and language. The first `eager` cards load their images eagerly, the
-    very first with a high priority (above the fold on a phone)."""
+    very first with a high priority (above the fold on a phone). `versions_read`: what
+    `product_versions` answered for these ids (or more) earlier in the request."""
     if not product_ids:
         return []
     from stores.selectors import chosen_store_for_request
 
     store = chosen_store_for_request(request)
-    general, versions = product_versions(product_ids)
+    if versions_read is not None and set(product_ids) <= versions_read[1].keys():
+        general, versions = versions_read
+    else:
+        general, versions = product_versions(product_ids)
     shared = (
         f"{_PREFIX}:{general}:{templates_hash(CARD_TEMPLATES)}:{translation.get_language()}"
         f":{store.partner_id if store is not None else 0}"
