@@ -79,13 +79,20 @@ class ProductPage:
     reviews: int
     recommended: list[int] = field(default_factory=list)
     found: dict[str, str] = field(default_factory=dict)
+    rendered: dict[str, str] = field(default_factory=dict)
 
     def part(self, name: str, render: Callable[[], str]) -> str:
-        """The cached part `name`, or `render()`'s output, then cached."""
+        """The cached part `name`, or `render()`'s output, cached by `store`."""
         if name not in self.found:
-            self.found[name] = render()
-            cache.set(f"{_PREFIX}:{self.key}:{name}", self.found[name], self.seconds)
+            self.found[name] = self.rendered[f"{_PREFIX}:{self.key}:{name}"] = render()
         return self.found[name]
+
+    def store(self, response: Any = None) -> None:
+        """Cache the parts rendered for this response, in one round trip (the view calls
+        it once the page is rendered)."""
+        if self.rendered:
+            cache.set_many(self.rendered, self.seconds)
+            self.rendered = {}
 
 
 @memoised

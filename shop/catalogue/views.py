@@ -46,6 +46,12 @@ class ProductDetailView(oscar_views.ProductDetailView):
         context["product_page"] = product_page(self.request, self.object, self.versions)
         return context
 
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        # The parts rendered for this page are cached once it is rendered.
+        response.add_post_render_callback(context["product_page"].store)
+        return response
+
     def send_signal(self, request, response, product):
         """What Oscar's two `product_viewed` receivers do: the recently viewed cookie
         (customer app), and the view counted for the analytics tables, written in batches
