@@ -26,9 +26,8 @@ class CheckoutRoundTrip:
     def __init__(self):
         from django.conf import settings
 
+        # The vanilla sides pay with the local test payment (bench/settings_vanilla.py).
         self.pickup = "vanilla" not in settings.SETTINGS_MODULE
-        if not self.pickup:
-            settings.PAYMENT_TEST_METHOD = True
         self.item = self.store = self.client = None
         self.slot = ""
 
@@ -83,6 +82,20 @@ class CheckoutRoundTrip:
             self._basket_new()
             self.round_trip()
         self._basket_new()
+
+    def plan(self) -> dict:
+        """For bench/pages_http.py: what its round trip over HTTP buys, where and when (the
+        product and store of `prepare`, the first free slot now)."""
+        from django.utils import timezone
+
+        from stores.selectors import slots_available
+
+        self.prepare()  # the product kept while it has stock; its thumbnails made
+        slot = ""
+        if self.pickup:
+            slots = slots_available(store=self.store, basket_or_lines=None, now=timezone.now())
+            slot = slots[0].starts_at.isoformat()
+        return {"item": self.item.pk, "store": self.store.slug, "slot": slot, "pickup": self.pickup}
 
     def round_trip(self):
         if self.pickup:

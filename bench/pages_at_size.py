@@ -215,6 +215,8 @@ def worker() -> None:
             answer = plans()
         elif "kinds" in command:  # for bench/pages_http.py: who asks for each page, how
             answer = {k: v[:2] for k, v in side.pages.items()}
+        elif "checkout_plan" in command:  # for bench/pages_http.py's round trip
+            answer = side.checkout.plan()
         elif "cookies" in command:  # a new session of that kind, for bench/pages_http.py
             answer = {k: v.value for k, v in client_signed_in(command["cookies"]).cookies.items()}
         else:

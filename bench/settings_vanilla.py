@@ -79,3 +79,7 @@ HAYSTACK_SIGNAL_PROCESSOR = "haystack.signals.BaseSignalProcessor"
 # `/` as plain Oscar serves it (a redirect to its catalogue page); our home at /our-home/.
 ROOT_URLCONF = "bench.vanilla_urls"
 BENCH_HOME_URL = "/our-home/"
+
+# The checkout round trip's payment (bench/checkout_round_trip.py): plain Oscar has no card
+# gateway of its own; the local test payment stands in for one, in-process and over HTTP.
+PAYMENT_TEST_METHOD = True

@@ -19,6 +19,11 @@ class ShopConfig(AppConfig):
         # The staff roles (groups and their permissions) follow the code on every migrate.
         post_migrate.connect(roles_sync_after_migrate, dispatch_uid="shop.security.roles")
 
+        from shop.security.dashboard_link import receivers_connect
+
+        # The account menu's cached "Dashboard" link follows permission changes.
+        receivers_connect()
+
         from django.db.models.signals import m2m_changed
         from oscar.core.loading import get_model
 

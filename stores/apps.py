@@ -7,3 +7,9 @@ class StoresConfig(AppConfig):
 
     name = "stores"
     verbose_name = _("Stores")
+
+    def ready(self) -> None:
+        from .selectors.choice import store_cache_receivers_connect
+
+        # The chosen store is cached; a store or partner saved or deleted drops it.
+        store_cache_receivers_connect()

@@ -36,27 +36,28 @@ register = template.Library()
 SHELF = "loyalty/partials/product_shelf.html"
 
 
-def _in_store_order(ids: list[int], store: Any, limit: int) -> list[int]:
-    """`ids_in_store_order`, cached until one of the candidates' card versions changes."""
+def _in_store_order(ids: list[int], store: Any, limit: int) -> tuple[list[int], tuple]:
+    """`ids_in_store_order`, cached until one of the candidates' card versions changes;
+    and those versions, which the shown cards' keys name too."""
     general, versions = product_versions(ids)
     named = ",".join(f"{pk}.{versions[pk]}" for pk in ids)
     digest = hashlib.sha1(named.encode(), usedforsecurity=False).hexdigest()
     partner = store.partner_id if store is not None else 0
-    return cast(
-        list[int],
-        cache.get_or_set(
-            f"loyalty:shelf:{general}:{partner}:{limit}:{digest}",
-            lambda: ids_in_store_order(ids=ids, store=store, limit=limit),
-            settings.PRODUCT_CARD_CACHE_SECONDS,
-        ),
+    shown = cache.get_or_set(
+        f"loyalty:shelf:{general}:{partner}:{limit}:{digest}",
+        lambda: ids_in_store_order(ids=ids, store=store, limit=limit),
+        settings.PRODUCT_CARD_CACHE_SECONDS,
     )
+    return cast(list[int], shown), (general, versions)
 
 
 def _shelf(context: Any, *, ids: list[int], limit: int, title: str, slug: str) -> dict:
     request = context["request"]
-    shown = _in_store_order(ids, chosen_store_for_request(request), limit) if ids else []
+    if not ids:
+        return {"cards": [], "title": title, "slug": slug}
+    shown, versions = _in_store_order(ids, chosen_store_for_request(request), limit)
     return {
-        "cards": cards_html(request, shown),
+        "cards": cards_html(request, shown, versions_read=versions),
         "title": title,
         "slug": slug,
     }

@@ -82,6 +82,16 @@ def product_versions(product_ids: Iterable[int]) -> tuple[str, dict[int, str]]:
     return found[_GLOBAL_KEY], {pk: found[key] for key, pk in keys.items()}
 
 
+def product_versions_peek(product_id: int) -> tuple[str, str] | None:
+    """The global version and the product's card version if both are in the cache; none
+    is made (`product_versions` makes them)."""
+    key = _version_key(product_id)
+    found = dict(cache.get_many([_GLOBAL_KEY, key]))
+    if _GLOBAL_KEY in found and key in found:
+        return found[_GLOBAL_KEY], found[key]
+    return None
+
+
 def _bump(keys: list[str]) -> None:
     if keys:
         cache.set_many({key: uuid.uuid4().hex for key in keys}, None)
@@ -109,16 +119,26 @@ def _products_for_cards(ids: Sequence[int]) -> list[Any]:
     )
 
 
-def cards_html(request: Any, product_ids: Sequence[int], *, eager: int = 0) -> list[SafeString]:
+def cards_html(
+    request: Any,
+    product_ids: Sequence[int],
+    *,
+    eager: int = 0,
+    versions_read: tuple[str, dict[int, str]] | None = None,
+) -> list[SafeString]:
     """The cards of the browsable products of `product_ids`, in that order, for this
     request's store and language. The first `eager` cards load their images eagerly, the
-    very first with a high priority (above the fold on a phone)."""
+    very first with a high priority (above the fold on a phone). `versions_read`: what
+    `product_versions` answered for these ids (or more) earlier in the request."""
     if not product_ids:
         return []
     from stores.selectors import chosen_store_for_request
 
     store = chosen_store_for_request(request)
-    general, versions = product_versions(product_ids)
+    if versions_read is not None and set(product_ids) <= versions_read[1].keys():
+        general, versions = versions_read
+    else:
+        general, versions = product_versions(product_ids)
     shared = (
         f"{_PREFIX}:{general}:{templates_hash(CARD_TEMPLATES)}:{translation.get_language()}"
         f":{store.partner_id if store is not None else 0}"

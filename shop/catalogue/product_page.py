@@ -27,8 +27,10 @@ card cache) and the recently viewed products. The JSON-LD's data is cached, not 
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache as memoised
 from typing import Any
 
 from django.conf import settings
@@ -42,6 +44,7 @@ from .cards import (
     card_versions_bump,
     everything_changed,
     product_versions,
+    product_versions_peek,
     products_m2m_changed,
     templates_hash,
 )
@@ -67,45 +70,93 @@ PARTS = ("breadcrumbs", "gallery", "main", "variants", "share", "details", "json
 @dataclass
 class ProductPage:
     """What the product view adds to its context as `product_page`: the parts' key and
-    lifetime, the number of approved reviews (cached with them: the reviews section, which
-    is not, starts with it), and the parts found in the cache, all read at once."""
+    lifetime, the number of approved reviews and the recommended products' ids (cached with
+    them: the reviews section and the recommendations shelf, which are not, start from
+    them), and the parts found in the cache, all read at once."""
 
     key: str
     seconds: int
     reviews: int
+    recommended: list[int] = field(default_factory=list)
     found: dict[str, str] = field(default_factory=dict)
+    rendered: dict[str, str] = field(default_factory=dict)
 
     def part(self, name: str, render: Callable[[], str]) -> str:
-        """The cached part `name`, or `render()`'s output, then cached."""
+        """The cached part `name`, or `render()`'s output, cached by `store`."""
         if name not in self.found:
-            self.found[name] = render()
-            cache.set(f"{_PREFIX}:{self.key}:{name}", self.found[name], self.seconds)
+            self.found[name] = self.rendered[f"{_PREFIX}:{self.key}:{name}"] = render()
         return self.found[name]
 
+    def store(self, response: Any = None) -> None:
+        """Cache the parts rendered for this response, in one round trip (the view calls
+        it once the page is rendered)."""
+        if self.rendered:
+            cache.set_many(self.rendered, self.seconds)
+            self.rendered = {}
 
-def product_page(request: Any, product: Any) -> ProductPage:
+
+@memoised
+def _objects_fingerprint() -> str:
+    """What a pickled product depends on: the Django and Oscar versions and the columns of
+    the models it carries. A deploy that changes one reads the product anew."""
+    import django
+    import oscar
+
+    names = [django.__version__, oscar.VERSION.__str__()]
+    for label in (
+        ("catalogue", "Product"),
+        ("catalogue", "ProductClass"),
+        ("partner", "StockRecord"),
+    ):
+        names += [f.attname for f in get_model(*label)._meta.concrete_fields]
+    return hashlib.sha1(" ".join(names).encode(), usedforsecurity=False).hexdigest()[:12]
+
+
+def product_cached(product_id: int, read: Callable[[], Any]) -> tuple[Any, tuple | None]:
+    """The product the page shows, with what every view of it reads (`read()`: its class,
+    parent and stock records), from the cache under its card version; and the versions
+    read, for `product_page`. With no version in the cache yet (first view, or evicted),
+    the product is read and not cached: `product_page` makes the versions, and only an
+    existing product ever gets one."""
+    versions = product_versions_peek(product_id)
+    if versions is None:
+        return read(), None
+    general, version = versions
+    # The versions are read before the product: a change after this point replaces them,
+    # and what is stored below is never read again.
+    key = f"{_PREFIX}:object:{_objects_fingerprint()}:{general}:{version}:{product_id}"
+    product = cache.get(key)
+    if product is None:
+        product = read()
+        cache.set(key, product, settings.PRODUCT_CARD_CACHE_SECONDS)
+    return product, (general, version)
+
+
+def product_page(request: Any, product: Any, versions: tuple | None = None) -> ProductPage:
     """The shared parts of `product`'s page for this request, read from the cache in one
     round trip. When they are not there (first view of this version, store and language),
     the product's rows they read are fetched now, a fixed number of queries, rather than
     one at a time while rendering."""
     from stores.selectors import chosen_store_for_request
 
-    general, versions = product_versions([product.pk])
+    if versions is None:
+        general, version = product_versions([product.pk])
+        versions = (general, version[product.pk])
     store = chosen_store_for_request(request)
     key = ":".join(
         (
             request.get_host(),  # the share links and JSON-LD URLs are absolute
-            general,
-            versions[product.pk],
+            *versions,
             templates_hash(PAGE_TEMPLATES),
             translation.get_language() or "",
             str(store.partner_id if store is not None else 0),
         )
     )
     seconds = settings.PRODUCT_CARD_CACHE_SECONDS
-    keys = {f"{_PREFIX}:{key}:{name}": name for name in ("reviews", *PARTS)}
+    keys = {f"{_PREFIX}:{key}:{name}": name for name in ("reviews", "recommended", *PARTS)}
     found = {keys[k]: value for k, value in cache.get_many(list(keys)).items()}
     reviews = found.pop("reviews", None)
+    recommended = found.pop("recommended", None)
     shown = PARTS if product.is_parent else tuple(p for p in PARTS if p != "variants")
     if reviews is None or not set(shown) <= set(found):
         related = ["images", "children__stockrecords"] if product.is_parent else ["images"]
@@ -113,7 +164,26 @@ def product_page(request: Any, product: Any) -> ProductPage:
     if reviews is None:
         reviews = product.num_approved_reviews
         cache.set(f"{_PREFIX}:{key}:reviews", reviews, seconds)
-    return ProductPage(key=key, seconds=seconds, reviews=reviews, found=found)
+    if recommended is None:
+        recommended = recommended_ids(product)
+        cache.set(f"{_PREFIX}:{key}:recommended", recommended, seconds)
+    return ProductPage(
+        key=key, seconds=seconds, reviews=reviews, recommended=recommended, found=found
+    )
+
+
+RECOMMENDED_SHOWN = 6
+
+
+def recommended_ids(product: Any) -> list[int]:
+    """The products the catalogue managers recommend with `product`, in their ranking
+    (Oscar's `sorted_recommended_products`), the first RECOMMENDED_SHOWN."""
+    recommendation = get_model("catalogue", "ProductRecommendation")
+    return list(
+        recommendation.objects.filter(primary_id=product.pk)
+        .order_by("-ranking", "pk")
+        .values_list("recommendation_id", flat=True)[:RECOMMENDED_SHOWN]
+    )
 
 
 # --- What retires the fragments, besides what retires the cards -------------------------
@@ -122,6 +192,11 @@ def product_page(request: Any, product: Any) -> ProductPage:
 def _product_row_changed(sender, instance, **kwargs) -> None:
     """A category link or a review of a product changed."""
     card_versions_bump([instance.product_id])
+
+
+def _recommendation_changed(sender, instance, **kwargs) -> None:
+    """A product's recommendations (a row of the dashboard's formset) changed."""
+    card_versions_bump([instance.primary_id])
 
 
 def _attribute_value_changed(sender, instance, **kwargs) -> None:
@@ -151,8 +226,15 @@ def receivers_connect() -> None:
             sender=get_model("catalogue", "Category"),
             dispatch_uid="product-page-category",
         )
-    m2m_changed.connect(
-        products_m2m_changed,
-        sender=product_category,
-        dispatch_uid="product-page-categories-m2m",
-    )
+        signal.connect(
+            _recommendation_changed,
+            sender=get_model("catalogue", "ProductRecommendation"),
+            dispatch_uid="product-page-recommendation",
+        )
+    for through, name in (
+        (product_category, "categories"),
+        (get_model("catalogue", "ProductRecommendation"), "recommendations"),
+    ):
+        m2m_changed.connect(
+            products_m2m_changed, sender=through, dispatch_uid=f"product-page-{name}-m2m"
+        )

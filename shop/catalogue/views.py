@@ -4,10 +4,11 @@ view read the product's images twice, its stock records three times and its attr
 values twice, one query each time, rendered everything on every view, and its analytics
 receiver wrote one to three rows per view."""
 
+from django.utils.functional import SimpleLazyObject
 from oscar.apps.catalogue import views as oscar_views
 from oscar.core.loading import get_class, get_model
 
-from .product_page import product_page
+from .product_page import product_cached, product_page
 from .product_views import product_view_record
 
 Product = get_model("catalogue", "Product")
@@ -27,10 +28,29 @@ class ProductDetailView(oscar_views.ProductDetailView):
             .select_related("parent")
         )
 
+    def get_alert_status(self):
+        # Oscar's, read only if the template asks: it does where the stock alert form
+        # stands, on a product that cannot be bought.
+        return SimpleLazyObject(super().get_alert_status)
+
+    def get_object(self, queryset=None):
+        # Oscar's, from the cache under the product's card version (product_page.py).
+        if not hasattr(self, "object"):
+            self.object, self.versions = product_cached(
+                int(self.kwargs["pk"]), lambda: super(ProductDetailView, self).get_object(queryset)
+            )
+        return self.object
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["product_page"] = product_page(self.request, self.object)
+        context["product_page"] = product_page(self.request, self.object, self.versions)
         return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        # The parts rendered for this page are cached once it is rendered.
+        response.add_post_render_callback(context["product_page"].store)
+        return response
 
     def send_signal(self, request, response, product):
         """What Oscar's two `product_viewed` receivers do: the recently viewed cookie

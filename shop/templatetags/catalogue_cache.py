@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.utils import translation
 from oscar.templatetags.category_tags import get_annotated_list
 
-from shop.catalogue.cards import product_versions
+from shop.catalogue.cards import product_versions, templates_hash
 
 register = template.Library()
 
@@ -32,3 +32,17 @@ def category_tree_cached(depth: int | None = None) -> list:
         key, lambda: get_annotated_list(depth=depth), settings.PRODUCT_CARD_CACHE_SECONDS
     )
     return cast(list, tree)
+
+
+@register.simple_tag
+def catalogue_fragment(template_name: str) -> dict:
+    """`{% catalogue_fragment "oscar/partials/nav_primary.html" as fragment %}`, then
+    `{% cache fragment.seconds "name" fragment.version ... %}`: what keys a fragment that
+    shows the catalogue's categories (Django's fragment cache): the cards' global version,
+    which a category's save or delete replaces, and a hash of the template's source (a
+    deploy that changes it does not show the old fragment)."""
+    general, _ = product_versions([])
+    return {
+        "version": f"{general}:{templates_hash((template_name,))}",
+        "seconds": settings.PRODUCT_CARD_CACHE_SECONDS,
+    }

@@ -11,6 +11,8 @@ from django.urls import NoReverseMatch
 from oscar.apps.dashboard.nav import _dashboard_url_names_to_config, default_access_fn
 from oscar.views.decorators import check_permissions
 
+from shop.security import dashboard_link
+
 register = template.Library()
 
 
@@ -24,3 +26,10 @@ def may_open(user, url_name: str) -> bool:
         name = url_name.rsplit(":", 1)[-1]
         config = _dashboard_url_names_to_config()[name]
         return bool(check_permissions(user, config.get_permissions(name)))
+
+
+@register.simple_tag
+def dashboard_link_shown(user) -> bool:
+    """`{% dashboard_link_shown user as shown %}`: the account menu's "Dashboard" link,
+    for staff and partner users (shop/security/dashboard_link.py, cached per user)."""
+    return dashboard_link.dashboard_link_shown(user)

@@ -6,14 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.db.models import Exists, OuterRef
 from django.utils.safestring import SafeString
 from oscar.core.loading import get_class, get_model
 
 from shop.catalogue.cards import cards_html
-from shop.catalogue.product_page import PARTS, ProductPage
+from shop.catalogue.product_page import PARTS, ProductPage, recommended_ids
 
 register = template.Library()
-RECOMMENDED_SHOWN = 6
 RECENTLY_VIEWED_SHOWN = 6
 CustomerHistoryManager = get_class("customer.history", "CustomerHistoryManager")
 
@@ -55,14 +55,11 @@ def approved_reviews(context: template.Context, product: Any) -> int:
 @register.simple_tag(takes_context=True)
 def recommended_cards(context: Any, product: Any) -> list[SafeString]:
     """The cards of the products the catalogue managers recommend with `product`, in their
-    ranking (Oscar's `sorted_recommended_products`): one query for the ids, the cards from
-    the card cache, so a recommended product's stock or price shows as its own card does."""
-    recommendation = get_model("catalogue", "ProductRecommendation")
-    ids = list(
-        recommendation.objects.filter(primary_id=product.pk)
-        .order_by("-ranking", "pk")
-        .values_list("recommendation_id", flat=True)[:RECOMMENDED_SHOWN]
-    )
+    ranking: their ids cached with the page's parts when the page has them
+    (`product_page`), the cards from the card cache, so a recommended product's stock or
+    price shows as its own card does."""
+    page = context.get("product_page")
+    ids = page.recommended if isinstance(page, ProductPage) else recommended_ids(product)
     return cards_html(context["request"], ids)
 
 
@@ -76,3 +73,12 @@ def recently_viewed_cards(context: Any, current: Any = None) -> list[SafeString]
     ids = [pk for pk in newest_first if type(pk) is int and (current is None or pk != current.pk)]
     shown = list(dict.fromkeys(ids))[:RECENTLY_VIEWED_SHOWN]
     return cards_html(context["request"], shown)
+
+
+@register.simple_tag
+def wishlists_for_product(user: Any, product: Any) -> list[Any]:
+    """The user's wish lists, each with `has_product`: whether it holds `product`. One
+    query (Oscar's partial read the lists, then those holding the product)."""
+    line = get_model("wishlists", "Line")
+    holds = line.objects.filter(wishlist=OuterRef("pk"), product=product)
+    return list(user.wishlists.annotate(has_product=Exists(holds)))

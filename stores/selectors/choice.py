@@ -1,7 +1,16 @@
-"""The shopper's own store ("my store"): chosen in the session or saved on the profile."""
+"""The shopper's own store ("my store"): chosen in the session or saved on the profile.
 
-from typing import TYPE_CHECKING
+A store chosen in the session is read on every page (the pricing strategy follows it), so
+it is kept in the cache, with its partner, for STORE_CACHE_SECONDS; a store or partner
+saved or deleted drops it at once and again when its transaction commits
+(`store_cache_receivers_connect`). Only an active store is cached.
+"""
 
+from typing import TYPE_CHECKING, Any
+
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models.signals import post_delete, post_save
 from django.http import HttpRequest
 
 from ..models import Store
@@ -24,7 +33,7 @@ def chosen_store(
     """
     store_id = session.get(SESSION_STORE_KEY) if session is not None else None
     if store_id:
-        store = Store.objects.active().select_related("partner").filter(pk=store_id).first()
+        store = _active_store(store_id)
         if store is not None:
             return store
     if user is not None and user.is_authenticated:
@@ -32,6 +41,47 @@ def chosen_store(
             Store.objects.active().select_related("partner").filter(preferences__user=user).first()
         )
     return None
+
+
+STORE_CACHE_SECONDS = 600
+
+
+def _store_key(store_id: Any) -> str:
+    return f"stores:active-store:{store_id}"
+
+
+def _active_store(store_id: Any) -> Store | None:
+    """The active store `store_id` with its partner, from the cache when it is there."""
+    store = cache.get(_store_key(store_id))
+    if store is None:
+        store = Store.objects.active().select_related("partner").filter(pk=store_id).first()
+        if store is not None:
+            cache.set(_store_key(store_id), store, STORE_CACHE_SECONDS)
+    return store
+
+
+def _stores_forget(store_ids: list[int]) -> None:
+    keys = [_store_key(pk) for pk in store_ids]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def _store_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    _stores_forget([instance.pk])
+
+
+def _partner_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    _stores_forget(list(Store.objects.filter(partner_id=instance.pk).values_list("pk", flat=True)))
+
+
+def store_cache_receivers_connect() -> None:
+    """Called by the stores app's ready()."""
+    from django.apps import apps
+
+    partner = apps.get_model("partner", "Partner")
+    for signal in (post_save, post_delete):
+        signal.connect(_store_changed, sender=Store, dispatch_uid="stores-active-store")
+        signal.connect(_partner_changed, sender=partner, dispatch_uid="stores-active-partner")
 
 
 def home_stores(

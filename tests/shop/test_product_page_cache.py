@@ -182,6 +182,77 @@ def test_recommended_items_are_cards_in_the_managers_ranking(client):
     assert reverse("basket:add", kwargs={"pk": second.pk}) in shelf
 
 
+def recommended(client: Client, item) -> list[str]:
+    html = page(client, item)
+    if "<h2>Recommended items</h2>" not in html:
+        return []
+    shelf = html.split("<h2>Recommended items</h2>", 1)[1].split("</section>", 1)[0]
+    return re.findall(r">([^<>]+)</a></h3>", shelf)
+
+
+def test_the_recommendations_cached_with_the_page_follow_every_change(client):
+    item = product("Munster")
+    first, second, third = product("Riesling"), product("Bretzel"), product("Kougelhopf")
+    row = ProductRecommendation.objects.create(primary=item, recommendation=first, ranking=1)
+    assert recommended(client, item) == ["Riesling"]
+
+    # A row of the dashboard's formset saved (a new ranking), added, deleted...
+    ProductRecommendation.objects.create(primary=item, recommendation=second, ranking=5)
+    assert recommended(client, item) == ["Bretzel", "Riesling"]
+    row.ranking = 9
+    row.save()
+    assert recommended(client, item) == ["Riesling", "Bretzel"]
+    row.delete()
+    assert recommended(client, item) == ["Bretzel"]
+    # ... and the many-to-many from either side.
+    item.recommended_products.add(third, through_defaults={"ranking": 7})
+    assert recommended(client, item) == ["Kougelhopf", "Bretzel"]
+    third.primary_recommendations.all().delete()  # nothing recommended *with* Kougelhopf
+    second.recommended_products.clear()
+    item.recommended_products.remove(second)
+    assert recommended(client, item) == ["Kougelhopf"]
+    item.recommended_products.clear()
+    assert recommended(client, item) == []
+
+
+def test_the_wish_list_menu_knows_which_lists_hold_the_product(client):
+    wish_list = get_model("wishlists", "WishList")
+    item, other = product("Munster"), product("Riesling")
+    shopper = UserFactory()
+    client.force_login(shopper)
+    holding = wish_list.objects.create(owner=shopper, name="Cheeses")
+    holding.add(item)
+    empty = wish_list.objects.create(owner=shopper, name="Wines")
+    wish_list.objects.create(owner=UserFactory(), name="Somebody else's").add(item)
+
+    html = page(client, item)
+
+    def add_url(w):
+        return reverse(
+            "customer:wishlists-add-product", kwargs={"key": w.key, "product_pk": item.pk}
+        )
+
+    def remove_url(w):
+        return reverse(
+            "customer:wishlists-remove-product", kwargs={"key": w.key, "product_pk": item.pk}
+        )
+
+    assert (add_url(empty) in html, add_url(holding) in html) == (True, False)
+    assert (remove_url(holding) in html, remove_url(empty) in html) == (True, False)
+    assert "Somebody else" not in html
+    assert re.findall(r"Product is in <a [^>]*>'([^']+)'</a> wishlist", html) == ["Cheeses"]
+    assert re.findall(r"Add to '([^']+)' wish list", html) == ["Wines"]
+    # Another product: both lists are offered, none holds it.
+    other_html = page(client, other)
+    assert "Product is in" not in other_html
+    assert re.findall(r"Add to '([^']+)' wish list", other_html) == ["Cheeses", "Wines"]
+    assert all(
+        reverse("customer:wishlists-add-product", kwargs={"key": w.key, "product_pk": other.pk})
+        in other_html
+        for w in (holding, empty)
+    )
+
+
 def test_the_menu_follows_a_renamed_category_and_the_language(client):
     cheese = category("Cheese")
     product("Munster", categories=[cheese])
@@ -201,6 +272,30 @@ def test_the_menu_follows_a_renamed_category_and_the_language(client):
     assert ">Cheeses</a></li>" in menu.search(after).group(0)
 
 
+def test_the_cached_menu_marks_the_page_it_is_on(client):
+    """The menu is one cached fragment per language and page (nav_primary.html): each
+    page gets its own active link, never another's."""
+    cheese, wine = category("Cheese"), category("Wine")
+    product("Munster", categories=[cheese])
+    product("Riesling", categories=[wine])
+    menu = re.compile(r'<nav class="catnav".*?</nav>', re.S)
+    active = re.compile(r'catnav__link is-active" href="[^"]*">([^<]+)</a>')
+
+    def active_links(url: str) -> list[str]:
+        return active.findall(menu.search(client.get(url).content.decode()).group(0))
+
+    pages = {
+        reverse("home"): [],
+        reverse("catalogue:index"): ["All products"],
+        cheese.get_absolute_url(): ["Cheese"],
+        wine.get_absolute_url(): ["Wine"],
+        reverse("stores:locator"): ["Stores"],
+        "/fr" + reverse("catalogue:index"): ["Tous les produits"],
+    }
+    for _ in range(2):  # rendered, then from the cache
+        assert {url: active_links(url) for url in pages} == pages
+
+
 def test_recently_viewed_products_are_cards_newest_first_without_the_current_one(client):
     munster, riesling, bretzel = product("Munster"), product("Riesling"), product("Bretzel")
     for item in (munster, riesling, bretzel):
@@ -213,3 +308,25 @@ def test_recently_viewed_products_are_cards_newest_first_without_the_current_one
     assert re.findall(r">([^<>]+)</a></h3>", shelf) == ["Bretzel", "Riesling"]
     kept = tolerant.split("<h2>Products you recently viewed</h2>", 1)[1].split("</section>", 1)[0]
     assert re.findall(r">([^<>]+)</a></h3>", kept) == ["Riesling"]
+
+
+def test_the_cached_product_follows_its_visibility_slug_and_deletion(client):
+    """The product itself is cached with the parts (`product_cached`): a product taken
+    off the shop, given a new URL or deleted answers so at once."""
+    item = product("Munster", stock=5)
+    url = item.get_absolute_url()
+    for _ in range(2):  # versions made, then the product cached
+        assert client.get(url).status_code == 200
+
+    item.is_public = False
+    item.save()
+    assert client.get(url).status_code == 404
+    item.is_public = True
+    item.slug = "munster-fermier"
+    item.save()
+    moved = client.get(url)
+    assert (moved.status_code, moved["Location"]) == (301, item.get_absolute_url())
+    new_url = item.get_absolute_url()
+    assert client.get(new_url).status_code == 200
+    item.delete()
+    assert client.get(new_url).status_code == 404

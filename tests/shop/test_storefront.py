@@ -278,15 +278,17 @@ def _store_stock_lines(html: str) -> int:
 # nothing (views are counted in Redis);
 # the nearest stores with the product in stock are one query (their stock is joined,
 # their hours are not read); the JSON-LD adds 1, the stores' stock records with their
-# stores (one query for every store); with a chosen store, plus the session and that
-# store, read once. Cached (shop/catalogue/product_page.py): the product, its stock
-# records for the "Add to basket" form and the recommended ids (the shelves' order and
-# cards, the recently viewed cards and the menu's categories come from the cache).
+# stores (one query for every store); with a chosen store, plus the session (the store
+# comes from the cache: stores/selectors/choice.py). Cached
+# (shop/catalogue/product_page.py): nothing but that session; the product with its stock
+# records (for the "Add to basket" form) and the recommended ids are cached under the
+# product's version with the shared parts, and the shelves' order and cards, the
+# recently viewed cards and the menu's categories come from the cache.
 PRODUCT_QUERIES = {
     ("visitor", "rendered"): 10,
-    ("my store", "rendered"): 12,
-    ("visitor", "cached"): 3,
-    ("my store", "cached"): 5,
+    ("my store", "rendered"): 11,
+    ("visitor", "cached"): 0,
+    ("my store", "cached"): 1,
 }
 
 
