@@ -24,6 +24,18 @@ class ShopConfig(AppConfig):
         # The account menu's cached "Dashboard" link follows permission changes.
         receivers_connect()
 
+        from django.db.models.signals import m2m_changed
+        from oscar.core.loading import get_model
+
+        from shop.basket_load import vouchers_changed
+
+        # A basket known to have no voucher reads its vouchers again once given one.
+        m2m_changed.connect(
+            vouchers_changed,
+            sender=get_model("basket", "Basket").vouchers.through,
+            dispatch_uid="shop-basket-vouchers-changed",
+        )
+
 
 def _site_sync_after_migrate(sender, using, **kwargs) -> None:
     if sender.label != "sites":

@@ -9,42 +9,105 @@ offers) each time it applies them and once more for the page's upsell messages. 
 
 - `lines_load` reads the lines once with all of that, so that pricing a line, asking
   whether it needs shipping or counting the lines costs no query, whatever their number;
-- `offers_apply` reads the offers once per request (kept on the request, never shared
-  between requests) and applies them again from there after the basket changes;
+- `offers_apply` reads the offers once per request (the site, tier and segment offers
+  from the cache, shop/offer/cache.py) and applies them again from there after the basket
+  changes;
 - a signed-in shopper's open basket is read with whether it has any lines, so that an
   empty basket (the common case on every page a member browses: its count is in the
-  header) costs one query, not two (`member_basket`).
+  header) costs one query, not two (`member_basket`), and a member's or a guest's with
+  whether it has vouchers (none: the offers' Applicator reads none).
 """
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from django.core.signing import BadSignature, Signer
+from django.db.models import Exists, OuterRef, Prefetch, prefetch_related_objects
 from oscar.apps.basket import middleware as oscar_middleware
 from oscar.core.loading import get_class, get_model
 
 Applicator = get_class("offer.applicator", "Applicator")
 Basket = get_model("basket", "Basket")
 Line = get_model("basket", "Line")
+LineAttribute = get_model("basket", "LineAttribute")
+Product = get_model("catalogue", "Product")
+
+# Set on a request whose view shows none of the basket's lines (the add: a redirect).
+LINES_UNSHOWN = "basket_lines_unshown"
+# Products (by pk, with their stock records) the request's view read before the basket.
+PRODUCTS_READ = "basket_products_read"
 
 
-def lines_load(basket: Any) -> None:
-    """Read the basket's lines (once) with what pricing and showing them reads."""
+def _lines_known(basket: Any, known: list) -> None:
+    # The lines as this request read and changed them (shop/basket_add.py): the queryset
+    # Oscar expects, evaluated, with no discount left from a pricing.
+    lines = basket.lines.all()
+    lines._result_cache = list(known)
+    lines._prefetch_done = True
+    for line in known:
+        line.clear_discount()
+    basket._lines = lines
+
+
+def _attributes_none(line: Any) -> None:
+    # What prefetch_related leaves on a line without attributes: no query to list them.
+    attributes = line.attributes.all()
+    attributes._result_cache = []
+    attributes._prefetch_done = True
+    line.__dict__.setdefault("_prefetched_objects_cache", {})["attributes"] = attributes
+
+
+def _lines_complete(lines: list, *, images: bool, products: dict) -> None:
+    # What pricing and showing the lines read, for lines of any number: the products' stock
+    # records (those this request read already are used as they are), images, attributes
+    # (only lines with some have them: products with options), a variant's parent with its
+    # class (its parent is not worth joining to every line).
+    for line in lines:
+        if line.product_id in products:
+            line.product = products[line.product_id]
+    shown = [line.product for line in lines]
+    prefetch_related_objects(shown, "stockrecords", *(["images"] if images else []))
+    prefetch_related_objects([line for line in lines if line.has_attributes], "attributes__option")
+    variants = [product for product in shown if product.parent_id is not None]
+    parents = Prefetch("parent", queryset=Product.objects.select_related("product_class"))
+    prefetch_related_objects(variants, parents, *(["parent__images"] if images else []))
+    for line in lines:
+        if not line.has_attributes:
+            _attributes_none(line)
+
+
+def lines_load(basket: Any, *, images: bool = True, products: dict | None = None) -> None:
+    """Read the basket's lines (once) with what pricing and showing them reads (their
+    products' images only with `images`; `products` by pk: already read, with their stock
+    records)."""
     if basket.id is None:
         return
-    basket._lines = (
-        basket.lines.select_related(
-            "product__product_class", "product__parent__product_class", "stockrecord"
-        )
-        .prefetch_related(
-            "attributes__option",
-            "product__images",
-            "product__parent__images",
-            "product__stockrecords",
-        )
+    known = getattr(basket, "lines_known", None)
+    if known is not None:
+        # Used once: lines read after a later change are read from the database.
+        del basket.lines_known
+        _lines_known(basket, known)
+        return
+    lines = list(
+        basket.lines.select_related("product__product_class", "stockrecord")
+        .annotate(has_attributes=Exists(LineAttribute.objects.filter(line=OuterRef("pk"))))
         .order_by(basket._meta.pk.name)
     )
-    # Evaluated now: Oscar's `num_lines` counts an evaluated queryset without a query.
-    list(basket._lines)
+    _lines_complete(lines, images=images, products=products or {})
+    # An evaluated queryset: Oscar's `num_lines` counts it without a query.
+    _lines_known(basket, lines)
+
+
+def lines_load_for(request: Any, basket: Any) -> None:
+    """`lines_load` as this request's view wants them (`LINES_UNSHOWN`, `PRODUCTS_READ`)."""
+    lines_load(
+        basket,
+        images=not getattr(request, LINES_UNSHOWN, False),
+        products=getattr(request, PRODUCTS_READ, None),
+    )
+
+
+def _has_vouchers() -> Exists:
+    return Exists(Basket.vouchers.through.objects.filter(basket_id=OuterRef("pk")))
 
 
 def member_basket(request: Any) -> Any:
@@ -53,13 +116,15 @@ def member_basket(request: Any) -> Any:
     basket yet (Oscar creates it), several (Oscar merges them)."""
     baskets = list(
         Basket.open.filter(owner=request.user).annotate(
-            has_lines=Exists(Line.objects.filter(basket=OuterRef("pk")))
+            has_lines=Exists(Line.objects.filter(basket=OuterRef("pk"))),
+            has_vouchers=_has_vouchers(),
         )[:2]
     )
     if len(baskets) != 1:
         return None
     basket = baskets[0]
     basket.owner = request.user
+    basket.vouchers_none = not basket.has_vouchers
     if not basket.has_lines:
         # Oscar sets `_lines` back to None whenever the basket changes.
         basket._lines = basket.lines.none()
@@ -78,15 +143,23 @@ def request_offers(request: Any, basket: Any) -> list:
 def offers_apply(request: Any, basket: Any) -> None:
     """Oscar's `Applicator().apply`, with the request's offers and the lines read once."""
     if basket._lines is None:
-        lines_load(basket)
+        lines_load_for(request, basket)
     if basket.is_empty:
         return
     Applicator().apply_offers(basket, request_offers(request, basket))
 
 
+def vouchers_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    """A basket given or relieved of a voucher: its vouchers are read again (receiver of
+    `m2m_changed` for Basket.vouchers)."""
+    if isinstance(instance, Basket):
+        instance.__dict__.pop("vouchers_none", None)
+
+
 class BasketMiddleware(oscar_middleware.BasketMiddleware):
-    """Oscar's, whose basket is read with `lines_load` (a member's with `member_basket`)
-    and priced with `offers_apply`."""
+    """Oscar's, whose basket is read with `lines_load` (a member's with `member_basket`, a
+    guest's with whether it has vouchers: none, the offers' Applicator reads none,
+    shop/offer/applicator.py) and priced with `offers_apply`."""
 
     def get_basket(self, request: Any) -> Any:
         # A member without a cookie basket to merge: their open basket, if they have
@@ -101,5 +174,20 @@ class BasketMiddleware(oscar_middleware.BasketMiddleware):
 
     def apply_offers_to_basket(self, request: Any, basket: Any) -> None:
         if basket._lines is None:
-            lines_load(basket)
+            lines_load_for(request, basket)
         offers_apply(request, basket)
+
+    def get_cookie_basket(self, cookie_key: str, request: Any, manager: Any) -> Any:
+        # Oscar's, with whether the basket has vouchers.
+        if cookie_key not in request.COOKIES:
+            return None
+        try:
+            basket_id = Signer().unsign(request.COOKIES[cookie_key])
+            basket = Basket.objects.annotate(has_vouchers=_has_vouchers()).get(
+                pk=basket_id, owner=None, status=Basket.OPEN
+            )
+        except (BadSignature, Basket.DoesNotExist):
+            request.cookies_to_delete.append(cookie_key)
+            return None
+        basket.vouchers_none = not basket.has_vouchers
+        return basket

@@ -77,6 +77,15 @@ def _own_recommendation_lists():
 
 
 @pytest.fixture(autouse=True)
+def _own_offers_version():
+    """Each test reads its own cached offers (shop/offer/cache.py): an offer saved by a
+    rolled-back test was cached under a version that test's commit would have replaced."""
+    from shop.offer.cache import offers_version_replace
+
+    offers_version_replace()
+
+
+@pytest.fixture(autouse=True)
 def _own_rate_limit_counters(settings):
     """Each test counts rate-limited attempts (R37) from zero: the counters live in the
     cache, which tests share, and most tests post from the same address (127.0.0.1)."""

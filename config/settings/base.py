@@ -70,6 +70,8 @@ LOYALTY_RECOMMENDATION_CACHE_SECONDS  600 (seconds a shopper's candidate list is
                                a new run of the job is seen at once)
 PRODUCT_CARD_CACHE_SECONDS     600 (seconds a rendered product card is cached; a change
                                of the product, its stock or images is seen at once)
+OFFER_CACHE_SECONDS            300 (seconds the site, tier and segment offers are cached
+                               for the basket; a change of an offer is seen at once)
 NOTIFY_MAX_ATTEMPTS            6 (deliveries tried before a message is a dead letter)
 NOTIFY_RETRY_BASE_DELAY        10 (seconds; doubled per attempt, with jitter)
 NOTIFY_RETRY_MAX_DELAY         900 (seconds; below CELERY_VISIBILITY_TIMEOUT)

@@ -25,8 +25,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 900.0,
         "options": {"expires": 840},
     },
-    # Product page views counted in Redis, written to Oscar's analytics tables
-    # (shop/catalogue/product_views.py).
+    # Product page views and basket additions counted in Redis, written to Oscar's
+    # analytics tables (shop/catalogue/product_views.py).
     "catalogue-product-views-flush": {
         "task": "shop.catalogue.tasks.product_views_flush",
         "schedule": 60.0,

@@ -56,6 +56,9 @@ LOYALTY_RECOMMENDATION_CACHE_SECONDS = env.int("LOYALTY_RECOMMENDATION_CACHE_SEC
 # Seconds a rendered product card is kept (shop/catalogue/cards.py): changes through the
 # ORM retire it at once; this bounds what a write bypassing the signals can leave shown.
 PRODUCT_CARD_CACHE_SECONDS = env.int("PRODUCT_CARD_CACHE_SECONDS", default=600)
+# Seconds the site, tier and segment offers are kept (shop/offer/cache.py): changes through
+# the ORM are seen at once; this bounds what a write bypassing the signals can leave applied.
+OFFER_CACHE_SECONDS = env.int("OFFER_CACHE_SECONDS", default=300)
 if (
     min(
         LOYALTY_RECOMMENDATION_PAIRS,

@@ -30,6 +30,7 @@ from .members import (
     member_summary,
     rolling_points,
     rolling_spend,
+    tier_offers_for_tier,
     tier_offers_for_user,
     tier_target,
 )
@@ -57,6 +58,7 @@ from .segments import (
     SampleMember,
     segment_members,
     segment_membership_cache_key,
+    segment_offer_pks_for_member,
     segment_offers_for_user,
     segment_sample,
     segments_with_offers,
@@ -95,10 +97,12 @@ __all__ = [
     "rolling_spend",
     "segment_members",
     "segment_membership_cache_key",
+    "segment_offer_pks_for_member",
     "segment_offers_for_user",
     "segment_sample",
     "segments_with_offers",
     "tier_levels",
+    "tier_offers_for_tier",
     "tier_offers_for_user",
     "tier_target",
 ]

@@ -33,15 +33,24 @@ def member_for_user(*, user: User | AnonymousUser | None) -> Member | None:
     return Member.objects.filter(user=user).first()
 
 
+def tier_offers_for_tier(*, tier: str) -> list:
+    """The tier's USER offer, available or not (the Applicator checks, shop/offer/cache.py)."""
+    level = (
+        TierLevel.objects.filter(tier=tier)
+        .select_related("offer__condition", "offer__benefit")
+        .first()
+    )
+    if level is None or level.offer is None or level.discount_percent <= 0:
+        return []
+    return [level.offer]
+
+
 def tier_offers_for_user(*, user: User | AnonymousUser | None) -> list:
-    """The tier's USER offer for a signed-in member, for the offer Applicator."""
+    """The tier's USER offer for a signed-in member, if available now."""
     member = member_for_user(user=user)
     if member is None:
         return []
-    level = TierLevel.objects.filter(tier=member.tier).select_related("offer").first()
-    if level is None or level.offer is None or level.discount_percent <= 0:
-        return []
-    return [level.offer] if level.offer.is_available() else []
+    return [offer for offer in tier_offers_for_tier(tier=member.tier) if offer.is_available()]
 
 
 def rolling_spend(*, member: Member, at: datetime | None = None) -> Decimal:

@@ -86,26 +86,17 @@ def segment_membership_cache_key(*, segment_pk: int, version: int, member_pk: in
     return f"loyalty:segment:{segment_pk}:v{version}:member:{member_pk}"
 
 
-def segment_offers_for_user(*, user: User | AnonymousUser | None) -> list:
-    """The available offers of every segment the signed-in member belongs to.
+def segment_offer_pks_for_member(*, member: Member) -> list[int]:
+    """The pks of the offers of every segment the member belongs to, available or not.
 
     Membership is computed when the basket is priced and cached per member and segment
     version for LOYALTY_SEGMENT_CACHE_SECONDS (README.md "Segments").
     """
     from django.conf import settings
     from django.core.cache import cache
-    from oscar.core.loading import get_model
 
-    if user is None or not user.is_authenticated:
-        return []
-    segments = segments_with_offers()
-    if not segments:
-        return []
-    member = member_for_user(user=user)
-    if member is None:
-        return []
     offer_pks: set[int] = set()
-    for segment_pk, version, offers in segments:
+    for segment_pk, version, offers in segments_with_offers():
         key = segment_membership_cache_key(
             segment_pk=segment_pk, version=version, member_pk=member.pk
         )
@@ -121,6 +112,19 @@ def segment_offers_for_user(*, user: User | AnonymousUser | None) -> list:
             cache.set(key, inside, settings.LOYALTY_SEGMENT_CACHE_SECONDS)
         if inside:
             offer_pks.update(offers)
+    return sorted(offer_pks)
+
+
+def segment_offers_for_user(*, user: User | AnonymousUser | None) -> list:
+    """The available offers of every segment the signed-in member belongs to."""
+    from oscar.core.loading import get_model
+
+    if user is None or not user.is_authenticated or not segments_with_offers():
+        return []
+    member = member_for_user(user=user)
+    if member is None:
+        return []
+    offer_pks = segment_offer_pks_for_member(member=member)
     if not offer_pks:
         return []
     offer_model = get_model("offer", "ConditionalOffer")

@@ -1,10 +1,14 @@
-"""Product page views counted in Redis, written to Oscar's analytics tables in batches.
+"""Product page views and basket additions counted in Redis, written to Oscar's analytics
+tables in batches.
 
-Oscar's analytics receiver writes on every product page view: an UPDATE of the product's
+Oscar's analytics receivers write on every product page view: an UPDATE of the product's
 ProductRecord (a row each concurrent view of that product waits on), and for a signed-in
-shopper an UPDATE of their UserRecord and an INSERT of a UserProductView. Our product view
-(shop/catalogue/views.py) records the view here instead: one Redis round trip, no database
-write in the request. `product_views_flush` (Celery beat, every minute) moves what was
+shopper an UPDATE of their UserRecord and an INSERT of a UserProductView; and on every
+addition to a basket an UPDATE of the ProductRecord's and the UserRecord's
+`num_basket_additions`. Our product view (shop/catalogue/views.py) and `basket_addition`'s
+receiver here (which replaces Oscar's, see CatalogueConfig.ready) record them instead: one
+Redis round trip, no database write in the request (bench/README.md, "The basket in a
+fixed number of queries"). `product_views_flush` (Celery beat, every minute) moves what was
 counted to the same tables in one transaction: the same figures as Oscar's, a minute later.
 
 Without Redis (REDIS_URL unset, the embedded default), or when Redis fails, the view is
@@ -26,7 +30,9 @@ from django.db import transaction
 from django.db.models import F
 from oscar.core.loading import get_model
 
-PENDING = "shop:product-views"  # hash: "p:<product id>" / "u:<user id>" -> views
+# hash: "p:<product id>" / "u:<user id>" -> views, "bp:<product id>" / "bu:<user id>" ->
+# basket additions
+PENDING = "shop:product-views"
 PENDING_VIEWS = "shop:product-views:users"  # list of "<user id>:<product id>:<epoch s>"
 FLUSHING = ":flushing"
 LOCK = "shop:product-views:lock"
@@ -43,6 +49,36 @@ def _write_now(*, product_id: int, user_id: int | None) -> None:
     _counts_add({f"p:{product_id}": 1, **({f"u:{user_id}": 1} if user_id else {})})
     if user_id:
         _user_views_add([(user_id, product_id, time.time())])
+
+
+def _counts_record(counts: dict[str, int]) -> None:
+    """Add `counts` to the pending ones in Redis; written at once without Redis or when
+    Redis fails."""
+    if not settings.REDIS_URL:
+        _counts_add(counts)
+        return
+    from redis.exceptions import RedisError
+
+    try:
+        pipe = _redis().pipeline(transaction=True)
+        for key, n in counts.items():
+            pipe.hincrby(PENDING, key, n)
+        pipe.execute()
+    except RedisError:
+        _counts_add(counts)
+
+
+def basket_addition_record(*, product_id: int, user_id: int | None) -> None:
+    """Count one addition of the product to a basket (by this signed-in user, if any)."""
+    _counts_record({f"bp:{product_id}": 1, **({f"bu:{user_id}": 1} if user_id else {})})
+
+
+def basket_addition_receive(sender: Any, product: Any, user: Any, **kwargs: Any) -> None:
+    """`basket_addition`'s receiver in place of Oscar's analytics one: counted, not written."""
+    if kwargs.get("raw", False):
+        return
+    user_id = user.pk if user is not None and user.is_authenticated else None
+    basket_addition_record(product_id=product.pk, user_id=user_id)
 
 
 def product_view_record(*, product_id: int, user_id: int | None) -> None:
@@ -66,12 +102,16 @@ def product_view_record(*, product_id: int, user_id: int | None) -> None:
 def _counts_add(counts: dict[str, int]) -> None:
     product_model = get_model("catalogue", "Product")
     user_model = get_model(*settings.AUTH_USER_MODEL.split("."))
+    product_record = get_model("analytics", "ProductRecord")
+    user_record = get_model("analytics", "UserRecord")
     targets = [
-        ("p:", product_model, get_model("analytics", "ProductRecord"), "product", "num_views"),
-        ("u:", user_model, get_model("analytics", "UserRecord"), "user", "num_product_views"),
+        ("p:", product_model, product_record, "product", "num_views"),
+        ("u:", user_model, user_record, "user", "num_product_views"),
+        ("bp:", product_model, product_record, "product", "num_basket_additions"),
+        ("bu:", user_model, user_record, "user", "num_basket_additions"),
     ]
     for prefix, owner_model, record_model, owner, field in targets:
-        wanted = {int(k[2:]): n for k, n in counts.items() if k.startswith(prefix)}
+        wanted = {int(k[len(prefix) :]): n for k, n in counts.items() if k.startswith(prefix)}
         # Views of a product (or by a user) deleted since are dropped, as Oscar's would be.
         for owner_id in owner_model.objects.filter(pk__in=wanted).values_list("pk", flat=True):
             record, _created = record_model.objects.get_or_create(**{f"{owner}_id": owner_id})
@@ -101,7 +141,8 @@ def _user_views_add(views: list[tuple[int, int, float]]) -> None:
 
 
 def product_views_flush() -> dict[str, int]:
-    """Write the views counted in Redis to Oscar's analytics tables; the numbers written."""
+    """Write the views and basket additions counted in Redis to Oscar's analytics tables;
+    the numbers written."""
     redis = _redis()
     lock = redis.lock(LOCK, timeout=240)
     if not lock.acquire(blocking=False):
@@ -125,4 +166,5 @@ def product_views_flush() -> dict[str, int]:
     return {
         "product_views": sum(n for k, n in counts.items() if k.startswith("p:")),
         "user_views": len(views),
+        "basket_additions": sum(n for k, n in counts.items() if k.startswith("bp:")),
     }

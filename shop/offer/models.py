@@ -11,6 +11,7 @@ stops the order's transaction (the checkout re-prices the basket and says why).
 from django.db.models import F, Q
 from oscar.apps.offer.abstract_models import AbstractConditionalOffer
 
+from .cache import offers_version_bump
 from .exceptions import OfferUnavailable
 
 
@@ -40,6 +41,8 @@ class ConditionalOffer(AbstractConditionalOffer):
         )
         if not counted:
             raise OfferUnavailable(self)
+        # The cached offers (cache.py) carry the counters the caps are checked against.
+        offers_version_bump()
         self.refresh_from_db(fields=["num_applications", "num_orders", "total_discount"])
 
     # Django's flag on a method (templates never call it); mypy allows no function attributes.

@@ -28,6 +28,7 @@ from oscar.core.loading import get_model
 from loyalty.services.earning import order_points_void
 from loyalty.services.redemption import order_redemption_reverse
 from shop.constants import AWAITING_PAYMENT, BEING_PROCESSED, CANCELLED, PAID, PAYMENT_REVIEW
+from shop.offer.cache import offers_version_bump
 from shop.payment.intents import card_payment_abandon
 from shop.payment.models import PaymentStatus, StripePayment, StripeRefund
 from shop.payment.money import money_display
@@ -226,6 +227,8 @@ def _discounts_release(order: OrderType) -> None:
             num_orders=Greatest(F("num_orders") - 1, 0),
             total_discount=F("total_discount") - discount.amount,
         )
+        # The cached offers carry the counters their caps are checked against.
+        offers_version_bump()
         if discount.voucher_id:
             Voucher.objects.filter(pk=discount.voucher_id).update(
                 total_discount=F("total_discount") - discount.amount

@@ -1,11 +1,12 @@
-"""Product page views: counted in Redis by the request, written to Oscar's analytics tables
-by a Celery worker (shop/catalogue/product_views.py)."""
+"""Product page views and basket additions: counted in Redis by the request, written to
+Oscar's analytics tables by a Celery worker (shop/catalogue/product_views.py)."""
 
 import threading
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from oscar.core.loading import get_model
 from oscar.test.factories import UserFactory
 
@@ -58,12 +59,12 @@ def test_views_are_written_by_the_worker_not_by_the_request(
     written = product_views_flush_task.delay().get(timeout=30)
 
     # Then the tables hold what Oscar's receiver would have written, once
-    assert written == {"product_views": 5, "user_views": 2}
+    assert written == {"product_views": 5, "user_views": 2, "basket_additions": 0}
     assert ProductRecord.objects.get(product=mug).num_views == 5
     assert UserRecord.objects.get(user=shopper).num_product_views == 2
     assert UserProductView.objects.filter(user=shopper, product=mug).count() == 2
     again = product_views_flush_task.delay().get(timeout=30)
-    assert again == {"product_views": 0, "user_views": 0}
+    assert again == {"product_views": 0, "user_views": 0, "basket_additions": 0}
     assert ProductRecord.objects.get(product=mug).num_views == 5
 
 
@@ -120,3 +121,50 @@ def test_without_redis_a_view_is_written_at_once(client, settings):
 
     assert ProductRecord.objects.get(product=mug).num_views == 1
     assert UserProductView.objects.filter(product=mug).count() == 1
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_basket_additions_are_written_by_the_worker_not_by_the_request(
+    client, celery_worker_process, pending_cleared
+):
+    # Given a product added 3 times by a guest and twice by a signed-in shopper
+    mug = product("Mug", stock=50)
+    shopper = UserFactory()
+    url = reverse("basket:add", kwargs={"pk": mug.pk})
+    with CaptureQueriesContext(connection) as guest:
+        statuses = [client.post(url, {"quantity": 1}).status_code for _ in range(3)]
+    client.force_login(shopper)
+    with CaptureQueriesContext(connection) as signed_in:
+        statuses += [client.post(url, {"quantity": 1}).status_code for _ in range(2)]
+
+    # Then no request touched the analytics tables
+    assert statuses == [302] * 5
+    queries = guest.captured_queries + signed_in.captured_queries
+    assert [q["sql"] for q in queries if "analytics_" in q["sql"]] == []
+    assert not ProductRecord.objects.filter(product=mug).exists()
+
+    # When the worker flushes
+    written = product_views_flush_task.delay().get(timeout=30)
+
+    # Then the tables hold what Oscar's receiver would have written, once
+    assert written == {"product_views": 0, "user_views": 0, "basket_additions": 5}
+    record = ProductRecord.objects.get(product=mug)
+    assert (record.num_basket_additions, record.num_views) == (5, 0)
+    assert UserRecord.objects.get(user=shopper).num_basket_additions == 2
+    again = product_views_flush_task.delay().get(timeout=30)
+    assert again == {"product_views": 0, "user_views": 0, "basket_additions": 0}
+    assert ProductRecord.objects.get(product=mug).num_basket_additions == 5
+
+
+@pytest.mark.django_db
+def test_without_redis_a_basket_addition_is_written_at_once(client, settings):
+    settings.REDIS_URL = ""
+    mug = product("Mug", stock=5)
+    shopper = UserFactory()
+    client.force_login(shopper)
+
+    client.post(reverse("basket:add", kwargs={"pk": mug.pk}), {"quantity": 1})
+
+    assert ProductRecord.objects.get(product=mug).num_basket_additions == 1
+    assert UserRecord.objects.get(user=shopper).num_basket_additions == 1

@@ -23,6 +23,10 @@ from tests.shop.payment.helpers import (
 )
 
 Order = get_model("order", "Order")
+ConditionalOffer = get_model("offer", "ConditionalOffer")
+Range = get_model("offer", "Range")
+Condition = get_model("offer", "Condition")
+Benefit = get_model("offer", "Benefit")
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +166,36 @@ def test_a_reward_voucher_used_on_an_unpaid_order_is_usable_again_once_it_is_can
     assert voucher.applications.count() == 0
     is_available, _message = voucher.is_available_to_user(member.user)
     assert is_available is True
+
+
+def discounts(client) -> list:
+    basket = client.get(reverse("basket:summary")).context["basket"]
+    return [(d["name"], d["discount"]) for d in basket.offer_discounts]
+
+
+def test_a_capped_offer_used_up_by_an_unpaid_order_applies_again_once_it_is_cancelled(
+    client, fake_stripe
+):
+    # Given a site offer for one order only, cached by a first basket page
+    everything = Range.objects.create(name="Everything", includes_all_products=True)
+    ConditionalOffer.objects.create(
+        name="Five euros off, once",
+        offer_type=ConditionalOffer.SITE,
+        condition=Condition.objects.create(range=everything, type=Condition.COUNT, value=1),
+        benefit=Benefit.objects.create(range=everything, type=Benefit.FIXED, value=5),
+        max_global_applications=1,
+    )
+    member = member_factory()
+    lamp = member_delivery_checkout(client, member.user, price="30.00", stock=5)
+    assert discounts(client) == [("Five euros off, once", Decimal("5.00"))]
+
+    # When an order uses it, the next basket is not discounted (shop/offer/cache.py)
+    place_order(client)
+    order = Order.objects.get()
+    assert order.total_incl_tax == Decimal("25.00")
+    client.post(reverse("basket:add", kwargs={"pk": lamp.pk}), {"quantity": 1})
+    assert discounts(client) == []
+
+    # And once the order is given up, the offer applies again
+    client.post(reverse("checkout:pay-cancel", kwargs={"order_number": order.number}))
+    assert discounts(client) == [("Five euros off, once", Decimal("5.00"))]
