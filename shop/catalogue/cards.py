@@ -69,6 +69,20 @@ def templates_hash(names: tuple[str, ...]) -> str:
     return hashlib.sha1(sources.encode(), usedforsecurity=False).hexdigest()[:12]
 
 
+@memoised
+def models_fingerprint(*labels: tuple[str, str]) -> str:
+    """What pickled instances of these models depend on: the Django and Oscar versions and
+    the models' columns. Part of the key of cached model instances, so that a deploy that
+    changes one reads them anew instead of unpickling old ones."""
+    import django
+    import oscar
+
+    names = [django.__version__, str(oscar.VERSION)]
+    for label in labels:
+        names += [f.attname for f in get_model(*label)._meta.concrete_fields]
+    return hashlib.sha1(" ".join(names).encode(), usedforsecurity=False).hexdigest()[:12]
+
+
 def product_versions(product_ids: Iterable[int]) -> tuple[str, dict[int, str]]:
     """The global version and each product's card version, new tokens for missing ones."""
     keys = {_version_key(pk): pk for pk in product_ids}

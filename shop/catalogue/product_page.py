@@ -27,10 +27,8 @@ card cache) and the recently viewed products. The JSON-LD's data is cached, not 
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache as memoised
 from typing import Any
 
 from django.conf import settings
@@ -43,6 +41,7 @@ from oscar.core.loading import get_model
 from .cards import (
     card_versions_bump,
     everything_changed,
+    models_fingerprint,
     product_versions,
     product_versions_peek,
     products_m2m_changed,
@@ -95,23 +94,6 @@ class ProductPage:
             self.rendered = {}
 
 
-@memoised
-def _objects_fingerprint() -> str:
-    """What a pickled product depends on: the Django and Oscar versions and the columns of
-    the models it carries. A deploy that changes one reads the product anew."""
-    import django
-    import oscar
-
-    names = [django.__version__, oscar.VERSION.__str__()]
-    for label in (
-        ("catalogue", "Product"),
-        ("catalogue", "ProductClass"),
-        ("partner", "StockRecord"),
-    ):
-        names += [f.attname for f in get_model(*label)._meta.concrete_fields]
-    return hashlib.sha1(" ".join(names).encode(), usedforsecurity=False).hexdigest()[:12]
-
-
 def product_cached(product_id: int, read: Callable[[], Any]) -> tuple[Any, tuple | None]:
     """The product the page shows, with what every view of it reads (`read()`: its class,
     parent and stock records), from the cache under its card version; and the versions
@@ -124,7 +106,10 @@ def product_cached(product_id: int, read: Callable[[], Any]) -> tuple[Any, tuple
     general, version = versions
     # The versions are read before the product: a change after this point replaces them,
     # and what is stored below is never read again.
-    key = f"{_PREFIX}:object:{_objects_fingerprint()}:{general}:{version}:{product_id}"
+    fingerprint = models_fingerprint(
+        ("catalogue", "Product"), ("catalogue", "ProductClass"), ("partner", "StockRecord")
+    )
+    key = f"{_PREFIX}:object:{fingerprint}:{general}:{version}:{product_id}"
     product = cache.get(key)
     if product is None:
         product = read()

@@ -30,6 +30,8 @@ from django.db import transaction
 from django.utils import timezone
 from oscar.core.loading import get_model
 
+from shop.catalogue.cards import models_fingerprint
+
 _VERSION_KEY = "shop:offers:v"
 _PREFIX = "shop:offers:"
 
@@ -46,9 +48,13 @@ def offers_version_bump(**kwargs: Any) -> None:
     transaction.on_commit(offers_version_replace)
 
 
+# The models a cached offer carries (a deploy that changes one reads the offers anew).
+_MODELS = (("offer", "ConditionalOffer"), ("offer", "Condition"), ("offer", "Benefit"))
+
+
 def offers_cached(name: str, load: Callable[[], list]) -> list:
     """The offers `load` reads, from the cache while no offer changed."""
-    key = _PREFIX + name
+    key = f"{_PREFIX}{models_fingerprint(*_MODELS)}:{name}"
     # A copy: while Redis is unreachable django-redis answers every get_many with one
     # shared {} (shop/catalogue/cards.py).
     found = dict(cache.get_many([_VERSION_KEY, key]))
