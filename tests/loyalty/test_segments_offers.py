@@ -16,7 +16,7 @@ from loyalty.models import Tier
 from loyalty.selectors import segment_membership_cache_key, segment_offers_for_user
 from loyalty.services.segments import segment_save, segments_with_offers_forget
 from tests.factories import product
-from tests.loyalty.factories import member_factory
+from tests.loyalty.factories import GOLD, SILVER, member_factory, ten_percent_user_offer
 from tests.shop.payment.helpers import member_delivery_checkout
 
 pytestmark = pytest.mark.django_db
@@ -26,19 +26,6 @@ ConditionalOffer = get_model("offer", "ConditionalOffer")
 Range = get_model("offer", "Range")
 Condition = get_model("offer", "Condition")
 Benefit = get_model("offer", "Benefit")
-
-GOLD = {"match": "all", "conditions": [{"type": "tier", "op": "in", "value": ["gold"]}]}
-SILVER = {"match": "all", "conditions": [{"type": "tier", "op": "in", "value": ["silver"]}]}
-
-
-def ten_percent_user_offer(name: str = "Ten percent for you") -> "ConditionalOffer":
-    everything = Range.objects.create(name=f"Everything: {name}", includes_all_products=True)
-    return ConditionalOffer.objects.create(
-        name=name,
-        offer_type=ConditionalOffer.USER,
-        condition=Condition.objects.create(range=everything, type=Condition.COUNT, value=1),
-        benefit=Benefit.objects.create(range=everything, type=Benefit.PERCENTAGE, value=10),
-    )
 
 
 @pytest.fixture(autouse=True)

@@ -17,8 +17,7 @@ from loyalty.models import Tier, TierLevel
 from loyalty.services.segments import segment_save, segments_with_offers_forget
 from loyalty.services.tiers import tier_levels_ensure, tier_offer_sync
 from tests.factories import product
-from tests.loyalty.factories import member_factory
-from tests.loyalty.test_segments_offers import GOLD, SILVER, ten_percent_user_offer
+from tests.loyalty.factories import GOLD, SILVER, member_factory, ten_percent_user_offer
 
 pytestmark = pytest.mark.django_db
 
