@@ -10,6 +10,7 @@ from django.urls import reverse
 from oscar.core.loading import get_model
 from oscar.test.factories import UserFactory
 
+from config.settings.base import redis_cache
 from shop.catalogue.product_views import (
     FLUSHING,
     PENDING,
@@ -19,6 +20,7 @@ from shop.catalogue.product_views import (
     product_views_flush,
 )
 from shop.catalogue.tasks import product_views_flush_task
+from tests.celery_worker import free_port
 from tests.factories import product
 
 ProductRecord = get_model("analytics", "ProductRecord")
@@ -168,3 +170,24 @@ def test_without_redis_a_basket_addition_is_written_at_once(client, settings):
 
     assert ProductRecord.objects.get(product=mug).num_basket_additions == 1
     assert UserRecord.objects.get(user=shopper).num_basket_additions == 1
+
+
+@pytest.mark.django_db
+def test_when_redis_fails_views_and_basket_additions_are_written_at_once(client, settings):
+    """Redis configured but unreachable (nothing listens on its port): the counts are not
+    lost, they are written as Oscar writes them, in the request."""
+    settings.REDIS_URL = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CACHES = {"default": redis_cache(settings.REDIS_URL)}
+    mug = product("Mug", stock=5)
+    shopper = UserFactory()
+    client.force_login(shopper)
+
+    viewed = client.get(mug.get_absolute_url())
+    added = client.post(reverse("basket:add", kwargs={"pk": mug.pk}), {"quantity": 1})
+
+    assert (viewed.status_code, added.status_code) == (200, 302)
+    record = ProductRecord.objects.get(product=mug)
+    assert (record.num_views, record.num_basket_additions) == (1, 1)
+    user_record = UserRecord.objects.get(user=shopper)
+    assert (user_record.num_product_views, user_record.num_basket_additions) == (1, 1)
+    assert UserProductView.objects.filter(product=mug, user=shopper).count() == 1
