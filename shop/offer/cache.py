@@ -14,23 +14,21 @@ and end (Oscar's `ConditionalOffer.active`, `is_available`), a member's own use 
 applies the offer). Vouchers are read with the basket, as Oscar does.
 
 One cache round trip per read: the version and the entry come together, and the entry
-holds the version it was read under. Without Redis, or while it is unreachable, the
-offers are read from the database as Oscar does.
+holds the version it was read under (shop/versioned_cache.py). Without Redis, or while it
+is unreachable, the offers are read from the database as Oscar does.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
-from django.core.cache import cache
-from django.db import transaction
 from django.utils import timezone
 from oscar.core.loading import get_model
 
 from shop.catalogue.cards import models_fingerprint
+from shop.versioned_cache import version_bump, version_replace, versioned
 
 _VERSION_KEY = "shop:offers:v"
 _PREFIX = "shop:offers:"
@@ -38,14 +36,13 @@ _PREFIX = "shop:offers:"
 
 def offers_version_replace() -> None:
     """Retire every cached offer now."""
-    cache.set(_VERSION_KEY, uuid.uuid4().hex, None)
+    version_replace(_VERSION_KEY)
 
 
 def offers_version_bump(**kwargs: Any) -> None:
     """Retire every cached offer, now and when the current transaction commits (a
     receiver: signal arguments are ignored)."""
-    offers_version_replace()
-    transaction.on_commit(offers_version_replace)
+    version_bump(_VERSION_KEY)
 
 
 # The models a cached offer carries (a deploy that changes one reads the offers anew).
@@ -55,20 +52,7 @@ _MODELS = (("offer", "ConditionalOffer"), ("offer", "Condition"), ("offer", "Ben
 def offers_cached(name: str, load: Callable[[], list]) -> list:
     """The offers `load` reads, from the cache while no offer changed."""
     key = f"{_PREFIX}{models_fingerprint(*_MODELS)}:{name}"
-    # A copy: while Redis is unreachable django-redis answers every get_many with one
-    # shared {} (shop/catalogue/cards.py).
-    found = dict(cache.get_many([_VERSION_KEY, key]))
-    version, entry = found.get(_VERSION_KEY), found.get(key)
-    if version is not None and entry is not None and entry[0] == version:
-        return entry[1]
-    if version is None:
-        version = uuid.uuid4().hex
-        if not cache.add(_VERSION_KEY, version, None):
-            version = cache.get(_VERSION_KEY, version)
-    # Read after the version: rows changed meanwhile are replaced by the change's bump.
-    offers = load()
-    cache.set(key, (version, offers), settings.OFFER_CACHE_SECONDS)
-    return offers
+    return cast(list, versioned(_VERSION_KEY, key, load, settings.OFFER_CACHE_SECONDS))
 
 
 def in_dates(offers: list) -> list:

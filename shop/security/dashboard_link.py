@@ -14,7 +14,6 @@ around the ORM.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -22,6 +21,8 @@ from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
+
+from shop.versioned_cache import version_bump, versioned
 
 VERSION_KEY = "shop:permissions-version"
 DASHBOARD_LINK_SECONDS = 300
@@ -37,31 +38,21 @@ def dashboard_link_shown(user: Any) -> bool:
         return False
     if user.is_staff:
         return True
-    key = _answer_key(user.pk)
-    # A copy: django-redis answers a failed get_many with one shared {}.
-    found = dict(cache.get_many([VERSION_KEY, key]))
-    version, stored = found.get(VERSION_KEY), found.get(key)
-    if version is not None and stored is not None and stored[0] == version:
-        return bool(stored[1])
-    # The version is read before the permissions: a change made meanwhile replaces it,
-    # and the answer stored here is not used again.
-    answer = user.has_perm("partner.dashboard_access")
-    if version is None:
-        version = uuid.uuid4().hex
-        cache.set(VERSION_KEY, version, None)
-    cache.set(key, (version, answer), DASHBOARD_LINK_SECONDS)
-    return answer
-
-
-def _version_replace() -> None:
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    # The version is read before the permissions (shop/versioned_cache.py).
+    return bool(
+        versioned(
+            VERSION_KEY,
+            _answer_key(user.pk),
+            lambda: user.has_perm("partner.dashboard_access"),
+            DASHBOARD_LINK_SECONDS,
+        )
+    )
 
 
 def permissions_changed(**kwargs: Any) -> None:
     """Every cached answer is retired, now and when the transaction commits (a request
     in between could otherwise store the answer read before the change)."""
-    _version_replace()
-    transaction.on_commit(_version_replace)
+    version_bump(VERSION_KEY)
 
 
 def user_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
