@@ -44,33 +44,31 @@ def _redis() -> Any:
     return get_redis_connection("default")
 
 
-def _write_now(*, product_id: int, user_id: int | None) -> None:
-    """What Oscar's receiver writes for one view."""
-    _counts_add({f"p:{product_id}": 1, **({f"u:{user_id}": 1} if user_id else {})})
-    if user_id:
-        _user_views_add([(user_id, product_id, time.time())])
+def _record(counts: dict[str, int], views: list[tuple[int, int, float]]) -> None:
+    """Add `counts` and the signed-in shoppers' `views` ((user id, product id, epoch s))
+    to the pending ones in Redis; written at once, as Oscar's receivers do, without Redis
+    or when Redis fails."""
+    if settings.REDIS_URL:
+        from redis.exceptions import RedisError
 
-
-def _counts_record(counts: dict[str, int]) -> None:
-    """Add `counts` to the pending ones in Redis; written at once without Redis or when
-    Redis fails."""
-    if not settings.REDIS_URL:
-        _counts_add(counts)
-        return
-    from redis.exceptions import RedisError
-
-    try:
-        pipe = _redis().pipeline(transaction=True)
-        for key, n in counts.items():
-            pipe.hincrby(PENDING, key, n)
-        pipe.execute()
-    except RedisError:
-        _counts_add(counts)
+        try:
+            pipe = _redis().pipeline(transaction=True)
+            for key, n in counts.items():
+                pipe.hincrby(PENDING, key, n)
+            for user_id, product_id, at in views:
+                pipe.rpush(PENDING_VIEWS, f"{user_id}:{product_id}:{at:.3f}")
+            pipe.execute()
+            return
+        except RedisError:
+            pass
+    _counts_add(counts)
+    if views:
+        _user_views_add(views)
 
 
 def basket_addition_record(*, product_id: int, user_id: int | None) -> None:
     """Count one addition of the product to a basket (by this signed-in user, if any)."""
-    _counts_record({f"bp:{product_id}": 1, **({f"bu:{user_id}": 1} if user_id else {})})
+    _record({f"bp:{product_id}": 1, **({f"bu:{user_id}": 1} if user_id else {})}, [])
 
 
 def basket_addition_receive(sender: Any, product: Any, user: Any, **kwargs: Any) -> None:
@@ -83,20 +81,8 @@ def basket_addition_receive(sender: Any, product: Any, user: Any, **kwargs: Any)
 
 def product_view_record(*, product_id: int, user_id: int | None) -> None:
     """Count one view of the product's page (by this signed-in user, if any)."""
-    if not settings.REDIS_URL:
-        _write_now(product_id=product_id, user_id=user_id)
-        return
-    from redis.exceptions import RedisError
-
-    try:
-        pipe = _redis().pipeline(transaction=True)
-        pipe.hincrby(PENDING, f"p:{product_id}", 1)
-        if user_id:
-            pipe.hincrby(PENDING, f"u:{user_id}", 1)
-            pipe.rpush(PENDING_VIEWS, f"{user_id}:{product_id}:{time.time():.3f}")
-        pipe.execute()
-    except RedisError:
-        _write_now(product_id=product_id, user_id=user_id)
+    counts = {f"p:{product_id}": 1, **({f"u:{user_id}": 1} if user_id else {})}
+    _record(counts, [(user_id, product_id, time.time())] if user_id else [])
 
 
 def _counts_add(counts: dict[str, int]) -> None:
