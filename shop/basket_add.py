@@ -193,25 +193,20 @@ class BasketAddView(oscar_views.BasketAddView):
     form_class = AddToBasketForm
 
     def post(self, request, *args, **kwargs):
-        # Oscar's, with the product's class (a variant's is its parent's), its stock records
-        # and whether it has options (Oscar's annotations, as its `base_queryset`): known
-        # to have none while the shop has no option at all, a cheaper subquery.
-        products = self.product_model.objects.select_related(
-            "product_class", "parent__product_class"
-        ).prefetch_related("stockrecords")
-        self.product = shortcuts.get_object_or_404(
-            products.annotate(any_option=Exists(Option.objects.all())), pk=kwargs["pk"]
+        # Oscar's, with the product's class, whether it has options (Oscar's annotations,
+        # as its `base_queryset`; a variant's class is its parent's) and stock records.
+        option_classes = Q(productclass=OuterRef("product_class")) | Q(
+            productclass=OuterRef("parent__product_class")
         )
-        if self.product.any_option:
-            option_classes = Q(productclass=OuterRef("product_class")) | Q(
-                productclass=OuterRef("parent__product_class")
-            )
-            self.product = products.annotate(
+        products = (
+            self.product_model.objects.select_related("product_class", "parent__product_class")
+            .annotate(
                 has_product_class_options=Exists(Option.objects.filter(option_classes)),
                 has_product_options=Exists(Option.objects.filter(product=OuterRef("pk"))),
-            ).get(pk=self.product.pk)
-        else:
-            self.product.has_product_class_options = self.product.has_product_options = False
+            )
+            .prefetch_related("stockrecords")
+        )
+        self.product = shortcuts.get_object_or_404(products, pk=kwargs["pk"])
         # The add redirects: the lines it reads are priced, never shown (no images); a
         # line of this product takes it as read here.
         setattr(request, LINES_UNSHOWN, True)
