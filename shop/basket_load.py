@@ -37,22 +37,25 @@ LINES_UNSHOWN = "basket_lines_unshown"
 PRODUCTS_READ = "basket_products_read"
 
 
+def _evaluated(queryset: Any, rows: list) -> Any:
+    # `queryset` as if it had read `rows` (and their prefetches): Oscar's code counts and
+    # iterates it without a query.
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    return queryset
+
+
 def _lines_known(basket: Any, known: list) -> None:
     # The lines as this request read and changed them (shop/basket_add.py): the queryset
     # Oscar expects, evaluated, with no discount left from a pricing.
-    lines = basket.lines.all()
-    lines._result_cache = list(known)
-    lines._prefetch_done = True
     for line in known:
         line.clear_discount()
-    basket._lines = lines
+    basket._lines = _evaluated(basket.lines.all(), list(known))
 
 
 def _attributes_none(line: Any) -> None:
     # What prefetch_related leaves on a line without attributes: no query to list them.
-    attributes = line.attributes.all()
-    attributes._result_cache = []
-    attributes._prefetch_done = True
+    attributes = _evaluated(line.attributes.all(), [])
     line.__dict__.setdefault("_prefetched_objects_cache", {})["attributes"] = attributes
 
 
